@@ -1,0 +1,133 @@
+"""Exceptions and warnings raised by past_outcomes.
+
+One hierarchy, so that callers can catch narrowly or broadly::
+
+    PastOutcomesError
+    ├── InstrumentDefinitionError (ValueError)   a spec file is malformed
+    ├── UnknownInstrumentError (LookupError)     no spec with that id or path
+    ├── ArgumentError (ValueError)               a function argument is wrong
+    └── DataValidationError (ValueError)         the data are wrong; carries .failure_cases
+        └── ResponseValidationError              item responses are out of range, miscoded...
+
+    PastOutcomesWarning (UserWarning)
+    ├── ProrationWarning                         a score was prorated from incomplete items
+    ├── UnpairedSubjectsWarning                  subjects lacked a timepoint and were set aside
+    └── SampleEstimateWarning                    a parameter was estimated from the sample
+
+Data errors are collected, never raised one at a time: a ``DataValidationError`` carries a
+``failure_cases`` DataFrame with one row per offending cell and the stable columns
+``row, subject, timepoint, column, value, reason``. Reason codes are kebab-case strings
+listed in ``REASON_CODES``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: Stable reason codes used in ``failure_cases['reason']``, with a plain description.
+REASON_CODES: dict[str, str] = {
+    "out-of-range": "the answer is a number outside the item's allowed values",
+    "not-an-integer": "the answer is a number between two allowed values (e.g. 2.5)",
+    "not-a-number": "the answer is text or another value that is not a number",
+    "missing-column": "a column the instrument needs is not in the data",
+    "unknown-column": "a column looks like an item of the instrument but is not one",
+    "duplicate-observation": "the same subject and timepoint appear on more than one row",
+    "missing-value": "a required identifier or value is missing",
+}
+
+FAILURE_COLUMNS = ["row", "subject", "timepoint", "column", "value", "reason"]
+
+
+class PastOutcomesError(Exception):
+    """Base class of every error raised on purpose by past_outcomes."""
+
+
+class InstrumentDefinitionError(PastOutcomesError, ValueError):
+    """An instrument spec is malformed: the message names the file and the key path."""
+
+    def __init__(self, source: str, path: str, problem: str):
+        self.source = source
+        self.path = path
+        self.problem = problem
+        where = f" at {path}" if path else ""
+        super().__init__(f"{source}{where}: {problem}")
+
+
+class UnknownInstrumentError(PastOutcomesError, LookupError):
+    """No instrument spec exists under the given id or path."""
+
+
+class ArgumentError(PastOutcomesError, ValueError):
+    """A function argument is invalid (raised at once, before any data are read)."""
+
+
+class DataValidationError(PastOutcomesError, ValueError):
+    """The data contain errors; ``failure_cases`` lists every offending cell.
+
+    The message summarises the first few failures and the remedy; the full table is in
+    ``failure_cases`` (columns ``row, subject, timepoint, column, value, reason``).
+    """
+
+    max_listed = 10
+
+    def __init__(self, failure_cases: pd.DataFrame, context: str = "", remedy: str = ""):
+        fc = failure_cases.reset_index(drop=True)
+        for col in FAILURE_COLUMNS:
+            if col not in fc.columns:
+                fc[col] = None
+        self.failure_cases = fc[FAILURE_COLUMNS + [c for c in fc.columns if c not in FAILURE_COLUMNS]]
+        self.context = context
+        self.remedy = remedy
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        fc = self.failure_cases
+        n = len(fc)
+        head = f"{self.context}: " if self.context else ""
+        counts = fc["reason"].value_counts()
+        summary = ", ".join(f"{k} x{v}" for k, v in counts.items())
+        lines = [f"{head}{n} invalid cell(s) ({summary})."]
+        for rec in fc.head(self.max_listed).itertuples(index=False):
+            lines.append("  - " + (getattr(rec, "message", None) or _describe(rec)))
+        if n > self.max_listed:
+            lines.append(f"  ... and {n - self.max_listed} more; see .failure_cases for all.")
+        if self.remedy:
+            lines.append(self.remedy)
+        return "\n".join(lines)
+
+
+class ResponseValidationError(DataValidationError):
+    """Item responses are out of range, non-numeric, miscoded, or their columns are wrong."""
+
+
+def _describe(rec) -> str:
+    where = [f"row {rec.row!r}"] if rec.row is not None else []
+    if rec.subject is not None and not _isna(rec.subject):
+        where.append(f"subject {rec.subject}")
+    if rec.timepoint is not None and not _isna(rec.timepoint):
+        where.append(f"timepoint {rec.timepoint}")
+    loc = ", ".join(where)
+    return f"{rec.column}: {rec.reason}, got {rec.value!r}" + (f" in {loc}" if loc else "")
+
+
+def _isna(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+class PastOutcomesWarning(UserWarning):
+    """Base class of every warning issued by past_outcomes."""
+
+
+class ProrationWarning(PastOutcomesWarning):
+    """Some scores were prorated from incomplete item sets (see the ``*_prorated`` columns)."""
+
+
+class UnpairedSubjectsWarning(PastOutcomesWarning):
+    """Some subjects lacked one of the timepoints compared; they are listed, not dropped silently."""
+
+
+class SampleEstimateWarning(PastOutcomesWarning):
+    """A parameter (reliability, norm, SD) was estimated from the sample instead of a published source."""
