@@ -88,7 +88,8 @@ class DataValidationError(PastOutcomesError, ValueError):
         summary = ", ".join(f"{k} x{v}" for k, v in counts.items())
         lines = [f"{head}{n} invalid cell(s) ({summary})."]
         for rec in fc.head(self.max_listed).itertuples(index=False):
-            lines.append("  - " + (getattr(rec, "message", None) or _describe(rec)))
+            message = getattr(rec, "message", None)
+            lines.append("  - " + (message if isinstance(message, str) else _describe(rec)))
         if n > self.max_listed:
             lines.append(f"  ... and {n - self.max_listed} more; see .failure_cases for all.")
         if self.remedy:
