@@ -312,6 +312,7 @@ class _Reml:
         beta = np.linalg.solve(CA.T, np.linalg.solve(CA, b))
         quad = G[p, p] - b @ beta
         crit = self.const + logdet + 2.0 * np.sum(np.log(np.diag(CA))) + quad
+        self._chol_a = CA
         return sigma, inverses, A, beta, crit
 
     def value(self, theta: np.ndarray) -> float:
@@ -328,7 +329,11 @@ class _Reml:
         p = self.p
         # d crit / d W_k = H_k = <M_k, Ainv (+) z z'>, z = (-beta, 1): log|A| and quadratic
         K = np.zeros((p + 1, p + 1))
-        K[:p, :p] = np.linalg.inv(A)
+        try:
+            CAi = np.linalg.inv(self._chol_a)
+        except np.linalg.LinAlgError:
+            return np.inf, np.zeros_like(theta)
+        K[:p, :p] = CAi.T @ CAi
         z = np.append(-beta, 1.0)
         K += np.outer(z, z)
         D = np.zeros_like(sigma)
@@ -757,18 +762,19 @@ def fit_mmrm(
     sigma0 = (U * w) @ U.T
     theta0 = cov_struct.start(sigma0)
 
-    theta, n_iter = _optimise(reml, theta0)
-    solved = reml.solve(theta)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        theta, n_iter = _optimise(reml, theta0)
+        solved = reml.solve(theta)
     if solved is None:
         raise MMRMConvergenceError(
             "fit_mmrm: the fitted covariance is singular; the model cannot be estimated. "
             "Check for visits with very few observations or use covariance='compound-symmetry'."
         )
     sigma, inverses, A_mat, beta, crit = solved
-    V = np.linalg.inv(A_mat)
-    V = 0.5 * (V + V.T)
-    hess = _hessian(reml, theta)
     try:
+        V = np.linalg.inv(A_mat)
+        V = 0.5 * (V + V.T)
+        hess = _hessian(reml, theta)
         np.linalg.cholesky(hess)
     except np.linalg.LinAlgError:
         raise MMRMConvergenceError(
