@@ -151,6 +151,28 @@ def _missing_id_failures(rows: pd.DataFrame, columns: Sequence[str], subject, ti
     return pd.DataFrame(records)
 
 
+def _not_a_number_failures(rows: pd.DataFrame, measures: Sequence[str], subject, timepoint):
+    records = []
+    for col in measures:
+        values = rows[col]
+        if pd.api.types.is_bool_dtype(values):
+            bad = values.notna()
+        else:
+            bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        for idx in rows.index[bad.to_numpy()]:
+            records.append(
+                {
+                    "row": idx,
+                    "subject": rows.at[idx, subject],
+                    "timepoint": rows.at[idx, timepoint],
+                    "column": col,
+                    "value": rows.at[idx, col],
+                    "reason": "not-a-number",
+                }
+            )
+    return pd.DataFrame(records)
+
+
 def _validate_long(
     data: pd.DataFrame,
     *,
@@ -159,13 +181,15 @@ def _validate_long(
     pre: Any,
     post: Any,
     id_columns: Sequence[str],
+    measures: Sequence[str],
     context: str,
 ) -> pd.DataFrame:
-    """Rows at ``pre`` or ``post``; raise one DataValidationError for every bad row."""
+    """Rows at ``pre`` or ``post``; raise one DataValidationError for every bad cell."""
     rows = data[data[timepoint].isin([pre, post])]
     failures = [
         _missing_id_failures(rows, id_columns, subject, timepoint),
         _duplicate_failures(rows.dropna(subset=[subject]), subject, timepoint),
+        _not_a_number_failures(rows, measures, subject, timepoint),
     ]
     failures = [f for f in failures if len(f)]
     if failures:
@@ -173,8 +197,9 @@ def _validate_long(
             pd.concat(failures, ignore_index=True),
             context=context,
             remedy=(
-                "Each subject must have at most one row per timepoint and no missing "
-                "identifiers. Remove or merge the duplicate rows, or fill in the identifiers."
+                "Each subject must have at most one row per timepoint, no missing "
+                "identifiers and numeric measures (missing values are allowed). Remove or merge "
+                "duplicate rows, fill in identifiers, recode text answers."
             ),
         )
     return rows
@@ -577,6 +602,7 @@ def prepost_test(
         pre=pre,
         post=post,
         id_columns=[subject],
+        measures=measures,
         context="prepost_test",
     )
 
@@ -783,6 +809,7 @@ def compare_groups(
         pre=pre,
         post=post,
         id_columns=[subject, group],
+        measures=[measure],
         context="compare_groups",
     )
     arm_of = _arm_of_subject(rows, subject=subject, timepoint=timepoint, group=group)
@@ -1542,6 +1569,20 @@ def compute_reliability(
         for item in getattr(instrument, "items", ())
         if getattr(item, "reverse", False)
     }
+    item_cols = list(
+        dict.fromkeys(
+            c for sc in scales.values() for c in getattr(sc, "item_columns", ()) if c in data
+        )
+    )
+    text = _not_a_number_failures(
+        data.assign(_subject=None, _timepoint=None), item_cols, "_subject", "_timepoint"
+    )
+    if len(text):
+        raise DataValidationError(
+            text,
+            context="compute_reliability",
+            remedy="Item answers must be numbers (missing allowed); recode text answers first.",
+        )
     records = []
     any_present = False
     for key, scale in scales.items():

@@ -538,6 +538,11 @@ def test_reliability_errors(items):
         compute_reliability(items, _stand_in({"x": ("nope_1", "nope_2")}))
     with pytest.raises(ArgumentError, match="instrument must be an instrument id"):
         compute_reliability(items, 42)
+    bad = items.astype({"item_3": object})
+    bad.loc[2, "item_3"] = "often"
+    with pytest.raises(DataValidationError, match="not-a-number") as err:
+        compute_reliability(bad, _stand_in({"all": tuple(items.columns)}))
+    assert err.value.failure_cases[["row", "column"]].iloc[0].tolist() == [2, "item_3"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -593,6 +598,15 @@ def test_duplicate_subject_timepoint_rows(trial):
     assert fc["reason"].unique().tolist() == ["duplicate-observation"]
     with pytest.raises(DataValidationError, match="duplicate-observation"):
         _compare(dup)
+
+
+def test_text_in_a_measure_is_a_data_error(trial):
+    data = trial.astype({"score": object})
+    data.loc[5, "score"] = "n/a"
+    with pytest.raises(DataValidationError, match="not-a-number x1") as err:
+        prepost_test(data, measures="score", pre="baseline", post="week12")
+    fc = err.value.failure_cases
+    assert fc[["row", "subject", "column", "value"]].iloc[0].tolist() == [5, "S03", "score", "n/a"]
 
 
 def test_inputs_are_not_mutated(trial):
