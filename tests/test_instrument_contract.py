@@ -1,0 +1,142 @@
+"""Contract suite over every bundled spec: a new instrument needs no new test code."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from past_outcomes import list_instruments, load_instrument, score
+from past_outcomes.instrument import instruments_dir
+
+SPEC_PATHS = sorted(instruments_dir().glob("*.yaml"))
+SPEC_IDS = [p.stem for p in SPEC_PATHS]
+
+
+def test_bundled_specs_are_found():
+    assert len(SPEC_PATHS) >= 11
+    assert {"fsfi", "caps5", "pcl5", "iief", "iief5", "fsds", "fsdsr", "phq9", "gad7"} <= set(SPEC_IDS)
+
+
+def test_list_instruments_lists_every_spec_once():
+    table = list_instruments()
+    assert sorted(table["id"]) == sorted(SPEC_IDS)
+    assert table["id"].is_unique
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+def test_spec_loads_and_file_name_matches_id(path: Path):
+    inst = load_instrument(path)
+    assert inst.id == path.stem
+    assert inst.sources, "a spec must cite its sources"
+    assert inst.licence.strip()
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+def test_every_rule_cites_a_declared_source(path: Path):
+    inst = load_instrument(path)
+    cited = [s.source for s in inst.scales.values()]
+    cited += [s.proration.source for s in inst.scales.values() if s.proration]
+    cited += [c.source for c in inst.classifications.values()]
+    cited += [r.source for r in inst.responder_rules.values()]
+    for crit in inst.change.values():
+        for part in (crit.reliability, crit.clinical, crit.functional, crit.mcid, crit.reliable_change):
+            if part is not None:
+                cited.append(part.source)
+    assert cited and all(src in inst.sources for src in cited)
+
+
+def _answers(inst, which: str) -> pd.DataFrame:
+    row = {it.column: (it.min if which == "min" else it.max) for it in inst.items}
+    return pd.DataFrame([row])
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+@pytest.mark.parametrize("which", ["min", "max"])
+def test_extreme_answers_give_the_scale_extremes(path: Path, which: str):
+    inst = load_instrument(path)
+    out = score(_answers(inst, which), inst)
+    for col, scale in inst.scales.items():
+        expected = scale.range[0] if which == "min" else scale.range[1]
+        # reverse-keyed items would swap the extremes; none are declared in bundled specs
+        assert out[col].iloc[0] == pytest.approx(expected), col
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+def test_output_columns_are_prefixed_and_unique(path: Path):
+    inst = load_instrument(path)
+    out = score(_answers(inst, "max"), inst)
+    assert list(out.columns[: len(inst.output_columns)]) == list(inst.output_columns)
+    assert out.columns.is_unique
+    assert all(c.startswith(f"{inst.id}_") for c in out.columns)
+    assert f"{inst.id}_n_answered" in out.columns
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+def test_bands_tile_the_scale_range(path: Path):
+    inst = load_instrument(path)
+    for cls in inst.classifications.values():
+        if cls.type != "bands":
+            continue
+        scale = inst.scales[cls.scale]
+        covered = [v for b in cls.bands for v in range(int(b.min), int(b.max) + 1)]
+        assert covered == list(range(int(scale.range[0]), int(scale.range[1]) + 1))
+
+
+def _random_answers(inst, data: st.DataObject, n: int) -> pd.DataFrame:
+    cols = {}
+    for it in inst.items:
+        if it.integer:
+            strat = st.integers(int(it.min), int(it.max))
+        else:
+            strat = st.floats(it.min, it.max, allow_nan=False)
+        cols[it.column] = data.draw(st.lists(strat, min_size=n, max_size=n), label=it.column)
+    return pd.DataFrame(cols)
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_scores_stay_inside_their_declared_range(path: Path, data):
+    inst = load_instrument(path)
+    frame = _random_answers(inst, data, 5)
+    out = score(frame, inst)
+    for col, scale in inst.scales.items():
+        values = out[col].to_numpy()
+        assert not np.isnan(values).any()
+        assert (values >= scale.range[0] - 1e-9).all() and (values <= scale.range[1] + 1e-9).all()
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_a_missing_item_never_yields_a_number_under_complete(path: Path, data):
+    inst = load_instrument(path)
+    frame = _random_answers(inst, data, 3).astype(float)
+    victim = data.draw(st.sampled_from(inst.items), label="missing item")
+    frame[victim.column] = math.nan
+    out = score(frame, inst, missing="complete")
+    for col, scale in inst.scales.items():
+        if victim.n in scale.items:
+            assert out[col].isna().all(), col
+        else:
+            assert out[col].notna().all(), col
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_scores_are_monotone_in_each_item(path: Path, data):
+    inst = load_instrument(path)
+    frame = _random_answers(inst, data, 1).astype(float)
+    item = data.draw(st.sampled_from(inst.items), label="raised item")
+    raised = frame.copy()
+    raised[item.column] = item.max
+    before, after = score(frame, inst), score(raised, inst)
+    for col in inst.scales:
+        assert after[col].iloc[0] >= before[col].iloc[0] - 1e-12
