@@ -1144,7 +1144,8 @@ def _two_by_two(xt: int, nt: int, xc: int, nc: int, confidence: float):
         xt, nt, xc, nc, method="newcomb", compare="diff", alpha=alpha
     )
     rd_lo, rd_hi = float(rd_lo), float(rd_hi)
-    if (table == 0).any():
+    zero = "a zero cell: estimate or CI undefined" if (table == 0).any() else ""
+    if zero:
         rr = rr_lo = rr_hi = odds = or_lo = or_hi = math.nan
         if xc > 0:
             rr = (xt / nt) / (xc / nc)
@@ -1167,8 +1168,8 @@ def _two_by_two(xt: int, nt: int, xc: int, nc: int, confidence: float):
         [
             ("risk_difference", rd, rd_lo, rd_hi, math.nan, math.nan,
              "treatment - control; Newcombe hybrid score CI", ""),
-            ("relative_risk", rr, rr_lo, rr_hi, math.nan, math.nan, "log (Katz) CI", ""),
-            ("odds_ratio", odds, or_lo, or_hi, math.nan, math.nan, "sample OR, logit CI", ""),
+            ("relative_risk", rr, rr_lo, rr_hi, math.nan, math.nan, "log (Katz) CI", zero),
+            ("odds_ratio", odds, or_lo, or_hi, math.nan, math.nan, "sample OR, logit CI", zero),
             ("nnt", nnt, nnt_lo, nnt_hi, math.nan, math.nan,
              "1 / RD; limits 1 / RD limits (Altman 1998)", nnt_text),
             ("fisher_exact", math.nan, math.nan, math.nan, math.nan, fisher_p,
