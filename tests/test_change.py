@@ -1,0 +1,623 @@
+"""Tests of past_outcomes.change: change, reliable change, clinical significance, responders.
+
+Golden data (8 subjects, lower is better, reliability 0.84; functional population M 12, SD 6)::
+
+    subject  s1  s2  s3  s4  s5  s6  s7  s8
+    pre      24  28  32  36  36  40  44  48     M_pre  = 36, deviations -12 -8 -4 0 0 4 8 12
+    post     36  14  26  22  30  18  34  20     M_post = 25, deviations  11 -11 1 -3 5 -7 9 -5
+
+    SS_pre = 144+64+16+0+0+16+64+144 = 448   -> SD_pre^2 = 448/7 = 64, SD_pre = 8
+    SS_post = 121+121+1+9+25+49+81+25 = 432  -> SD_post^2 = 432/7
+    sum of cross products = -132+88-4+0+0-28+72-60 = -64 -> cov = -64/7,
+        r_pp = -64/sqrt(448*432) = -0.145478...
+    SEM     = 8 * sqrt(1 - 0.84) = 8 * 0.4 = 3.2
+    S_diff  = sqrt(2) * 3.2 = 4.5254834...
+    SE_pred = 8 * sqrt(1 - 0.84^2) = 8 * sqrt(0.2944)
+
+    JT   s1 = (36 - 24) / S_diff                                  = 2.6516504...
+    GLN  s1 = [(36 - 36) - 0.84 (24 - 36)] / SE_pred = 10.08 / SE_pred = 2.3222108...
+    HLL  s1 = [(36 - 25) - 0.84 (24 - 36)] / SE_pred = 21.08 / SE_pred = 4.8563694...
+    EN   s1 = [36 - (0.84 (24 - 36) + 36)] / SEM     = 10.08 / 3.2   = 3.15
+    NK   s1 (r_yy = 0.80) = 10.08 / sqrt(0.84^2 * 64 * 0.16 + 64 * 0.20)
+                          = 10.08 / sqrt(20.025344)                = 2.2525297...
+    HA   r1 = 0.84; r2 = (432/7 - 10.24) / (432/7);
+         r_dd = (64 * 0.84 + (432/7 - 10.24) + 128/7) / (64 + 432/7 + 128/7)
+              = (43.52 + 80) / 144 = 123.52 / 144 = 0.857777...
+         s1 = [12 r_dd + (25 - 36)(1 - r_dd)] / (sqrt(r_dd) S_diff)     = 2.0826035...
+
+    Cutoffs (clinical population = sample pre: M 36, SD 8; dir = -1):
+    a = 36 - 2*8 = 20;  b = 12 + 2*6 = 24 (R package: 12 + 2*8 = 28);
+    c = (8*12 + 6*36) / (8 + 6) = 312/14 = 22.285714...
+
+The expected RCIs below are these closed forms; they also agree with the independent base-R
+implementation in tests/golden/change/rci_golden.R (outputs rci_golden.csv, cutoff_golden.csv,
+ha_cs_golden.csv), checked to 1e-10.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from past_outcomes.change import (
+    ChangeClassification,
+    classify_change,
+    classify_responders,
+    compute_change,
+    plot_change,
+)
+from past_outcomes.errors import (
+    ArgumentError,
+    DataValidationError,
+    SampleEstimateWarning,
+    UnpairedSubjectsWarning,
+)
+from past_outcomes.instrument import ResponderRule, load_instrument
+
+matplotlib.use("Agg")
+
+GOLDEN = Path(__file__).parent / "golden" / "change"
+PRE = [24, 28, 32, 36, 36, 40, 44, 48]
+POST = [36, 14, 26, 22, 30, 18, 34, 20]
+IDS = [f"s{i}" for i in range(1, 9)]
+R = 0.84
+SEM = 3.2
+S_DIFF = math.sqrt(2) * 3.2
+SE_PRED = 8 * math.sqrt(0.2944)
+NK_DEN = math.sqrt(20.025344)
+R_DD = 123.52 / 144
+
+
+def long_frame(pre, post, ids=None, measure="score", pre_tp="baseline", post_tp="week18"):
+    ids = ids or [f"s{i}" for i in range(1, len(pre) + 1)]
+    rows = []
+    for sid, a, b in zip(ids, pre, post, strict=True):
+        rows.append({"subject": sid, "timepoint": pre_tp, measure: a})
+        rows.append({"subject": sid, "timepoint": post_tp, measure: b})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def golden():
+    return long_frame(PRE, POST)
+
+
+def expected_rci(method):
+    out = []
+    for x, y in zip(PRE, POST, strict=True):
+        if method == "jt":
+            v = (y - x) / S_DIFF
+        elif method == "gln":
+            v = ((y - 36) - R * (x - 36)) / SE_PRED
+        elif method == "hll":
+            v = ((y - 25) - R * (x - 36)) / SE_PRED
+        elif method == "en":
+            v = (y - (R * (x - 36) + 36)) / SEM
+        elif method == "nk":
+            v = (y - (R * (x - 36) + 36)) / NK_DEN
+        else:
+            v = ((y - x) * R_DD + (25 - 36) * (1 - R_DD)) / (math.sqrt(R_DD) * S_DIFF)
+        out.append(v)
+    return np.array(out)
+
+
+def run(data, **kw):
+    args = dict(
+        measure="score",
+        pre="baseline",
+        post="week18",
+        direction="lower-is-better",
+        reliability=R,
+        m_functional=12,
+        sd_functional=6,
+    )
+    args.update(kw)
+    with pytest.warns(SampleEstimateWarning, match="sd_pre = 8"):
+        return classify_change(data, **args)
+
+
+# ------------------------------------------------------------------------------------------
+# golden values: every method
+# ------------------------------------------------------------------------------------------
+
+# reliable labels and categories with cutoff c = 22.2857 (HA: true-score c = 21.8174)
+GOLDEN_LABELS = {
+    "jt": (
+        "det imp unch imp unch imp imp imp",
+        "deteriorated recovered unchanged recovered unchanged recovered improved recovered",
+    ),
+    "gln": (
+        "det imp unch imp unch imp imp imp",
+        "deteriorated recovered unchanged recovered unchanged recovered improved recovered",
+    ),
+    "hll": (
+        "det unch unch unch unch imp unch imp",
+        "deteriorated unchanged unchanged unchanged unchanged recovered unchanged recovered",
+    ),
+    "en": (
+        "det imp imp imp unch imp imp imp",
+        "deteriorated recovered improved recovered unchanged recovered improved recovered",
+    ),
+    # NK s7: |rci| = 1.9486 < 1.96 -> unchanged
+    "nk": (
+        "det imp unch imp unch imp unch imp",
+        "deteriorated recovered unchanged recovered unchanged recovered unchanged recovered",
+    ),
+    # HA crit 1.645: s3/s5 |rci| = 1.601 -> unchanged; only s2 (CS = -2.05 < -1.645) recovers
+    "ha": (
+        "det imp unch imp unch imp imp imp",
+        "deteriorated recovered unchanged improved unchanged improved improved improved",
+    ),
+}
+_ABBR = {"det": "deteriorated", "imp": "improved", "unch": "unchanged"}
+
+
+@pytest.mark.parametrize("method", ["jt", "gln", "hll", "en", "nk", "ha"])
+def test_golden_rci_every_method(golden, method):
+    res = run(golden, method=method, reliability_post=0.80 if method == "nk" else None)
+    d = res.data
+    assert list(d.columns[:1]) == ["subject"]
+    assert d["subject"].tolist() == IDS
+    np.testing.assert_allclose(d["rci"].to_numpy(), expected_rci(method), rtol=0, atol=1e-10)
+    r_csv = pd.read_csv(GOLDEN / "rci_golden.csv")
+    np.testing.assert_allclose(d["rci"].to_numpy(), r_csv[method].to_numpy(), rtol=0, atol=1e-10)
+    reliable, category = GOLDEN_LABELS[method]
+    assert d["reliable"].tolist() == [_ABBR[w] for w in reliable.split()]
+    assert d["category"].tolist() == category.split()
+    assert d["reliable"].dtype == "string" and d["category"].dtype == "string"
+    assert res.m_pre == 36 and res.sd_pre == pytest.approx(8, abs=1e-12)
+    assert res.se_measurement == pytest.approx(SEM, abs=1e-12)
+    assert res.s_diff == pytest.approx(S_DIFF, abs=1e-12)
+    crit = 1.6448536269514722 if method == "ha" else 1.959963984540054
+    assert res.critical_value == pytest.approx(crit, abs=1e-12)
+    assert res.sd_pre_source == "sample" and res.reliability_source == "argument"
+    # the band used for plotting gives the same RCI
+    center = res.center_intercept + res.center_slope * np.array(PRE)
+    np.testing.assert_allclose(
+        (np.array(POST) - center) / res.rci_scale, d["rci"].to_numpy(), atol=1e-10
+    )
+
+
+def test_golden_intermediate_values(golden):
+    res = run(golden, method="ha", cutoff="c")
+    cut = pd.read_csv(GOLDEN / "cutoff_golden.csv").set_index("quantity")["value"]
+    assert res.r_dd == pytest.approx(R_DD, abs=1e-12)
+    assert res.r_pre_post == pytest.approx(-64 / math.sqrt(448 * 432), abs=1e-12)
+    assert res.r_pre_post == pytest.approx(cut["r_pp"], abs=1e-12)
+    assert res.m_post == 25 and res.sd_post == pytest.approx(math.sqrt(432 / 7), abs=1e-12)
+    assert res.cutoff == pytest.approx(cut["ha_c"], abs=1e-10)
+    assert res.data["functional_post"].tolist() == [False, True] + [False] * 6
+    assert "harmed" not in res.summary["category"].tolist()
+
+
+def test_nk_reliability_post_defaults_to_reliability(golden):
+    res = run(golden, method="nk")
+    assert res.reliability_post == R
+    assert "no reliability_post" in res.reliability_post_source
+    np.testing.assert_allclose(
+        res.data["rci"].to_numpy(),
+        expected_rci("en") * SEM / (SEM * math.sqrt(R**2 + 1)),
+        atol=1e-10,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# cutoffs a, b, c
+# ------------------------------------------------------------------------------------------
+
+
+def test_cutoff_a_by_hand(golden):
+    res = run(golden, cutoff="a")
+    assert res.cutoff == pytest.approx(36 - 2 * 8, abs=1e-12)  # M_clin + dir 2 SD_clin = 20
+    assert res.m_clinical == 36 and res.clinical_source == "sample"
+    assert res.m_functional is None
+    d = res.data
+    # s8: post 20 is not below a = 20 (strict) -> improved, not recovered; s4 (22) likewise
+    assert d["functional_post"].tolist() == [False, True, False, False, False, True, False, False]
+    assert d["category"].tolist() == [
+        "deteriorated", "recovered", "unchanged", "improved",
+        "unchanged", "recovered", "improved", "improved",
+    ]  # fmt: skip
+
+
+def test_cutoff_b_uses_functional_sd(golden):
+    res = run(golden, cutoff="b")
+    # Jacobson & Truax: b = M_func - dir 2 SD_func = 12 + 12 = 24 (the R package: 12 + 2*8 = 28)
+    assert res.cutoff == pytest.approx(24, abs=1e-12)
+    cut = pd.read_csv(GOLDEN / "cutoff_golden.csv").set_index("quantity")["value"]
+    assert res.cutoff == pytest.approx(cut["jt_b"]) and cut["jt_b_r_package"] == 28
+    d = res.data
+    # s1: pre 24 is not above b = 24 (strict) -> not clinical; worsens to 36 -> harmed
+    assert d["clinical_pre"].tolist() == [False] + [True] * 7
+    assert d["category"].tolist() == [
+        "harmed", "recovered", "unchanged", "recovered",
+        "unchanged", "recovered", "improved", "recovered",
+    ]  # fmt: skip
+
+
+def test_cutoff_c_by_hand(golden):
+    res = run(golden, cutoff="c")
+    assert res.cutoff == pytest.approx((8 * 12 + 6 * 36) / (8 + 6), abs=1e-12)  # 22.2857
+    assert res.m_functional == 12 and res.sd_functional == 6 and res.functional_source == "argument"
+    s = res.summary.set_index("category")
+    assert s.loc["recovered", "n"] == 4 and s.loc["recovered", "percent"] == 50
+    assert s.loc["recovered", "denominator"] == 8 and s.loc["missing", "n"] == 0
+
+
+def test_ha_true_score_cutoffs(golden):
+    cut = pd.read_csv(GOLDEN / "cutoff_golden.csv").set_index("quantity")["value"]
+    for kind in "abc":
+        res = run(golden, method="ha", cutoff=kind)
+        assert res.cutoff == pytest.approx(cut[f"ha_{kind}"], abs=1e-10)
+    # a = 36 - 2 * 8 * sqrt(0.84) by hand
+    assert cut["ha_a"] == pytest.approx(36 - 16 * math.sqrt(0.84), abs=1e-12)
+
+
+def test_no_functional_population_gives_no_categories(golden):
+    with pytest.warns(SampleEstimateWarning):
+        res = classify_change(
+            golden, measure="score", pre="baseline", post="week18",
+            direction="lower-is-better", reliability=R,
+        )  # fmt: skip
+    assert "category" not in res.data.columns and res.cutoff is None
+    assert res.summary.columns[0] == "reliable"
+    assert any("No cutoff" in line for line in res.notes())
+
+
+# ------------------------------------------------------------------------------------------
+# spec defaults, sources and argument errors
+# ------------------------------------------------------------------------------------------
+
+
+def test_spec_defaults_fsfi():
+    # FSFI: higher is better; reliability 0.82, functional 30.5/5.29, clinical 19.21/6.63
+    data = long_frame([15, 20, 26, 18], [30, 21, 36, 10], measure="fsfi_total")
+    res = classify_change(
+        data, measure="fsfi_total", pre="baseline", post="week18", instrument="fsfi", sd_pre=6.63
+    )
+    assert res.direction == "higher-is-better" and res.direction_source == "fsfi spec"
+    assert res.reliability == 0.82 and res.reliability_source.startswith("fsfi spec, rosen2000")
+    assert res.sample_estimates == ()
+    assert res.cutoff == pytest.approx((6.63 * 30.5 + 5.29 * 19.21) / (6.63 + 5.29), abs=1e-12)
+    s_diff = math.sqrt(2) * 6.63 * math.sqrt(1 - 0.82)
+    np.testing.assert_allclose(res.data["rci"], np.array([15, 1, 10, -8]) / s_diff, atol=1e-12)
+    # c = (202.215 + 101.6209) / 11.92 = 25.489; S_diff = 3.978
+    # s1: 15/3.978 = 3.77 improved, 15 < c < 30 -> recovered; s2: 0.25 unchanged;
+    # s3: 10/3.978 = 2.51 improved but 26 > c is already functional (not clinical) -> improved;
+    # s4: -8/3.978 = -2.01 deteriorated, clinical at pre -> deteriorated (not harmed)
+    assert res.data["category"].tolist() == ["recovered", "unchanged", "improved", "deteriorated"]
+
+
+def test_missing_reliability_raises():
+    data = long_frame([40, 50], [20, 45], measure="caps5_total")
+    with pytest.raises(ArgumentError, match=r"reliability of caps5_total.*Pass reliability=.*13"):
+        classify_change(
+            data, measure="caps5_total", pre="baseline", post="week18", instrument="caps5"
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"measure": "nope"}, r"column\(s\) 'nope'"),
+        ({"method": "xx"}, r"method must be one of 'jt'.*got 'xx'"),
+        ({"cutoff": "d"}, r"cutoff must be one of"),
+        ({"post": "baseline"}, r"pre and post must be different timepoints; got 'baseline'"),
+        ({"post": "week99"}, r"post must be a value of the 'timepoint' column; got 'week99'"),
+        ({"direction": "up"}, r"direction must be one of"),
+        ({"reliability": 1.2}, r"reliability must be strictly between 0 and 1; got 1.2"),
+        ({"alpha": 0}, r"alpha must be strictly between 0 and 1"),
+        ({"m_clinical": 30}, r"m_clinical and sd_clinical must be given together"),
+    ],
+)
+def test_argument_errors(golden, kwargs, message):
+    args = dict(
+        measure="score", pre="baseline", post="week18", direction="lower-is-better",
+        reliability=R, sd_pre=8,
+    )  # fmt: skip
+    args.update(kwargs)
+    with pytest.raises(ArgumentError, match=message):
+        classify_change(golden, **args)
+
+
+def test_direction_required_without_instrument(golden):
+    with pytest.raises(ArgumentError, match="direction must be given"):
+        classify_change(golden, measure="score", pre="baseline", post="week18", reliability=R)
+
+
+def test_direction_contradicting_spec(golden):
+    data = golden.rename(columns={"score": "phq9_total"})
+    with pytest.raises(ArgumentError, match="must agree with the phq9 spec"):
+        classify_change(
+            data, measure="phq9_total", pre="baseline", post="week18", instrument="phq9",
+            direction="higher-is-better", sd_pre=8,
+        )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------
+# pairing: missing, duplicates, no mutation
+# ------------------------------------------------------------------------------------------
+
+
+def test_missing_pre_or_post_gives_missing_categories(golden):
+    data = pd.concat(
+        [
+            golden,
+            pd.DataFrame(
+                [
+                    {"subject": "s9", "timepoint": "baseline", "score": 40},  # no post row
+                    {"subject": "s10", "timepoint": "week18", "score": 10},  # no pre row
+                    {"subject": "s11", "timepoint": "baseline", "score": 40},
+                    {"subject": "s11", "timepoint": "week18", "score": np.nan},  # missing score
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    with (
+        pytest.warns(UnpairedSubjectsWarning, match=r"3 of 11 subject\(s\).*s9, s10, s11"),
+        pytest.warns(SampleEstimateWarning),
+    ):
+        res = classify_change(
+            data, measure="score", pre="baseline", post="week18", direction="lower-is-better",
+            reliability=R, m_functional=12, sd_functional=6,
+        )  # fmt: skip
+    d = res.data.set_index("subject")
+    assert res.unpaired == ("s9", "s10", "s11") and res.n_complete == 8 and res.n_subjects == 11
+    for sid in ("s9", "s10", "s11"):
+        assert np.isnan(d.loc[sid, "rci"])
+        assert d.loc[sid, "reliable"] is pd.NA and d.loc[sid, "category"] is pd.NA
+    assert bool(d.loc["s9", "clinical_pre"])  # pre 40 is known and clinical
+    assert d.loc["s9", "functional_post"] is pd.NA
+    # complete-case statistics are unchanged by the incomplete subjects
+    np.testing.assert_allclose(res.data["rci"].to_numpy()[:8], expected_rci("jt"), atol=1e-10)
+    s = res.summary.set_index("category")
+    assert s.loc["missing", "n"] == 3 and s.loc["recovered", "denominator"] == 8
+
+
+def test_compute_change_unpaired_and_values():
+    data = long_frame([10, 0, 5], [5, 3, 5])
+    data = data[~((data.subject == "s3") & (data.timepoint == "week18"))]
+    with pytest.warns(UnpairedSubjectsWarning, match=r"1 of 3 .*s3"):
+        out = compute_change(data, measure="score", pre="baseline", post="week18")
+    assert out.columns.tolist() == ["subject", "pre", "post", "change", "pct_change"]
+    assert out["change"].tolist()[:2] == [-5, 3]
+    assert out["pct_change"].iloc[0] == -50 and np.isnan(out["pct_change"].iloc[1])  # pre 0
+    assert np.isnan(out["post"].iloc[2]) and np.isnan(out["change"].iloc[2])
+    assert out.attrs["unpaired_subjects"] == ["s3"]
+
+
+def test_duplicate_rows_raise_with_failure_cases(golden):
+    data = pd.concat([golden, golden.iloc[[2]]], ignore_index=True)
+    with pytest.raises(DataValidationError, match="duplicate-observation x2") as info:
+        compute_change(data, measure="score", pre="baseline", post="week18")
+    fc = info.value.failure_cases
+    assert fc["reason"].tolist() == ["duplicate-observation"] * 2
+    assert fc["row"].tolist() == [2, 16]
+    assert fc["subject"].tolist() == ["s2", "s2"] and fc["timepoint"].tolist() == ["baseline"] * 2
+
+
+def test_non_numeric_score_raises(golden):
+    data = golden.astype({"score": object})
+    data.loc[3, "score"] = "n/a"
+    with pytest.raises(DataValidationError, match="not-a-number") as info:
+        compute_change(data, measure="score", pre="baseline", post="week18")
+    fc = info.value.failure_cases
+    assert fc[["row", "subject", "column", "value", "reason"]].values.tolist() == [
+        [3, "s2", "score", "n/a", "not-a-number"]
+    ]
+
+
+def test_input_not_mutated(golden):
+    before = golden.copy(deep=True)
+    run(golden, method="ha")
+    compute_change(golden, measure="score", pre="baseline", post="week18")
+    pd.testing.assert_frame_equal(golden, before)
+
+
+def test_result_is_frozen_and_renders(golden):
+    res = run(golden)
+    assert isinstance(res, ChangeClassification)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.method = "gln"
+    text = str(res)
+    assert "Jacobson-Truax" in text and "Cutoff c = 22.29" in text and "sample" in text
+    assert "<table" in res._repr_html_()
+
+
+# ------------------------------------------------------------------------------------------
+# properties
+# ------------------------------------------------------------------------------------------
+
+scores = st.integers(min_value=0, max_value=80)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(scores, scores), min_size=3, max_size=12))
+def test_swapping_pre_and_post_flips_labels(pairs):
+    pre = [p for p, _ in pairs]
+    post = [q for _, q in pairs]
+    kw = dict(measure="score", pre="baseline", post="week18", direction="lower-is-better",
+              reliability=0.8, sd_pre=7.0)  # fmt: skip
+    a = classify_change(long_frame(pre, post), **kw).data
+    b = classify_change(long_frame(post, pre), **kw).data
+    flip = {"improved": "deteriorated", "deteriorated": "improved", "unchanged": "unchanged"}
+    assert b["reliable"].tolist() == [flip[v] for v in a["reliable"]]
+    np.testing.assert_allclose(a["rci"], -b["rci"], atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(scores, scores), min_size=3, max_size=12))
+def test_change_is_post_minus_pre_and_classification_monotone(pairs):
+    pre = [p for p, _ in pairs]
+    post = [q for _, q in pairs]
+    res = classify_change(
+        long_frame(pre, post), measure="score", pre="baseline", post="week18",
+        direction="higher-is-better", reliability=0.8, sd_pre=7.0,
+    )  # fmt: skip
+    d = res.data
+    np.testing.assert_array_equal(d["change"], np.array(post, float) - np.array(pre, float))
+    rank = d["reliable"].map({"deteriorated": 0, "unchanged": 1, "improved": 2}).to_numpy()
+    order = np.argsort(d["change"].to_numpy(), kind="stable")
+    assert np.all(np.diff(rank[order]) >= 0)
+
+
+# ------------------------------------------------------------------------------------------
+# responders
+# ------------------------------------------------------------------------------------------
+
+
+def caps_frame(rows):
+    """rows: (subject, pre total, post total, post dx)."""
+    out = []
+    for sid, a, b, dx in rows:
+        out.append({"subject": sid, "timepoint": "baseline", "caps5_total": a, "caps5_dx": True})
+        out.append({"subject": sid, "timepoint": "week18", "caps5_total": b, "caps5_dx": dx})
+    df = pd.DataFrame(out)
+    df["caps5_dx"] = df["caps5_dx"].astype("boolean")
+    return df
+
+
+def test_mapp_category_boundaries():
+    data = caps_frame(
+        [
+            ("a", 40, 30, True),  # fall 10, dx met -> response
+            ("b", 40, 31, True),  # fall 9 -> non-response
+            ("c", 40, 31, False),  # fall 9, no dx -> still non-response
+            ("d", 21, 11, False),  # fall 10, no dx, total 11 -> remission
+            ("e", 22, 12, False),  # fall 10, no dx, total 12 -> loss of diagnosis
+            ("f", 40, 11, True),  # total 11 but dx met -> response
+            ("g", 40, 20, pd.NA),  # fall 20, dx unknown -> responder, category missing
+            ("h", 40, 45, False),  # worse -> non-response
+        ]
+    )
+    out = classify_responders(data, instrument="caps5", pre="baseline", post="week18")
+    assert out.attrs["rule"] == "mapp" and out.attrs["source"] == "mitchell2023"
+    assert "Mitchell" in out.attrs["citation"]
+    assert out["category"].tolist() == [
+        "response", "non-response", "non-response", "remission",
+        "loss of diagnosis", "response", pd.NA, "non-response",
+    ]  # fmt: skip
+    assert out["responder"].tolist() == [True, False, False, True, True, True, True, False]
+    assert out["improvement"].tolist() == [10, 9, 9, 10, 10, 29, 20, -5]
+    assert out["category"].dtype == "string" and out["responder"].dtype == "boolean"
+    assert (out["rule"] == "mapp").all()
+
+
+def test_mapp_needs_diagnosis_column():
+    data = caps_frame([("a", 40, 30, True)]).drop(columns="caps5_dx")
+    with pytest.raises(ArgumentError, match=r"caps5_dx.*past_outcomes.score"):
+        classify_responders(data, instrument="caps5", pre="baseline", post="week18")
+
+
+def test_iief_by_baseline_boundaries():
+    # baseline 10 -> severe (7); 11 -> moderate (5); 16 -> moderate; 17 -> mild (2); 26 -> none
+    pre = [10, 10, 11, 11, 16, 17, 17, 26]
+    post = [17, 16, 16, 15, 21, 19, 18, 30]
+    data = long_frame(pre, post, measure="iief_ef")
+    out = classify_responders(data, instrument="iief", pre="baseline", post="week18")
+    assert out.attrs["rule"] == "ef_mcid"
+    np.testing.assert_array_equal(out["threshold"], [7, 7, 5, 5, 5, 2, 2, np.nan])
+    assert out["baseline_band"].tolist() == [
+        "severe", "severe", "moderate", "moderate", "moderate", "mild", "mild", pd.NA,
+    ]  # fmt: skip
+    assert out["responder"].tolist() == [True, False, True, False, True, True, False, pd.NA]
+    overall = classify_responders(
+        data, instrument="iief", rule="ef_mcid_overall", pre="baseline", post="week18"
+    )
+    assert overall["responder"].tolist() == [True, True, True, True, True, False, False, True]
+
+
+def test_phq9_response50_and_remission():
+    pre = [20, 20, 10, 0, 8]
+    post = [10, 11, 4, 0, 5]
+    data = long_frame(pre, post, measure="phq9_total")
+    out = classify_responders(data, instrument="phq9", pre="baseline", post="week18")
+    assert out.attrs["rule"] == "response50"
+    np.testing.assert_allclose(out["pct_improvement"], [50, 45, 60, np.nan, 37.5])
+    assert out["responder"].tolist() == [True, False, True, pd.NA, False]
+    rem = classify_responders(
+        data, instrument="phq9", rule="remission", pre="baseline", post="week18"
+    )
+    assert rem["responder"].tolist() == [False, False, True, True, False]  # post < 5
+    mcid = classify_responders(data, instrument="phq9", rule="mcid5", pre="baseline", post="week18")
+    assert mcid["responder"].tolist() == [True, True, True, False, False]
+
+
+def test_gad7_mcid4_and_missing_post():
+    data = long_frame([12, 12, 12], [8, 9, 1], measure="gad7_total")
+    data = data.drop(index=5)
+    with pytest.warns(UnpairedSubjectsWarning, match="s3"):
+        out = classify_responders(data, instrument="gad7", pre="baseline", post="week18")
+    assert out["responder"].tolist() == [True, False, pd.NA]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"id": "mine", "label": "Fall of 3", "scale": "gad7_total", "kind": "change",
+         "threshold": 3, "source": "my protocol"},
+        ResponderRule(id="mine", label="Fall of 3", scale="gad7_total", kind="change",
+                      source="my protocol", threshold=3),
+    ],
+)  # fmt: skip
+def test_user_defined_rule(rule):
+    data = long_frame([12, 12, 12], [9, 10, 15], measure="gad7_total")
+    out = classify_responders(data, instrument="gad7", rule=rule, pre="baseline", post="week18")
+    assert out["responder"].tolist() == [True, False, False]
+    assert out.attrs["rule"] == "mine" and out.attrs["citation"] == "my protocol"
+
+
+def test_override_threshold_marks_rule_modified():
+    data = long_frame([12, 12], [9, 10], measure="gad7_total")
+    out = classify_responders(data, instrument="gad7", threshold=3, pre="baseline", post="week18")
+    assert out["responder"].tolist() == [True, False]
+    assert out.attrs["rule"] == "mcid4+modified"
+
+
+def test_responder_argument_errors():
+    data = long_frame([12], [9], measure="gad7_total")
+    with pytest.raises(ArgumentError, match=r"responder rule of the gad7 spec \(mcid4\); got 'x'"):
+        classify_responders(data, instrument="gad7", rule="x", pre="baseline", post="week18")
+    with pytest.raises(ArgumentError, match=r"rule keys must be among.*'treshold'"):
+        classify_responders(
+            data, instrument="gad7", rule={"scale": "gad7_total", "kind": "change", "treshold": 3},
+            pre="baseline", post="week18",
+        )  # fmt: skip
+    with pytest.raises(ArgumentError, match="kind must be one of"):
+        classify_responders(data, instrument="gad7", kind="slope", pre="baseline", post="week18")
+
+
+def test_responders_on_spec_loaded_instrument_object():
+    inst = load_instrument("pcl5")
+    data = long_frame([50, 50], [40, 41], measure="pcl5_total")
+    out = classify_responders(data, instrument=inst, pre="baseline", post="week18")
+    assert out["responder"].tolist() == [True, False]
+
+
+# ------------------------------------------------------------------------------------------
+# plot
+# ------------------------------------------------------------------------------------------
+
+
+def test_plot_change_returns_axes(golden):
+    import matplotlib.pyplot as plt
+
+    res = run(golden)
+    ax = plot_change(res)
+    assert isinstance(ax, matplotlib.axes.Axes)
+    texts = [t.get_text() for t in ax.texts]
+    assert "improved" in texts and "deteriorated" in texts
+    labels = ax.get_legend_handles_labels()[1]
+    assert "recovered (4)" in labels and "cutoff c" in labels and "no reliable change" in labels
+    fig, ax2 = plt.subplots()
+    assert plot_change(res, ax=ax2, color_by="reliable") is ax2
+    plt.close("all")
