@@ -391,26 +391,6 @@ def _check_name(name: str, value: Any) -> str:
     return value
 
 
-def _failure(row, subj, vis, column, value, reason, message=None) -> dict:
-    return {
-        "row": row,
-        "subject": subj,
-        "timepoint": vis,
-        "column": column,
-        "value": value,
-        "reason": reason,
-        "message": message,
-    }
-
-
-def _satterthwaite(c: np.ndarray, V: np.ndarray, dV: np.ndarray, A: np.ndarray):
-    var = float(c @ V @ c)
-    g = np.einsum("jab,a,b->j", dV, c, c)
-    denom = float(g @ A @ g)
-    dof = 2.0 * var**2 / denom if denom > 0 else np.inf
-    return var, dof
-
-
 def _inference(est, var, dof, alpha):
     from scipy import stats
 
@@ -515,10 +495,15 @@ def fit_mmrm(
     emmeans' ``mode = "satterthwaite"`` for ``gls``.
     """
     check_dataframe("data", data)
-    measure = _check_name("measure", measure)
-    subject = _check_name("subject", subject)
-    visit = _check_name("visit", visit)
-    group = _check_name("group", group)
+    measure, subject, visit, group = (
+        _check_name(name, value)
+        for name, value in (
+            ("measure", measure),
+            ("subject", subject),
+            ("visit", visit),
+            ("group", group),
+        )
+    )
     if baseline is not None:
         baseline = _check_name("baseline", baseline)
     if isinstance(covariates, str):
@@ -526,7 +511,8 @@ def fit_mmrm(
     covariates = tuple(_check_name("covariates", c) for c in covariates)
     check_option("covariance", covariance, COVARIANCE_STRUCTURES)
     confidence = check_probability("confidence", confidence)
-    roles = [measure, subject, visit, group, *([baseline] if baseline else []), *covariates]
+    model_cols = [measure, *([baseline] if baseline else []), *covariates]
+    roles = [subject, visit, group, *model_cols]
     check_columns(data, roles)
     repeated = sorted({c for c in roles if roles.count(c) > 1})
     if repeated:
@@ -541,98 +527,65 @@ def fit_mmrm(
                 f"visits must list each visit once; got {visits!r}. Remove the repeats."
             )
 
-    # ---- identifiers and data errors, collected (rows are reported by their original label)
-    source = data
-    data = data.reset_index(drop=True)
-    labels = source.index
-    failures: list[dict] = []
-    for col in (subject, visit, group):
-        for row in data.index[data[col].isna()]:
-            failures.append(
-                _failure(
-                    labels[row],
-                    data.at[row, subject],
-                    data.at[row, visit],
-                    col,
-                    None,
-                    "missing-value",
-                )
-            )
-    numeric_cols = [measure, *([baseline] if baseline else [])]
-    numeric_cols += [c for c in covariates if not _is_categorical(data[c])]
-    numeric = {}
-    for col in numeric_cols:
-        values = pd.to_numeric(data[col], errors="coerce")
-        bad = values.isna() & data[col].notna()
-        for row in data.index[bad]:
-            failures.append(
-                _failure(
-                    labels[row],
-                    data.at[row, subject],
-                    data.at[row, visit],
-                    col,
-                    data.at[row, col],
-                    "not-a-number",
-                )
-            )
-        numeric[col] = values.astype(float)
-    for col in (measure, *([baseline] if baseline else [])):
-        if _is_categorical(data[col]) and data[col].notna().any():
-            values = pd.to_numeric(data[col], errors="coerce")
-            if values.notna().sum() == 0:
-                raise ArgumentError(
-                    f"{col} must be a numeric column; got dtype {data[col].dtype}. "
-                    "Convert it to numbers first."
-                )
-    ids_ok = data[[subject, visit]].notna().all(axis=1)
-    dup = data[ids_ok].duplicated(subset=[subject, visit], keep=False)
-    for row in data[ids_ok].index[dup.to_numpy()]:
-        s, v = data.at[row, subject], data.at[row, visit]
-        failures.append(
-            _failure(
-                labels[row],
-                s,
-                v,
-                visit,
-                v,
-                "duplicate-observation",
-                f"subject {s} has more than one row at {visit} {v!r} (row {labels[row]!r})",
-            )
-        )
-    if visits is not None:
-        outside = data[visit].notna() & ~data[visit].isin(visits)
-        for row in data.index[outside]:
-            failures.append(
-                _failure(
-                    labels[row],
-                    data.at[row, subject],
-                    data.at[row, visit],
-                    visit,
-                    data.at[row, visit],
-                    "out-of-range",
-                )
-            )
-    if failures:
-        fc = pd.DataFrame(failures)
-        raise DataValidationError(
-            fc,
-            context="fit_mmrm",
-            remedy="Fix or remove these rows: each subject needs at most one row per visit, "
-            "with subject, visit and group present and numeric outcome and covariates.",
-        )
-
-    # ---- drop rows with a missing outcome or covariate, and report them
-    model_cols = [measure, *([baseline] if baseline else []), *covariates]
-    missing = pd.DataFrame(
-        {c: (numeric[c].isna() if c in numeric else data[c].isna()) for c in model_cols},
-        index=data.index,
+    # rows are worked on by position and reported by their original label
+    numeric = _validate_rows(
+        data.reset_index(drop=True),
+        data.index,
+        subject=subject,
+        visit=visit,
+        group=group,
+        numeric_cols=[measure, *([baseline] if baseline else [])]
+        + [c for c in covariates if not _is_categorical(data[c])],
+        visits=visits,
     )
-    drop = missing.any(axis=1)
-    dropped = source.loc[drop.to_numpy()].copy()
-    dropped["reason"] = [
-        "missing " + ", ".join(c for c in model_cols if missing.at[r, c])
-        for r in np.flatnonzero(drop.to_numpy())
-    ]
+    used, dropped = _drop_incomplete(data, numeric, model_cols)
+    d = data.reset_index(drop=True).loc[used]
+    numeric = {c: v.loc[used].to_numpy() for c, v in numeric.items()}
+
+    visit_levels = _visit_levels(data[visit], d[visit], visits, measure)
+    group_levels = _group_levels(d[group], group, reference)
+    reference = group_levels[0]
+    n_visits = len(visit_levels)
+    if covariance == "compound-symmetry" and n_visits < 2:
+        raise ArgumentError("compound-symmetry needs at least two visits.")
+
+    X_all, names, grid_parts = _design(
+        d, numeric, baseline, covariates, group, group_levels, visit, visit_levels
+    )
+    y = numeric[measure]
+    keep, null_basis = _full_rank_columns(X_all)  # aliased: a group x visit cell without data
+    X = X_all[:, keep]
+    p = X.shape[1]
+    n_obs = len(d)
+    if n_obs - p <= 0:
+        raise ArgumentError(
+            f"the model has {p} fixed effects but only {n_obs} observations; "
+            "use fewer covariates or more data."
+        )
+    subj_codes, subj_uniques = pd.factorize(d[subject], sort=True)
+    vis_codes = pd.Categorical(d[visit], categories=visit_levels).codes
+    n_subj = len(subj_uniques)
+
+    cov_struct = (
+        _Unstructured(n_visits) if covariance == "unstructured" else _CompoundSymmetry(n_visits)
+    )
+    reml = _Reml(_patterns(X, y, subj_codes, vis_codes, n_subj, n_visits), cov_struct, n_obs, p)
+    theta0 = cov_struct.start(_start_sigma(X, y, subj_codes, vis_codes, n_subj, n_visits))
+    fit = _fit(reml, theta0)
+
+    alpha = 1.0 - confidence
+    coefficients = _coefficient_table(names, keep, fit, alpha)
+    lsmeans, contrasts, non_estimable = _lsmean_tables(
+        names, grid_parts, keep, null_basis, fit, group_levels, visit_levels, alpha
+    )
+    if non_estimable:
+        cells = ", ".join(f"{g!r} at {v!r}" for g, v in non_estimable)
+        warnings.warn(
+            f"fit_mmrm: no data for {cells}; those LS means and differences are not estimable "
+            "and are reported as NaN.",
+            PastOutcomesWarning,
+            stacklevel=2,
+        )
     if len(dropped):
         warnings.warn(
             f"fit_mmrm: {len(dropped)} row(s) left out because the outcome or a covariate is "
@@ -641,60 +594,162 @@ def fit_mmrm(
             PastOutcomesWarning,
             stacklevel=2,
         )
-    d = data.loc[~drop]
-    if len(d) == 0:
-        raise ArgumentError(f"data has no row with {measure} and every covariate present.")
 
-    # ---- levels
-    visit_levels = list(visits) if visits is not None else _levels(data[visit])
-    present_visits = set(d[visit])
-    absent = [v for v in visit_levels if v not in present_visits]
-    if absent:
-        if visits is not None:
-            raise ArgumentError(
-                f"visits lists {', '.join(map(repr, absent))}, but no row has an observed "
-                f"{measure} there; remove it from visits."
-            )
-        visit_levels = [v for v in visit_levels if v in present_visits]
-    group_levels = _levels(d[group])
+    visit_index = pd.Index(visit_levels, name=visit)
+    par_names = cov_struct.names(visit_levels)
+    cov_params = pd.DataFrame(fit.theta_vcov, index=par_names, columns=par_names)
+    cov_params.insert(0, "theta", fit.theta)
+    return MMRMResult(
+        lsmeans=lsmeans,
+        contrasts=contrasts,
+        coefficients=coefficients,
+        covariance=pd.DataFrame(fit.sigma, index=visit_index, columns=visit_index.copy()),
+        loglik=float(-0.5 * fit.criterion),
+        n_subjects=int(n_subj),
+        n_observations=int(n_obs),
+        dropped_rows=dropped,
+        method=_METHOD_TEXT[covariance],
+        reference=reference,
+        visits=tuple(visit_levels),
+        groups=tuple(group_levels),
+        confidence=confidence,
+        covariance_parameters=cov_params,
+        n_iterations=fit.n_iterations,
+        non_estimable=tuple(non_estimable),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# steps of fit_mmrm
+
+
+def _validate_rows(
+    data: pd.DataFrame,
+    labels: pd.Index,
+    *,
+    subject: str,
+    visit: str,
+    group: str,
+    numeric_cols: list[str],
+    visits: list | None,
+) -> dict[str, pd.Series]:
+    """Collect every data error and raise them together; return the numeric columns."""
+    failures: list[dict] = []
+
+    def add(row: int, column: str, value: Any, reason: str, message: str | None = None):
+        failures.append(
+            {
+                "row": labels[row],
+                "subject": data.at[row, subject],
+                "timepoint": data.at[row, visit],
+                "column": column,
+                "value": value,
+                "reason": reason,
+                "message": message,
+            }
+        )
+
+    for col in (subject, visit, group):
+        for row in np.flatnonzero(data[col].isna().to_numpy()):
+            add(row, col, None, "missing-value")
+    numeric = {}
+    for col in numeric_cols:
+        values = pd.to_numeric(data[col], errors="coerce").astype(float)
+        for row in np.flatnonzero((values.isna() & data[col].notna()).to_numpy()):
+            add(row, col, data.at[row, col], "not-a-number")
+        numeric[col] = values
+    ids_ok = data[[subject, visit]].notna().all(axis=1).to_numpy()
+    dup = data.duplicated(subset=[subject, visit], keep=False).to_numpy() & ids_ok
+    for row in np.flatnonzero(dup):
+        s, v = data.at[row, subject], data.at[row, visit]
+        message = f"subject {s} has more than one row at {visit} {v!r} (row {labels[row]!r})"
+        add(row, visit, v, "duplicate-observation", message)
+    if visits is not None:
+        outside = (data[visit].notna() & ~data[visit].isin(visits)).to_numpy()
+        for row in np.flatnonzero(outside):
+            add(row, visit, data.at[row, visit], "out-of-range")
+    if failures:
+        raise DataValidationError(
+            pd.DataFrame(failures),
+            context="fit_mmrm",
+            remedy="Fix or remove these rows: each subject needs at most one row per visit, "
+            "with subject, visit and group present and numeric outcome and covariates.",
+        )
+    return numeric
+
+
+def _drop_incomplete(
+    data: pd.DataFrame, numeric: dict[str, pd.Series], model_cols: list[str]
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Positions of the rows to analyse, and the left-out rows with a ``reason`` column."""
+    missing = np.column_stack(
+        [
+            numeric[c].isna().to_numpy() if c in numeric else data[c].isna().to_numpy()
+            for c in model_cols
+        ]
+    )
+    drop = missing.any(axis=1)
+    dropped = data.iloc[np.flatnonzero(drop)].copy()
+    dropped["reason"] = [
+        "missing " + ", ".join(c for c, m in zip(model_cols, missing[r], strict=True) if m)
+        for r in np.flatnonzero(drop)
+    ]
+    used = np.flatnonzero(~drop)
+    if len(used) == 0:
+        raise ArgumentError(f"data has no row with {model_cols[0]} and every covariate present.")
+    return used, dropped
+
+
+def _visit_levels(all_visits: pd.Series, used: pd.Series, visits: list | None, measure: str):
+    levels = list(visits) if visits is not None else _levels(all_visits)
+    present = set(used)
+    absent = [v for v in levels if v not in present]
+    if absent and visits is not None:
+        raise ArgumentError(
+            f"visits lists {', '.join(map(repr, absent))}, but no row has an observed "
+            f"{measure} there; remove it from visits."
+        )
+    return [v for v in levels if v in present]
+
+
+def _group_levels(groups: pd.Series, group: str, reference: Any) -> list:
+    """Group levels with the reference first."""
+    levels = _levels(groups)
     if reference is None:
-        reference = group_levels[0]
-    elif reference not in group_levels:
+        reference = levels[0]
+    elif reference not in levels:
         raise ArgumentError(
             f"reference must be one of the levels of {group} "
-            f"({', '.join(map(repr, group_levels))}); got {reference!r}."
+            f"({', '.join(map(repr, levels))}); got {reference!r}."
         )
-    group_levels = [reference] + [g for g in group_levels if g != reference]
-    if len(group_levels) < 2:
+    if len(levels) < 2:
         raise ArgumentError(
             f"{group} must have at least two levels to compare; got only {reference!r}."
         )
-    n_visits = len(visit_levels)
-    if covariance == "compound-symmetry" and n_visits < 2:
-        raise ArgumentError("compound-symmetry needs at least two visits.")
+    return [reference] + [g for g in levels if g != reference]
 
-    # ---- design matrix (treatment coding), in R's term order
+
+def _design(d, numeric, baseline, covariates, group, group_levels, visit, visit_levels):
+    """Treatment-coded design matrix in R's term order, its term names, and how each column
+    is set on the LS-mean grid: ("const", value), ("group", g), ("visit", v), ("cell", (g, v))."""
     columns: list[np.ndarray] = [np.ones(len(d))]
     names = ["(Intercept)"]
-    grid_parts: list[tuple[str, Any]] = []  # how each column is evaluated on the LS-mean grid
-    grid_parts.append(("const", 1.0))
+    grid_parts: list[tuple[str, Any]] = [("const", 1.0)]
     if baseline:
-        x = numeric[baseline].loc[d.index].to_numpy()
-        columns.append(x)
+        columns.append(numeric[baseline])
         names.append(baseline)
-        grid_parts.append(("const", float(x.mean())))
+        grid_parts.append(("const", float(numeric[baseline].mean())))
     for cov in covariates:
-        if _is_categorical(d[cov]):
-            levels = _levels(d[cov])
-            for lev in levels[1:]:
-                columns.append((d[cov] == lev).to_numpy(float))
-                names.append(f"{cov}[{lev}]")
-                grid_parts.append(("const", 1.0 / len(levels)))
-        else:
-            x = numeric[cov].loc[d.index].to_numpy()
-            columns.append(x)
+        if cov in numeric:
+            columns.append(numeric[cov])
             names.append(cov)
-            grid_parts.append(("const", float(x.mean())))
+            grid_parts.append(("const", float(numeric[cov].mean())))
+            continue
+        levels = _levels(d[cov])
+        for lev in levels[1:]:
+            columns.append((d[cov] == lev).to_numpy(float))
+            names.append(f"{cov}[{lev}]")
+            grid_parts.append(("const", 1.0 / len(levels)))  # equal weights over levels
     g_vals = d[group].to_numpy()
     v_vals = d[visit].to_numpy()
     for g in group_levels[1:]:
@@ -710,25 +765,12 @@ def fit_mmrm(
             columns.append(((g_vals == g) & (v_vals == v)).astype(float))
             names.append(f"{group}[{g}]:{visit}[{v}]")
             grid_parts.append(("cell", (g, v)))
-    X_all = np.column_stack(columns)
-    y = numeric[measure].loc[d.index].to_numpy()
+    return np.column_stack(columns), names, grid_parts
 
-    # ---- aliased columns (a group x visit cell without data): keep a full-rank subset
-    keep, null_basis = _full_rank_columns(X_all)
-    X = X_all[:, keep]
+
+def _patterns(X, y, subj_codes, vis_codes, n_subj, n_visits) -> list[_Pattern]:
+    """Group subjects by the set of visits they were seen at; sum their cross-products."""
     p = X.shape[1]
-
-    # ---- per-pattern cross-product sums
-    subj_codes, subj_uniques = pd.factorize(d[subject], sort=True)
-    vis_index = {v: i for i, v in enumerate(visit_levels)}
-    vis_codes = np.array([vis_index[v] for v in v_vals])
-    n_subj = len(subj_uniques)
-    n_obs = len(d)
-    if n_obs - p <= 0:
-        raise ArgumentError(
-            f"the model has {p} fixed effects but only {n_obs} observations; "
-            "use fewer covariates or more data."
-        )
     Z = np.zeros((n_subj, n_visits, p + 1))
     observed = np.zeros((n_subj, n_visits), dtype=bool)
     Z[subj_codes, vis_codes, :p] = X
@@ -742,14 +784,12 @@ def fit_mmrm(
         Zk = Z[members][:, idx, :]
         moments = np.einsum("ita,iub->tuab", Zk, Zk, optimize=True)
         patterns.append(_Pattern(idx, int(members.sum()), moments))
+    return patterns
 
-    cov_struct = (
-        _Unstructured(n_visits) if covariance == "unstructured" else _CompoundSymmetry(n_visits)
-    )
-    reml = _Reml(patterns, cov_struct, n_obs, p)
 
-    # ---- starting values: OLS residual covariance (pairwise), made positive definite
-    beta_ols = np.linalg.lstsq(X, y, rcond=None)[0]
+def _start_sigma(X, y, subj_codes, vis_codes, n_subj, n_visits) -> np.ndarray:
+    """Starting covariance: pairwise covariance of OLS residuals, made positive definite."""
+    beta_ols = np.linalg.solve(X.T @ X, X.T @ y)
     resid = np.full((n_subj, n_visits), np.nan)
     resid[subj_codes, vis_codes] = y - X @ beta_ols
     sigma0 = pd.DataFrame(resid).cov(min_periods=2).to_numpy()
@@ -759,9 +799,29 @@ def fit_mmrm(
     sigma0[np.diag_indices(n_visits)] = var0
     w, U = np.linalg.eigh(sigma0)
     w = np.maximum(w, 0.05 * np.mean(var0))
-    sigma0 = (U * w) @ U.T
-    theta0 = cov_struct.start(sigma0)
+    return (U * w) @ U.T
 
+
+@dataclasses.dataclass(frozen=True)
+class _Fit:
+    theta: np.ndarray
+    theta_vcov: np.ndarray  # inverse Hessian of -loglik in theta
+    sigma: np.ndarray
+    beta: np.ndarray
+    vcov: np.ndarray  # (X' Sigma^-1 X)^-1
+    vcov_derivatives: np.ndarray  # dV/dtheta_j
+    criterion: float  # -2 REML loglik
+    n_iterations: int
+
+    def satterthwaite(self, c: np.ndarray) -> tuple[float, float]:
+        """Variance of c'beta and its Satterthwaite degrees of freedom."""
+        var = float(c @ self.vcov @ c)
+        g = np.einsum("jab,a,b->j", self.vcov_derivatives, c, c)
+        denom = float(g @ self.theta_vcov @ g)
+        return var, (2.0 * var**2 / denom if denom > 0 else np.inf)
+
+
+def _fit(reml: _Reml, theta0: np.ndarray) -> _Fit:
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         theta, n_iter = _optimise(reml, theta0)
         solved = reml.solve(theta)
@@ -783,28 +843,37 @@ def fit_mmrm(
             "The unstructured covariance may be over-parametrised for these data: try "
             "covariance='compound-symmetry' or check visits with few observations."
         ) from None
-    A_theta = 2.0 * np.linalg.inv(hess)  # inverse Hessian of -loglik = -crit/2
-    dV = reml.vcov_derivatives(theta, inverses, V)
-    alpha = 1.0 - confidence
-    loglik = -0.5 * crit
-
-    # ---- coefficients
-    coef_rows = []
-    kept_pos = {j: i for i, j in enumerate(keep)}
-    for j, name in enumerate(names):
-        if j not in kept_pos:
-            coef_rows.append((name, np.nan, np.nan, np.nan, np.nan, np.nan))
-            continue
-        c = np.zeros(p)
-        c[kept_pos[j]] = 1.0
-        var, dof = _satterthwaite(c, V, dV, A_theta)
-        se, t, pv, _, _ = _inference(beta[kept_pos[j]], var, dof, alpha)
-        coef_rows.append((name, beta[kept_pos[j]], se, dof, t, pv))
-    coefficients = pd.DataFrame(
-        coef_rows, columns=["term", "estimate", "se", "dof", "t", "p_value"]
+    return _Fit(
+        theta=theta,
+        theta_vcov=2.0 * np.linalg.inv(hess),  # the criterion is -2 loglik
+        sigma=sigma,
+        beta=beta,
+        vcov=V,
+        vcov_derivatives=reml.vcov_derivatives(theta, inverses, V),
+        criterion=float(crit),
+        n_iterations=int(n_iter),
     )
 
-    # ---- LS means and differences
+
+def _coefficient_table(names: list[str], keep: list[int], fit: _Fit, alpha: float):
+    rows = []
+    position = {j: i for i, j in enumerate(keep)}
+    for j, name in enumerate(names):
+        if j not in position:  # aliased term, as R reports NA
+            rows.append((name, *([np.nan] * 5)))
+            continue
+        c = np.zeros(len(keep))
+        c[position[j]] = 1.0
+        var, dof = fit.satterthwaite(c)
+        est = fit.beta[position[j]]
+        se, t, pv, _, _ = _inference(est, var, dof, alpha)
+        rows.append((name, est, se, dof, t, pv))
+    return pd.DataFrame(rows, columns=["term", "estimate", "se", "dof", "t", "p_value"])
+
+
+def _lsmean_tables(names, grid_parts, keep, null_basis, fit, group_levels, visit_levels, alpha):
+    """LS means per group and visit, and each group minus the reference at each visit."""
+
     def grid_row(g, v) -> np.ndarray:
         row = np.empty(len(names))
         for j, (kind, val) in enumerate(grid_parts):
@@ -819,19 +888,19 @@ def fit_mmrm(
         return row
 
     def estimate(l_full: np.ndarray):
-        if null_basis.size and np.max(np.abs(l_full @ null_basis)) > 1e-8 * max(
-            1.0, np.max(np.abs(l_full))
-        ):
-            return None
+        if null_basis.size:  # estimable only if orthogonal to the null space of X
+            scale = max(1.0, float(np.max(np.abs(l_full))))
+            if np.max(np.abs(l_full @ null_basis)) > 1e-8 * scale:
+                return None
         c = l_full[keep]
-        var, dof = _satterthwaite(c, V, dV, A_theta)
-        return float(c @ beta), var, dof
+        var, dof = fit.satterthwaite(c)
+        return float(c @ fit.beta), var, dof
 
-    ls_rows, non_estimable = [], []
-    grid = {}
+    reference = group_levels[0]
+    grid = {(g, v): grid_row(g, v) for v in visit_levels for g in group_levels}
+    ls_rows, con_rows, non_estimable = [], [], []
     for v in visit_levels:
         for g in group_levels:
-            grid[g, v] = grid_row(g, v)
             res = estimate(grid[g, v])
             if res is None:
                 non_estimable.append((g, v))
@@ -840,11 +909,6 @@ def fit_mmrm(
             est, var, dof = res
             se, _, _, lo, hi = _inference(est, var, dof, alpha)
             ls_rows.append((g, v, est, se, dof, lo, hi))
-    lsmeans = pd.DataFrame(
-        ls_rows, columns=["group", "visit", "estimate", "se", "dof", "ci_low", "ci_high"]
-    )
-    con_rows = []
-    for v in visit_levels:
         for g in group_levels[1:]:
             label = f"{g} - {reference}"
             res = estimate(grid[g, v] - grid[reference, v])
@@ -854,44 +918,14 @@ def fit_mmrm(
             est, var, dof = res
             se, t, pv, lo, hi = _inference(est, var, dof, alpha)
             con_rows.append((v, label, est, se, dof, t, pv, lo, hi))
+    lsmeans = pd.DataFrame(
+        ls_rows, columns=["group", "visit", "estimate", "se", "dof", "ci_low", "ci_high"]
+    )
     contrasts = pd.DataFrame(
         con_rows,
         columns=["visit", "contrast", "estimate", "se", "dof", "t", "p_value", "ci_low", "ci_high"],
     )
-    if non_estimable:
-        cells = ", ".join(f"{g!r} at {v!r}" for g, v in non_estimable)
-        warnings.warn(
-            f"fit_mmrm: no data for {cells}; those LS means and differences are not estimable "
-            "and are reported as NaN.",
-            PastOutcomesWarning,
-            stacklevel=2,
-        )
-
-    covariance_df = pd.DataFrame(
-        sigma, index=pd.Index(visit_levels, name=visit), columns=pd.Index(visit_levels, name=visit)
-    )
-    par_names = cov_struct.names(visit_levels)
-    cov_params = pd.DataFrame(A_theta, index=par_names, columns=par_names)
-    cov_params.insert(0, "theta", theta)
-
-    return MMRMResult(
-        lsmeans=lsmeans,
-        contrasts=contrasts,
-        coefficients=coefficients,
-        covariance=covariance_df,
-        loglik=float(loglik),
-        n_subjects=int(n_subj),
-        n_observations=int(n_obs),
-        dropped_rows=dropped,
-        method=_METHOD_TEXT[covariance],
-        reference=reference,
-        visits=tuple(visit_levels),
-        groups=tuple(group_levels),
-        confidence=confidence,
-        covariance_parameters=cov_params,
-        n_iterations=int(n_iter),
-        non_estimable=tuple(non_estimable),
-    )
+    return lsmeans, contrasts, non_estimable
 
 
 def _full_rank_columns(X: np.ndarray) -> tuple[list[int], np.ndarray]:
