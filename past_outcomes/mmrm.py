@@ -286,7 +286,7 @@ class _Reml:
         self.const = (n_obs - p) * np.log(2.0 * np.pi)
 
     def solve(self, theta: np.ndarray):
-        """Return (Sigma, [(W_k, chol_k)], A, beta, crit) or None if Sigma is not PD."""
+        """Return (Sigma, [W_k], A = X'Sigma^-1 X, chol(A), beta, crit); None if not PD."""
         p = self.p
         sigma = self.cov.sigma(theta)
         G = np.zeros((p + 1, p + 1))
@@ -312,8 +312,7 @@ class _Reml:
         beta = np.linalg.solve(CA.T, np.linalg.solve(CA, b))
         quad = G[p, p] - b @ beta
         crit = self.const + logdet + 2.0 * np.sum(np.log(np.diag(CA))) + quad
-        self._chol_a = CA
-        return sigma, inverses, A, beta, crit
+        return sigma, inverses, A, CA, beta, crit
 
     def value(self, theta: np.ndarray) -> float:
         out = self.solve(theta)
@@ -325,12 +324,12 @@ class _Reml:
         out = self.solve(theta)
         if out is None or not np.isfinite(out[-1]):
             return np.inf, np.zeros_like(theta)
-        sigma, inverses, A, beta, crit = out
+        sigma, inverses, A, CA, beta, crit = out
         p = self.p
         # d crit / d W_k = H_k = <M_k, Ainv (+) z z'>, z = (-beta, 1): log|A| and quadratic
         K = np.zeros((p + 1, p + 1))
         try:
-            CAi = np.linalg.inv(self._chol_a)
+            CAi = np.linalg.inv(CA)
         except np.linalg.LinAlgError:
             return np.inf, np.zeros_like(theta)
         K[:p, :p] = CAi.T @ CAi
@@ -830,7 +829,7 @@ def _fit(reml: _Reml, theta0: np.ndarray) -> _Fit:
             "fit_mmrm: the fitted covariance is singular; the model cannot be estimated. "
             "Check for visits with very few observations or use covariance='compound-symmetry'."
         )
-    sigma, inverses, A_mat, beta, crit = solved
+    sigma, inverses, A_mat, _, beta, crit = solved
     try:
         V = np.linalg.inv(A_mat)
         V = 0.5 * (V + V.T)
@@ -1005,7 +1004,8 @@ def _optimise(reml: _Reml, theta0: np.ndarray) -> tuple[np.ndarray, int]:
             "fit_mmrm: the REML optimisation did not converge "
             f"(largest gradient {np.max(np.abs(grad)):.3g} after {n_iter} iterations; "
             f"optimiser says: {res.message}). The unstructured covariance may have too many "
-            "parameters for these data: check visits with few observations, or try "
+            "parameters for these data (or the outcome is fitted exactly, with no residual "
+            "variation): check visits with few observations, or try "
             "covariance='compound-symmetry'."
         )
     return theta, n_iter

@@ -375,3 +375,15 @@ def test_argument_errors(complete, kwargs, message):
 def test_data_must_be_dataframe():
     with pytest.raises(ArgumentError, match="data must be a pandas DataFrame"):
         fit_mmrm([1, 2], **BASE_ARGS)
+
+
+def test_three_arms_each_compared_with_reference(complete):
+    d = complete.copy()
+    high = d["subject"].isin(d["subject"].unique()[::3]) & (d["arm"] == "active")
+    d.loc[high, "arm"] = "high"
+    d.loc[high, "chg"] -= 2.0
+    res = fit_mmrm(d, **BASE_ARGS, reference="placebo")
+    assert res.groups == ("placebo", "active", "high")
+    assert list(res.contrasts["contrast"]) == ["active - placebo", "high - placebo"] * 4
+    assert list(res.lsmeans["group"][:3]) == ["placebo", "active", "high"]
+    assert res.contrasts["estimate"].notna().all()
