@@ -621,3 +621,18 @@ def test_plot_change_returns_axes(golden):
     fig, ax2 = plt.subplots()
     assert plot_change(res, ax=ax2, color_by="reliable") is ax2
     plt.close("all")
+
+
+def test_mapp_on_data_scored_by_the_package():
+    import past_outcomes as po
+
+    items = load_instrument("caps5").item_columns
+    rows = []
+    for sid, a, b in [("a", 3, 1), ("b", 3, 3), ("c", 2, 0)]:
+        rows.append({"subject": sid, "timepoint": "baseline", **dict.fromkeys(items, a)})
+        rows.append({"subject": sid, "timepoint": "week18", **dict.fromkeys(items, b)})
+    raw = pd.DataFrame(rows)
+    scored = raw[["subject", "timepoint"]].join(po.score(raw, "caps5"))
+    out = classify_responders(scored, instrument="caps5", pre="baseline", post="week18")
+    # totals 60 -> 20 (no dx), 60 -> 60, 40 -> 0 (no dx, <= 11)
+    assert out["category"].tolist() == ["loss of diagnosis", "non-response", "remission"]
