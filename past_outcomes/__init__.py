@@ -34,7 +34,13 @@ _EXPORTS: dict[str, str] = {
     "compute_reliability": "stats",
     "plan_sample_size": "stats",
     "compute_power": "stats",
+    "compare_proportions": "stats",
+    "compute_cohen_d": "stats",
+    "compute_smcr": "stats",
+    "compute_dppc2": "stats",
     "fit_mmrm": "mmrm",
+    "MMRMResult": "mmrm",
+    "MMRMConvergenceError": "mmrm",
     # data sets
     "read_dataset": "datasets",
     "list_datasets": "datasets",
@@ -89,10 +95,14 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         UnpairedSubjectsWarning,
     )
     from past_outcomes.instrument import Instrument, list_instruments, load_instrument
-    from past_outcomes.mmrm import fit_mmrm
+    from past_outcomes.mmrm import MMRMConvergenceError, MMRMResult, fit_mmrm
     from past_outcomes.scoring import score, validate_responses
     from past_outcomes.stats import (
         compare_groups,
+        compare_proportions,
+        compute_cohen_d,
+        compute_dppc2,
+        compute_smcr,
         compare_responders,
         compute_power,
         compute_reliability,

@@ -6,8 +6,9 @@ One hierarchy, so that callers can catch narrowly or broadly::
     ├── InstrumentDefinitionError (ValueError)   a spec file is malformed
     ├── UnknownInstrumentError (LookupError)     no spec with that id or path
     ├── ArgumentError (ValueError)               a function argument is wrong
-    └── DataValidationError (ValueError)         the data are wrong; carries .failure_cases
-        └── ResponseValidationError              item responses are out of range, miscoded...
+    ├── DataValidationError (ValueError)         the data are wrong; carries .failure_cases
+    │   └── ResponseValidationError              item responses are out of range, miscoded...
+    └── MMRMConvergenceError (RuntimeError)      defined in past_outcomes.mmrm
 
     PastOutcomesWarning (UserWarning)
     ├── ProrationWarning                         a score was prorated from incomplete items
@@ -33,6 +34,7 @@ REASON_CODES: dict[str, str] = {
     "unknown-column": "a column looks like an item of the instrument but is not one",
     "duplicate-observation": "the same subject and timepoint appear on more than one row",
     "missing-value": "a required identifier or value is missing",
+    "inconsistent-group": "the same subject is recorded in more than one group (arm)",
 }
 
 FAILURE_COLUMNS = ["row", "subject", "timepoint", "column", "value", "reason"]

@@ -73,8 +73,19 @@ def validate_responses(
         timepoint, column, value, reason``; reasons ``out-of-range``, ``not-an-integer``,
         ``not-a-number``, ``missing-column``, ``unknown-column``, ``duplicate-observation``).
     """
-    check_dataframe("data", data)
     instruments = _resolve_instruments(instrument)
+    matrices = _validated_matrices(data, instruments, items, subject, timepoint)
+    columns = {
+        col: m[j]
+        for inst, m in zip(instruments, matrices.values(), strict=True)
+        for j, col in enumerate(inst.item_columns)
+    }
+    return pd.DataFrame(columns, index=data.index)
+
+
+def _validated_matrices(data, instruments, items, subject, timepoint) -> dict[str, np.ndarray]:
+    """Validate every cell; return instrument id -> float array of shape (items, rows)."""
+    check_dataframe("data", data)
     source_of = _check_item_map(data, items, instruments)
     subject_col, timepoint_col = _id_columns(data, subject, timepoint)
     matrices, failures = {}, []
@@ -96,11 +107,7 @@ def validate_responses(
                 "timepoint."
             ),
         )
-    frames = [
-        pd.DataFrame(m, index=data.index, columns=list(inst.item_columns))
-        for inst, m in zip(instruments, matrices.values(), strict=True)
-    ]
-    return pd.concat(frames, axis=1) if len(frames) > 1 else frames[0]
+    return matrices
 
 
 def score(
@@ -150,14 +157,11 @@ def score(
                 "declare(s) none (no published rule exists). Score with missing='complete', or "
                 "declare a rule with its source in your own copy of the spec."
             )
-    items_frame = validate_responses(
-        data, instruments, items=items, subject=subject, timepoint=timepoint
-    )
+    matrices = _validated_matrices(data, instruments, items, subject, timepoint)
     out: dict[str, object] = {}
     n_prorated = 0
     for inst in instruments:
-        x = items_frame[list(inst.item_columns)].to_numpy(dtype=float)
-        result = _score_one(inst, x, prorate=(missing == "prorate"))
+        result = _score_one(inst, matrices[inst.id], prorate=(missing == "prorate"))
         out.update(result.columns)
         n_prorated += result.n_prorated
     if n_prorated:
@@ -255,12 +259,13 @@ def _failure_frame(data, rows: np.ndarray, column: str, values, reason: str, sub
 
 def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col):
     n = len(data)
-    x = np.full((n, len(inst.items)), np.nan)
+    x = np.empty((len(inst.items), n))  # item-major: one contiguous row per item
     failures: list[pd.DataFrame] = []
     missing_cols = []
     for j, item in enumerate(inst.items):
         col = source_of.get(item.column, item.column)
         if col not in data.columns:
+            x[j] = np.nan
             if item.required:
                 missing_cols.append(col)
             continue
@@ -281,17 +286,24 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
             failures.append(frame)
         if inst.missing_codes:
             values = np.where(np.isin(values, inst.missing_codes), np.nan, values)
-        present = ~np.isnan(values)
-        if item.integer or item.values is not None:
-            frac = present & (values != np.floor(values))
-        else:
-            frac = np.zeros(n, dtype=bool)
-        if item.values is not None:
-            out = present & ~frac & ~np.isin(values, item.values)
-        else:
-            out = present & ~frac & ((values < item.min) | (values > item.max))
+        integer_input = series.dtype.kind in "iub"  # plain NumPy integers: no NaN, no fractions
+        check_frac = (item.integer or item.values is not None) and not integer_input
+        if item.values is None and _all_valid_fast(values, item, check_frac):
+            x[j] = values
+            continue
+        with np.errstate(invalid="ignore"):
+            if not check_frac:
+                frac = None
+            else:
+                frac = (values != np.floor(values)) & ~np.isnan(values)
+            if item.values is not None:
+                out = ~np.isin(values, item.values) & ~np.isnan(values)
+            else:
+                out = (values < item.min) | (values > item.max)  # NaN compares False
+            if frac is not None:
+                out &= ~frac
         for mask, reason in ((frac, "not-an-integer"), (out, "out-of-range")):
-            if mask.any():
+            if mask is not None and mask.any():
                 rows = np.flatnonzero(mask)
                 frame = _failure_frame(data, rows, col, values[rows], reason, subject_col, timepoint_col)
                 frame["message"] = [
@@ -301,7 +313,7 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
                     )
                 ] if len(frame) <= 50 else None
                 failures.append(frame)
-        x[:, j] = values
+        x[j] = values
     for col in missing_cols:
         failures.append(
             pd.DataFrame(
@@ -342,6 +354,24 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
             )
     # items answered but flagged invalid are not scored
     return x, failures
+
+
+def _all_valid_fast(values: np.ndarray, item, check_frac: bool) -> bool:
+    """True when a column is certainly valid, by reductions only (no per-cell masks).
+
+    ``fmin``/``fmax`` skip NaN, so missing answers pass; the common all-valid column then costs
+    two or three passes over memory instead of building boolean masks.
+    """
+    if len(values) == 0:
+        return True
+    lo, hi = np.fmin.reduce(values), np.fmax.reduce(values)
+    if np.isnan(lo):  # every answer missing
+        return True
+    if lo < item.min or hi > item.max:
+        return False
+    if check_frac:
+        return not np.fmax.reduce(np.abs(values - np.rint(values))) > 0
+    return True
 
 
 def _where(subject, timepoint) -> str:
@@ -417,25 +447,24 @@ def _score_one(inst: Instrument, x: np.ndarray, *, prorate: bool) -> _Scored:
     # reverse keying (none of the bundled instruments needs it, but the vocabulary has it)
     for j, item in enumerate(inst.items):
         if item.reverse:
-            x = x.copy() if not x.flags.writeable else x
-            x[:, j] = item.min + item.max - x[:, j]
-    answered = ~np.isnan(x)
+            x[j] = item.min + item.max - x[j]
     scores: dict[str, np.ndarray] = {}
     prorated: dict[str, np.ndarray] = {}
     by_id: dict[str, str] = {}
     for col, scale in inst.scales.items():
         by_id[scale.id] = col
         if scale.method == "sum_of_scales":
-            parts = np.column_stack([scores[by_id[s]] for s in scale.scales])
-            parts_prorated = np.column_stack([prorated[by_id[s]] for s in scale.scales])
+            parts = np.stack([scores[by_id[s]] for s in scale.scales])
             value, was_prorated = _combine(parts, scale, prorate, sum_weights=None)
-            was_prorated = was_prorated | (parts_prorated.any(axis=1) & ~np.isnan(value))
+            if prorate:
+                parts_prorated = np.stack([prorated[by_id[s]] for s in scale.scales])
+                was_prorated = was_prorated | (parts_prorated.any(axis=0) & ~np.isnan(value))
         else:
             idx = [pos[n] for n in scale.items]
-            sub = x[:, idx]
+            sub = x[idx]
             weights = np.asarray(scale.weights) if scale.weights else None
             if weights is not None:
-                sub = sub * weights
+                sub = sub * weights[:, None]
             value, was_prorated = _combine(sub, scale, prorate, sum_weights=weights)
         scores[col] = value
         prorated[col] = was_prorated
@@ -444,10 +473,13 @@ def _score_one(inst: Instrument, x: np.ndarray, *, prorate: bool) -> _Scored:
         columns[col] = scores[col]
     for col, cls in inst.classifications.items():
         columns[col] = _classify(cls, scores, x, pos)
-    columns[f"{inst.id}_n_answered"] = answered.sum(axis=1)
+    n_answered = np.zeros(x.shape[1], dtype=np.int64)
+    for row in x:
+        n_answered += ~np.isnan(row)
+    columns[f"{inst.id}_n_answered"] = n_answered
     n_prorated = 0
     if prorate:
-        any_prorated = np.zeros(len(x), dtype=bool)
+        any_prorated = np.zeros(x.shape[1], dtype=bool)
         for col, scale in inst.scales.items():
             if scale.proration is not None:
                 columns[f"{col}_prorated"] = _bool_array(prorated[col], np.isnan(scores[col]))
@@ -458,34 +490,34 @@ def _score_one(inst: Instrument, x: np.ndarray, *, prorate: bool) -> _Scored:
 
 
 def _combine(parts: np.ndarray, scale: Scale, prorate: bool, sum_weights) -> tuple[np.ndarray, np.ndarray]:
-    """Sum or mean of the parts per row; NaN unless complete (or prorated under the rule)."""
-    k = parts.shape[1]
-    ok = ~np.isnan(parts)
-    n_ok = ok.sum(axis=1)
-    total = np.where(ok, parts, 0.0).sum(axis=1)
-    complete = n_ok == k
+    """Sum or mean over the parts (shape: parts x rows); NaN unless complete or prorated."""
+    k = parts.shape[0]
     rule = scale.proration if prorate else None
-    allowed = complete if rule is None else n_ok >= rule.min_answered
+    if rule is None:
+        # complete cases only: NaN propagates through the sum, so no answered-count is needed
+        total = parts[0].copy()
+        for row in parts[1:]:
+            total += row
+        value = total / k if scale.method == "mean" else total
+        return value * scale.factor, np.zeros(parts.shape[1], dtype=bool)
+    ok = ~np.isnan(parts)
+    n_ok = ok.sum(axis=0)
+    total = np.where(ok, parts, 0.0).sum(axis=0)
+    complete = n_ok == k
+    allowed = n_ok >= rule.min_answered
     with np.errstate(invalid="ignore", divide="ignore"):
         if scale.method == "mean":
             value = total / n_ok
-        elif rule is None:
-            value = total
+        elif sum_weights is None:
+            # prorate to the full count: sum x (parts / answered parts)
+            value = np.where(complete, total, total * (k / n_ok))
         else:
-            # prorate to the full item (or weight) count: sum x (all weights / answered weights)
-            if sum_weights is None:
-                value = total * (k / n_ok)
-            else:
-                w_all = float(np.sum(sum_weights))
-                w_ok = np.where(ok, sum_weights, 0.0).sum(axis=1)
-                value = total * (w_all / w_ok)
-            value = np.where(complete, total, value)
-    value = value * scale.factor
-    value = np.where(allowed, value, np.nan)
-    if rule is not None and rule.floor is not None:
+            w_ok = np.where(ok, sum_weights[:, None], 0.0).sum(axis=0)
+            value = np.where(complete, total, total * (float(np.sum(sum_weights)) / w_ok))
+    value = np.where(allowed, value * scale.factor, np.nan)
+    if rule.floor is not None:
         value = np.where(~complete & (value < rule.floor), rule.floor, value)
-    was_prorated = allowed & ~complete
-    return value, was_prorated
+    return value, allowed & ~complete
 
 
 def _bool_array(values: np.ndarray, mask: np.ndarray) -> pd.arrays.BooleanArray:
@@ -509,37 +541,40 @@ def _classify(cls: Classification, scores, x, pos):
         out = np.where(missing, None, out)
         return pd.array(out, dtype="string")
     if cls.type == "item_flag":
-        v = x[:, pos[cls.item]]
+        v = x[pos[cls.item]]
         missing = np.isnan(v)
         with np.errstate(invalid="ignore"):
             hit = _OPS[cls.operator](v, cls.value)
         return _bool_array(hit & ~missing, missing)
     if cls.type == "count":
-        sub = x[:, [pos[n] for n in cls.items]]
-        miss = np.isnan(sub)
-        counted = np.isin(sub, cls.count_values)
-        if cls.count_missing:
-            counted = counted | miss
-            unknown = np.zeros(len(sub), dtype=bool)
-        else:
-            unknown = miss.any(axis=1)
-        hit = _OPS[cls.operator](counted.sum(axis=1), cls.value)
+        count = np.zeros(x.shape[1], dtype=np.int32)
+        unknown = np.zeros(x.shape[1], dtype=bool)
+        for n in cls.items:  # one item row at a time: no large temporaries
+            row = x[pos[n]]
+            miss = np.isnan(row)
+            hit_row = miss.copy() if cls.count_missing else np.zeros_like(miss)
+            for v in cls.count_values:
+                hit_row |= row == v
+            count += hit_row
+            if not cls.count_missing:
+                unknown |= miss
+        hit = _OPS[cls.operator](count, cls.value)
         return _bool_array(hit & ~unknown, unknown)
     if cls.type == "criteria":
         # Kleene logic: a requirement is met (True), cannot be met (False) or undecided (NA)
-        true_all = np.ones(len(x), dtype=bool)
-        false_any = np.zeros(len(x), dtype=bool)
+        true_all = np.ones(x.shape[1], dtype=bool)
+        false_any = np.zeros(x.shape[1], dtype=bool)
         for req in cls.require:
             cols = req["columns"]
             if all(c in scores for c in cols):
-                sub = np.column_stack([scores[c] for c in cols])
+                sub = np.stack([scores[c] for c in cols])
             else:
-                sub = x[:, [pos[int(c.rsplit("_", 1)[1])] for c in cols]]
+                sub = x[[pos[int(c.rsplit("_", 1)[1])] for c in cols]]
             miss = np.isnan(sub)
             with np.errstate(invalid="ignore"):
                 met = _OPS[req["operator"]](sub, req["value"]) & ~miss
-            n_met = met.sum(axis=1)
-            n_possible = n_met + miss.sum(axis=1)
+            n_met = met.sum(axis=0)
+            n_possible = n_met + miss.sum(axis=0)
             is_true = n_met >= req["at_least"]
             is_false = n_possible < req["at_least"]
             true_all &= is_true
