@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "classify_change": "change",
     "classify_responders": "change",
     "plot_change": "change",
+    "ChangeClassification": "change",
     # statistics
     "prepost_test": "stats",
     "compare_groups": "stats",
@@ -76,6 +77,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     from past_outcomes.change import (
+        ChangeClassification,
         classify_change,
         classify_responders,
         compute_change,
