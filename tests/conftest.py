@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 
 import matplotlib
 
 matplotlib.use("Agg")
-os.environ["PYTHONHASHSEED"] = "0"
+
