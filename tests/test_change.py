@@ -297,11 +297,10 @@ def test_spec_defaults_fsfi():
 
 
 def test_missing_reliability_raises():
-    data = long_frame([40, 50], [20, 45], measure="caps5_total")
-    with pytest.raises(ArgumentError, match=r"reliability of caps5_total.*Pass reliability=.*13"):
-        classify_change(
-            data, measure="caps5_total", pre="baseline", post="week18", instrument="caps5"
-        )
+    # IIEF declares only an MCID for the EF domain, no reliability coefficient
+    data = long_frame([10, 20], [20, 25], measure="iief_ef")
+    with pytest.raises(ArgumentError, match=r"reliability of iief_ef.*Pass reliability="):
+        classify_change(data, measure="iief_ef", pre="baseline", post="week18", instrument="iief")
 
 
 @pytest.mark.parametrize(
