@@ -59,7 +59,7 @@ DATASETS: dict[str, tuple[str, int]] = {
     "mdma_trial": (
         "Two-arm trial modelled on MAPP2: MDMA (53) vs placebo (51) with therapy; CAPS-5 items "
         "and Sheehan Disability Scale at baseline and weeks 6, 12, 18; placebo dropout higher.",
-        2023_11,
+        12579,  # chosen by search_mdma_seed(range(10000, 14000))
     ),
     "past_pilot": (
         "Single-arm pilot of ketamine-assisted sex therapy, 40 clients: FSFI + FSDS-R (vulva) or "
@@ -377,8 +377,8 @@ def _mdma_distance(figures: dict[str, dict[str, float]]) -> float:
 def search_mdma_seed(seeds: Iterable[int]) -> tuple[int, float]:
     """Return the first seed whose ``mdma_trial`` meets every MAPP2 figure within tolerance.
 
-    This is how the default seed of ``mdma_trial`` was chosen (``search_mdma_seed(range(2000,
-    10000))`` after fixing the generating model); it is kept so the choice can be rerun. The
+    This is how the default seed of ``mdma_trial`` was chosen (``search_mdma_seed(range(10000,
+    14000))`` after fixing the generating model); it is kept so the choice can be rerun. The
     tolerance is tighter than the test's: means and SDs within 1 point, percentages within 3.5.
     Returns ``(seed, distance)``; raises ArgumentError if no seed qualifies.
     """
