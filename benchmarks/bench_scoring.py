@@ -59,7 +59,10 @@ def best_of(fn, repeats: int) -> float:
 
 def import_time(repeats: int = 5) -> float:
     code = "import time; t=time.perf_counter(); import past_outcomes; print(time.perf_counter()-t)"
-    values = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(repeats)]
+    values = [
+        float(subprocess.check_output([sys.executable, "-c", code], text=True))
+        for _ in range(repeats)
+    ]
     return min(values)
 
 

@@ -102,12 +102,12 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     from past_outcomes.stats import (
         compare_groups,
         compare_proportions,
+        compare_responders,
         compute_cohen_d,
         compute_dppc2,
-        compute_smcr,
-        compare_responders,
         compute_power,
         compute_reliability,
+        compute_smcr,
         plan_sample_size,
         prepost_test,
     )

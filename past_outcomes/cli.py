@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     r = nsub.add_parser("run", help="execute notebooks and export HTML reports without input cells")
     r.add_argument("names", nargs="*", help="notebook names (default: all)")
     r.add_argument("--data", help="run on this data file instead of the bundled data set")
-    r.add_argument("--html", default="reports", help="folder for the HTML reports (default: reports)")
+    r.add_argument(
+        "--html", default="reports", help="folder for the HTML reports (default: reports)"
+    )
     r.set_defaults(func=_cmd_notebooks_run)
     return parser
 
@@ -140,7 +142,7 @@ def _score_summary(scores, instruments, n_rows: int) -> str:
     table = pd.DataFrame(rows)
     lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     for inst in instruments:
-        for col, cls in inst.classifications.items():
+        for col in inst.classifications:
             counts = scores[col].value_counts(dropna=False)
             parts = ", ".join(f"{'missing' if pd.isna(k) else k}: {v}" for k, v in counts.items())
             lines.append(f"{col}: {parts}")

@@ -77,7 +77,9 @@ class DataValidationError(PastOutcomesError, ValueError):
         for col in FAILURE_COLUMNS:
             if col not in fc.columns:
                 fc[col] = None
-        self.failure_cases = fc[FAILURE_COLUMNS + [c for c in fc.columns if c not in FAILURE_COLUMNS]]
+        self.failure_cases = fc[
+            FAILURE_COLUMNS + [c for c in fc.columns if c not in FAILURE_COLUMNS]
+        ]
         self.context = context
         self.remedy = remedy
         super().__init__(self._message())

@@ -21,7 +21,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +320,8 @@ def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
     if isinstance(id_or_path, Instrument):
         return id_or_path
     if isinstance(id_or_path, Path) or (
-        isinstance(id_or_path, str) and (id_or_path.endswith((".yaml", ".yml")) or "/" in id_or_path)
+        isinstance(id_or_path, str)
+        and (id_or_path.endswith((".yaml", ".yml")) or "/" in id_or_path)
     ):
         path = Path(id_or_path)
         if not path.is_file():
@@ -555,7 +556,9 @@ class _Builder:
         for i, v in enumerate(values):
             ok = isinstance(v, int if integer else _NUM) and not isinstance(v, bool)
             if not ok:
-                self.fail(f"{path}[{i}]", f"must be {'an integer' if integer else 'a number'}; got {v!r}")
+                self.fail(
+                    f"{path}[{i}]", f"must be {'an integer' if integer else 'a number'}; got {v!r}"
+                )
         return tuple(values)
 
     def check_source(self, key: str, path: str):
@@ -573,10 +576,15 @@ class _Builder:
         top = self.check_keys(raw, _TOP_KEYS, "")
         inst_id = top["id"]
         if not ID_PATTERN.match(inst_id):
-            self.fail("id", f"must be lower-case letters and digits, starting with a letter; got {inst_id!r}")
+            self.fail(
+                "id",
+                f"must be lower-case letters and digits, starting with a letter; got {inst_id!r}",
+            )
         self.inst_id = inst_id
         if top["direction"] not in DIRECTIONS:
-            self.fail("direction", f"must be one of {', '.join(DIRECTIONS)}; got {top['direction']!r}")
+            self.fail(
+                "direction", f"must be one of {', '.join(DIRECTIONS)}; got {top['direction']!r}"
+            )
         self.sources = {}
         for key, text in top["sources"].items():
             if not isinstance(key, str) or not isinstance(text, str) or not text.strip():
@@ -681,7 +689,9 @@ class _Builder:
                 self.fail(f"{path}.id", f"duplicate scale id {sid!r}")
             method = node["method"]
             if method not in SCALE_METHODS:
-                self.fail(f"{path}.method", f"must be one of {', '.join(SCALE_METHODS)}; got {method!r}")
+                self.fail(
+                    f"{path}.method", f"must be one of {', '.join(SCALE_METHODS)}; got {method!r}"
+                )
             self.check_source(node["source"], f"{path}.source")
             sdir = node.get("direction", direction)
             if sdir not in DIRECTIONS:
@@ -697,7 +707,9 @@ class _Builder:
             sub_ids: tuple[str, ...] = ()
             if method == "sum_of_scales":
                 if "items" in node or "weights" in node:
-                    self.fail(path, "a sum_of_scales scale lists 'scales', not 'items' or 'weights'")
+                    self.fail(
+                        path, "a sum_of_scales scale lists 'scales', not 'items' or 'weights'"
+                    )
                 if "scales" not in node:
                     self.fail(f"{path}.scales", "is required for method sum_of_scales")
                 sub_ids = tuple(node["scales"])
@@ -717,7 +729,9 @@ class _Builder:
                 n_parts = len(subs)
             else:
                 if "scales" in node:
-                    self.fail(f"{path}.scales", f"only a sum_of_scales scale lists scales, not {method}")
+                    self.fail(
+                        f"{path}.scales", f"only a sum_of_scales scale lists scales, not {method}"
+                    )
                 if "items" not in node:
                     self.fail(f"{path}.items", f"is required for method {method}")
                 item_ns = self.number_list(node["items"], f"{path}.items", integer=True)
@@ -760,7 +774,8 @@ class _Builder:
             if "range" in node:
                 declared = self.number_list(node["range"], f"{path}.range")
                 if len(declared) != 2 or not (
-                    math.isclose(declared[0], lo, abs_tol=1e-9) and math.isclose(declared[1], hi, abs_tol=1e-9)
+                    math.isclose(declared[0], lo, abs_tol=1e-9)
+                    and math.isclose(declared[1], hi, abs_tol=1e-9)
                 ):
                     self.fail(
                         f"{path}.range",
@@ -807,7 +822,10 @@ class _Builder:
                 self.fail(f"{path}.id", f"duplicate classification id {cid!r}")
             ids.add(cid)
             if ctype not in CLASSIFICATION_TYPES:
-                self.fail(f"{path}.type", f"must be one of {', '.join(CLASSIFICATION_TYPES)}; got {ctype!r}")
+                self.fail(
+                    f"{path}.type",
+                    f"must be one of {', '.join(CLASSIFICATION_TYPES)}; got {ctype!r}",
+                )
             self.check_source(node["source"], f"{path}.source")
             needed = {
                 "cutoff": {"scale", "operator", "value"},
@@ -836,7 +854,9 @@ class _Builder:
                     self.fail(f"{path}.item", f"refers to unknown item {node['item']}")
                 kwargs["item"] = node["item"]
             if ctype == "bands":
-                kwargs["bands"] = self.build_bands(node["bands"], self.scales[kwargs["scale"]], path)
+                kwargs["bands"] = self.build_bands(
+                    node["bands"], self.scales[kwargs["scale"]], path
+                )
             if ctype == "criteria":
                 kwargs["require"] = self.build_require(node["require"], f"{path}.require")
             if ctype == "count":
@@ -881,9 +901,15 @@ class _Builder:
         ordered = sorted(bands, key=lambda b: b.min)
         lo, hi = scale.range
         if ordered[0].min != lo:
-            self.fail(f"{path}.bands", f"start at {_fmt(ordered[0].min)} but {scale.column} starts at {_fmt(lo)}")
+            self.fail(
+                f"{path}.bands",
+                f"start at {_fmt(ordered[0].min)} but {scale.column} starts at {_fmt(lo)}",
+            )
         if ordered[-1].max != hi:
-            self.fail(f"{path}.bands", f"end at {_fmt(ordered[-1].max)} but {scale.column} ends at {_fmt(hi)}")
+            self.fail(
+                f"{path}.bands",
+                f"end at {_fmt(ordered[-1].max)} but {scale.column} ends at {_fmt(hi)}",
+            )
         for prev, nxt in zip(ordered, ordered[1:], strict=False):
             if nxt.min <= prev.max:
                 self.fail(f"{path}.bands", f"{prev.label!r} and {nxt.label!r} overlap")
@@ -912,7 +938,8 @@ class _Builder:
                 columns = tuple(f"{self.inst_id}_{n}" for n in ns)
             else:
                 columns = tuple(
-                    self.scale_by_id(s, f"{where}.scales[{k}]").column for k, s in enumerate(node["scales"])
+                    self.scale_by_id(s, f"{where}.scales[{k}]").column
+                    for k, s in enumerate(node["scales"])
                 )
             if not 1 <= node["at_least"] <= len(columns):
                 self.fail(f"{where}.at_least", f"must be between 1 and {len(columns)}")
@@ -948,7 +975,9 @@ class _Builder:
                     self.check_source(v["source"], f"{path}.{key}.source")
                     if v["sd"] <= 0:
                         self.fail(f"{path}.{key}.sd", "must be positive")
-                    kwargs[key] = Population(float(v["mean"]), float(v["sd"]), v["source"], v.get("note"))
+                    kwargs[key] = Population(
+                        float(v["mean"]), float(v["sd"]), v["source"], v.get("note")
+                    )
             out[column] = ChangeCriteria(scale=column, note=node.get("note"), **kwargs)
         return out
 
@@ -966,7 +995,10 @@ class _Builder:
             if rid in rules:
                 self.fail(f"{path}.id", f"duplicate responder rule {rid!r}")
             if r["kind"] not in RESPONDER_KINDS:
-                self.fail(f"{path}.kind", f"must be one of {', '.join(RESPONDER_KINDS)}; got {r['kind']!r}")
+                self.fail(
+                    f"{path}.kind",
+                    f"must be one of {', '.join(RESPONDER_KINDS)}; got {r['kind']!r}",
+                )
             self.check_source(r["source"], f"{path}.source")
             column = self.scale_by_id(r["scale"], f"{path}.scale").column
             if r["kind"] == "endpoint":
@@ -978,14 +1010,26 @@ class _Builder:
             by_baseline = []
             for j, b in enumerate(r.get("by_baseline", [])):
                 self.check_keys(b, _BY_BASELINE_KEYS, f"{path}.by_baseline[{j}]")
-                by_baseline.append(BaselineThreshold(float(b["min"]), float(b["max"]), float(b["threshold"]), b["label"]))
+                by_baseline.append(
+                    BaselineThreshold(
+                        float(b["min"]), float(b["max"]), float(b["threshold"]), b["label"]
+                    )
+                )
             if "diagnosis" in r:
                 dx = f"{self.inst_id}_{r['diagnosis']}"
-                if dx not in self.classifications or self.classifications[dx].type not in ("criteria", "cutoff"):
-                    self.fail(f"{path}.diagnosis", f"must name a criteria or cutoff classification; got {r['diagnosis']!r}")
+                if dx not in self.classifications or self.classifications[dx].type not in (
+                    "criteria",
+                    "cutoff",
+                ):
+                    self.fail(
+                        f"{path}.diagnosis",
+                        f"must name a criteria or cutoff classification; got {r['diagnosis']!r}",
+                    )
             remission = None
             if "remission" in r:
-                remission = dict(self.check_keys(r["remission"], _REMISSION_KEYS, f"{path}.remission"))
+                remission = dict(
+                    self.check_keys(r["remission"], _REMISSION_KEYS, f"{path}.remission")
+                )
                 self.check_operator(remission["operator"], f"{path}.remission.operator")
             rules[rid] = ResponderRule(
                 id=rid,

@@ -77,7 +77,9 @@ def run_notebooks(
         for name in selected:
             source = folder / f"{name}.ipynb"
             if not source.is_file():
-                raise ArgumentError(f"No notebook {source}; the notebooks are {', '.join(NOTEBOOKS)}.")
+                raise ArgumentError(
+                    f"No notebook {source}; the notebooks are {', '.join(NOTEBOOKS)}."
+                )
             executed = out_dir / f"{name}.executed.ipynb"
             parameters = {"data_path": str(data)} if data is not None else {}
             papermill.execute_notebook(
@@ -90,7 +92,9 @@ def run_notebooks(
                 report_mode=False,
             )
             nb = nbformat.read(executed, as_version=4)
-            exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+            exporter = HTMLExporter(
+                exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+            )
             body, _ = exporter.from_notebook_node(nb)
             html_path = out_dir / f"{name}.html"
             html_path.write_text(body, encoding="utf-8")

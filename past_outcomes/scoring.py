@@ -77,14 +77,15 @@ def validate_responses(
     matrices = _validated_matrices(data, instruments, items, subject, timepoint)
     columns = {
         col: m[j]
-        for inst, m in zip(instruments, matrices.values(), strict=True)
+        for inst, (m, _) in zip(instruments, matrices.values(), strict=True)
         for j, col in enumerate(inst.item_columns)
     }
     return pd.DataFrame(columns, index=data.index)
 
 
-def _validated_matrices(data, instruments, items, subject, timepoint) -> dict[str, np.ndarray]:
-    """Validate every cell; return instrument id -> float array of shape (items, rows)."""
+def _validated_matrices(data, instruments, items, subject, timepoint) -> dict[str, tuple]:
+    """Validate every cell; return instrument id -> (float array of shape (items, rows),
+    boolean array marking the items known to have no missing answer)."""
     check_dataframe("data", data)
     source_of = _check_item_map(data, items, instruments)
     subject_col, timepoint_col = _id_columns(data, subject, timepoint)
@@ -161,7 +162,8 @@ def score(
     out: dict[str, object] = {}
     n_prorated = 0
     for inst in instruments:
-        result = _score_one(inst, matrices[inst.id], prorate=(missing == "prorate"))
+        x, nan_free = matrices[inst.id]
+        result = _score_one(inst, x, nan_free, prorate=(missing == "prorate"))
         out.update(result.columns)
         n_prorated += result.n_prorated
     if n_prorated:
@@ -215,7 +217,9 @@ def _check_item_map(data: pd.DataFrame, items, instruments: Sequence[Instrument]
                 f"items maps {src!r} to {dst!r}, but the data have no column {src!r}."
             )
         if dst in source_of:
-            raise ArgumentError(f"items maps two columns to {dst!r}: {source_of[dst]!r} and {src!r}.")
+            raise ArgumentError(
+                f"items maps two columns to {dst!r}: {source_of[dst]!r} and {src!r}."
+            )
         source_of[dst] = src
     return source_of
 
@@ -242,7 +246,9 @@ def _id_columns(data: pd.DataFrame, subject, timepoint) -> tuple[str | None, str
 # --------------------------------------------------------------------------------------------
 
 
-def _failure_frame(data, rows: np.ndarray, column: str, values, reason: str, subject_col, timepoint_col):
+def _failure_frame(
+    data, rows: np.ndarray, column: str, values, reason: str, subject_col, timepoint_col
+):
     labels = data.index[rows]
     frame = pd.DataFrame(
         {
@@ -260,6 +266,7 @@ def _failure_frame(data, rows: np.ndarray, column: str, values, reason: str, sub
 def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col):
     n = len(data)
     x = np.empty((len(inst.items), n))  # item-major: one contiguous row per item
+    nan_free = np.zeros(len(inst.items), dtype=bool)  # items known to hold no missing answer
     failures: list[pd.DataFrame] = []
     missing_cols = []
     for j, item in enumerate(inst.items):
@@ -270,6 +277,13 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
                 missing_cols.append(col)
             continue
         series = data[col]
+        if series.dtype.kind in "iu" and not inst.missing_codes and item.values is None:
+            # plain NumPy integers: no missing answers, no fractions; check by min and max
+            raw = series.to_numpy()
+            if n == 0 or (raw.min() >= item.min and raw.max() <= item.max):
+                x[j] = raw
+                nan_free[j] = True
+                continue
         values, bad_text = _to_float(series)
         if bad_text is not None and bad_text.any():
             rows = np.flatnonzero(bad_text)
@@ -305,13 +319,23 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
         for mask, reason in ((frac, "not-an-integer"), (out, "out-of-range")):
             if mask is not None and mask.any():
                 rows = np.flatnonzero(mask)
-                frame = _failure_frame(data, rows, col, values[rows], reason, subject_col, timepoint_col)
-                frame["message"] = [
-                    _cell_message(col, item.allowed_text(), v, r, s, t, reason)
-                    for v, r, s, t in zip(
-                        frame["value"], frame["row"], frame["subject"], frame["timepoint"], strict=True
-                    )
-                ] if len(frame) <= 50 else None
+                frame = _failure_frame(
+                    data, rows, col, values[rows], reason, subject_col, timepoint_col
+                )
+                frame["message"] = (
+                    [
+                        _cell_message(col, item.allowed_text(), v, r, s, t, reason)
+                        for v, r, s, t in zip(
+                            frame["value"],
+                            frame["row"],
+                            frame["subject"],
+                            frame["timepoint"],
+                            strict=True,
+                        )
+                    ]
+                    if len(frame) <= 50
+                    else None
+                )
                 failures.append(frame)
         x[j] = values
     for col in missing_cols:
@@ -335,7 +359,12 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
     pattern = re.compile(rf"^{re.escape(inst.id)}_(\d+)$")
     mapped = set(source_of.values())
     for col in data.columns:
-        if isinstance(col, str) and col not in mapped and pattern.match(col) and col not in inst.item_columns:
+        if (
+            isinstance(col, str)
+            and col not in mapped
+            and pattern.match(col)
+            and col not in inst.item_columns
+        ):
             failures.append(
                 pd.DataFrame(
                     {
@@ -353,7 +382,7 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
                 )
             )
     # items answered but flagged invalid are not scored
-    return x, failures
+    return (x, nan_free), failures
 
 
 def _all_valid_fast(values: np.ndarray, item, check_frac: bool) -> bool:
@@ -420,8 +449,13 @@ def _duplicate_failures(data, subject_col, timepoint_col) -> list[pd.DataFrame]:
         return []
     rows = np.flatnonzero(dup)
     frame = _failure_frame(
-        data, rows, f"{subject_col}+{timepoint_col}", data[timepoint_col].to_numpy()[rows],
-        "duplicate-observation", subject_col, timepoint_col,
+        data,
+        rows,
+        f"{subject_col}+{timepoint_col}",
+        data[timepoint_col].to_numpy()[rows],
+        "duplicate-observation",
+        subject_col,
+        timepoint_col,
     )
     frame["message"] = [
         f"subject {s} has more than one row at timepoint {t} (row {r!r}). Keep one "
@@ -442,7 +476,7 @@ class _Scored:
     n_prorated: int
 
 
-def _score_one(inst: Instrument, x: np.ndarray, *, prorate: bool) -> _Scored:
+def _score_one(inst: Instrument, x: np.ndarray, nan_free: np.ndarray, *, prorate: bool) -> _Scored:
     pos = {item.n: j for j, item in enumerate(inst.items)}
     # reverse keying (none of the bundled instruments needs it, but the vocabulary has it)
     for j, item in enumerate(inst.items):
@@ -454,28 +488,34 @@ def _score_one(inst: Instrument, x: np.ndarray, *, prorate: bool) -> _Scored:
     for col, scale in inst.scales.items():
         by_id[scale.id] = col
         if scale.method == "sum_of_scales":
-            parts = np.stack([scores[by_id[s]] for s in scale.scales])
+            parts = [scores[by_id[s]] for s in scale.scales]
             value, was_prorated = _combine(parts, scale, prorate, sum_weights=None)
             if prorate:
                 parts_prorated = np.stack([prorated[by_id[s]] for s in scale.scales])
                 was_prorated = was_prorated | (parts_prorated.any(axis=0) & ~np.isnan(value))
         else:
             idx = [pos[n] for n in scale.items]
-            sub = x[idx]
+            sub = [x[i] for i in idx]  # views: no copy of the item rows
             weights = np.asarray(scale.weights) if scale.weights else None
             if weights is not None:
-                sub = sub * weights[:, None]
+                sub = [row * w for row, w in zip(sub, weights, strict=True)]
             value, was_prorated = _combine(sub, scale, prorate, sum_weights=weights)
         scores[col] = value
         prorated[col] = was_prorated
+    n_answered = np.full(x.shape[1], int(nan_free.sum()), dtype=np.int64)
+    for j in np.flatnonzero(~nan_free):
+        n_answered += ~np.isnan(x[j])
+    not_administered = n_answered == 0
     columns: dict[str, object] = {}
     for col in inst.scales:
         columns[col] = scores[col]
     for col, cls in inst.classifications.items():
-        columns[col] = _classify(cls, scores, x, pos)
-    n_answered = np.zeros(x.shape[1], dtype=np.int64)
-    for row in x:
-        n_answered += ~np.isnan(row)
+        label = _classify(cls, scores, x, pos, nan_free)
+        if not_administered.any():
+            # an instrument with no answer at all was not administered: no label, not "False"
+            label = label.copy()
+            label[not_administered] = pd.NA
+        columns[col] = label
     columns[f"{inst.id}_n_answered"] = n_answered
     n_prorated = 0
     if prorate:
@@ -489,9 +529,11 @@ def _score_one(inst: Instrument, x: np.ndarray, *, prorate: bool) -> _Scored:
     return _Scored(columns, n_prorated)
 
 
-def _combine(parts: np.ndarray, scale: Scale, prorate: bool, sum_weights) -> tuple[np.ndarray, np.ndarray]:
-    """Sum or mean over the parts (shape: parts x rows); NaN unless complete or prorated."""
-    k = parts.shape[0]
+def _combine(
+    parts: list[np.ndarray], scale: Scale, prorate: bool, sum_weights
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sum or mean over the parts (a list of row arrays); NaN unless complete or prorated."""
+    k = len(parts)
     rule = scale.proration if prorate else None
     if rule is None:
         # complete cases only: NaN propagates through the sum, so no answered-count is needed
@@ -499,7 +541,10 @@ def _combine(parts: np.ndarray, scale: Scale, prorate: bool, sum_weights) -> tup
         for row in parts[1:]:
             total += row
         value = total / k if scale.method == "mean" else total
-        return value * scale.factor, np.zeros(parts.shape[1], dtype=bool)
+        if scale.factor != 1.0:
+            value *= scale.factor
+        return value, np.zeros(len(value), dtype=bool)
+    parts = np.stack(parts)
     ok = ~np.isnan(parts)
     n_ok = ok.sum(axis=0)
     total = np.where(ok, parts, 0.0).sum(axis=0)
@@ -524,7 +569,7 @@ def _bool_array(values: np.ndarray, mask: np.ndarray) -> pd.arrays.BooleanArray:
     return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), np.asarray(mask, dtype=bool))
 
 
-def _classify(cls: Classification, scores, x, pos):
+def _classify(cls: Classification, scores, x, pos, nan_free):
     if cls.type == "cutoff":
         s = scores[cls.scale]
         missing = np.isnan(s)
@@ -536,7 +581,9 @@ def _classify(cls: Classification, scores, x, pos):
         missing = np.isnan(s)
         mins = np.array([b.min for b in cls.bands])
         labels = np.array([b.label for b in cls.bands], dtype=object)
-        idx = np.clip(np.searchsorted(mins, np.where(missing, mins[0], s), side="right") - 1, 0, len(mins) - 1)
+        idx = np.clip(
+            np.searchsorted(mins, np.where(missing, mins[0], s), side="right") - 1, 0, len(mins) - 1
+        )
         out = labels[idx]
         out = np.where(missing, None, out)
         return pd.array(out, dtype="string")
@@ -551,13 +598,16 @@ def _classify(cls: Classification, scores, x, pos):
         unknown = np.zeros(x.shape[1], dtype=bool)
         for n in cls.items:  # one item row at a time: no large temporaries
             row = x[pos[n]]
-            miss = np.isnan(row)
-            hit_row = miss.copy() if cls.count_missing else np.zeros_like(miss)
-            for v in cls.count_values:
+            hit_row = row == cls.count_values[0]
+            for v in cls.count_values[1:]:
                 hit_row |= row == v
+            if not nan_free[pos[n]]:
+                miss = np.isnan(row)
+                if cls.count_missing:
+                    hit_row |= miss
+                else:
+                    unknown |= miss
             count += hit_row
-            if not cls.count_missing:
-                unknown |= miss
         hit = _OPS[cls.operator](count, cls.value)
         return _bool_array(hit & ~unknown, unknown)
     if cls.type == "criteria":

@@ -20,7 +20,9 @@ SPEC_IDS = [p.stem for p in SPEC_PATHS]
 
 def test_bundled_specs_are_found():
     assert len(SPEC_PATHS) >= 11
-    assert {"fsfi", "caps5", "pcl5", "iief", "iief5", "fsds", "fsdsr", "phq9", "gad7"} <= set(SPEC_IDS)
+    assert {"fsfi", "caps5", "pcl5", "iief", "iief5", "fsds", "fsdsr", "phq9", "gad7"} <= set(
+        SPEC_IDS
+    )
 
 
 def test_list_instruments_lists_every_spec_once():
@@ -45,7 +47,13 @@ def test_every_rule_cites_a_declared_source(path: Path):
     cited += [c.source for c in inst.classifications.values()]
     cited += [r.source for r in inst.responder_rules.values()]
     for crit in inst.change.values():
-        for part in (crit.reliability, crit.clinical, crit.functional, crit.mcid, crit.reliable_change):
+        for part in (
+            crit.reliability,
+            crit.clinical,
+            crit.functional,
+            crit.mcid,
+            crit.reliable_change,
+        ):
             if part is not None:
                 cited.append(part.source)
     assert cited and all(src in inst.sources for src in cited)

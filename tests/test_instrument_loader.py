@@ -47,19 +47,43 @@ def test_the_good_spec_loads():
 
 BAD_SPECS = [
     # (edit applied to GOOD, expected key path, expected message fragment)
-    (("licence: public domain", "licence: public domain\nlicense: typo"), "license", "unknown key 'license'"),
-    (("- {n: 3, label: three}", "- {n: 2, label: three}"), r"items\[2\]\.n", "duplicate item number 2"),
-    (("items: [1, 2, 3], range", "items: [1, 2, 4], range"), r"scales\[0\]\.items\[2\]", "unknown item 4"),
+    (
+        ("licence: public domain", "licence: public domain\nlicense: typo"),
+        "license",
+        "unknown key 'license'",
+    ),
+    (
+        ("- {n: 3, label: three}", "- {n: 2, label: three}"),
+        r"items\[2\]\.n",
+        "duplicate item number 2",
+    ),
+    (
+        ("items: [1, 2, 3], range", "items: [1, 2, 4], range"),
+        r"scales\[0\]\.items\[2\]",
+        "unknown item 4",
+    ),
     (("range: [0, 9]", "range: [0, 10]"), r"scales\[0\]\.range", r"items imply \[0, 9\]"),
     (("min: 5, max: 9", "min: 6, max: 9"), r"classifications\[0\]\.bands", "gap between 'low'"),
     (("min: 5, max: 9", "min: 4, max: 9"), r"classifications\[0\]\.bands", "overlap"),
-    (("{label: high, min: 5, max: 9}", "{label: high, min: 5, max: 8}"), r"classifications\[0\]\.bands", "end at 8"),
-    (("source: src}\nclassifications", "source: nowhere}\nclassifications"), r"scales\[0\]\.source", "not a key of 'sources'"),
+    (
+        ("{label: high, min: 5, max: 9}", "{label: high, min: 5, max: 8}"),
+        r"classifications\[0\]\.bands",
+        "end at 8",
+    ),
+    (
+        ("source: src}\nclassifications", "source: nowhere}\nclassifications"),
+        r"scales\[0\]\.source",
+        "not a key of 'sources'",
+    ),
     (("method: sum", "method: product"), r"scales\[0\]\.method", "must be one of"),
     (("direction: lower-is-better", "direction: down"), "direction", "must be one of"),
     (("scale: total", "scale: totl"), r"classifications\[0\]\.scale", "unknown scale 'totl'"),
     (("name: Demo scale", "name: Demo scale\nname: again"), "name", "duplicate key 'name'"),
-    (("name: Demo scale", "name: !!python/object/apply:os.system ['echo pwned']"), "", "not valid safe YAML"),
+    (
+        ("name: Demo scale", "name: !!python/object/apply:os.system ['echo pwned']"),
+        "",
+        "not valid safe YAML",
+    ),
     (("id: demo", "id: Demo-1"), "id", "lower-case"),
     (("items:\n  - {n: 1", "items:\n  - {n: 0"), r"items\[0\]\.n", "start at 1"),
 ]
@@ -84,7 +108,9 @@ def test_malformed_specs_are_rejected_with_file_and_key_path(edit, path, message
 
 def test_yaml_tags_are_never_executed(tmp_path):
     marker = tmp_path / "pwned"
-    text = GOOD.replace("name: Demo scale", f"name: !!python/object/apply:os.system ['touch {marker}']")
+    text = GOOD.replace(
+        "name: Demo scale", f"name: !!python/object/apply:os.system ['touch {marker}']"
+    )
     with pytest.raises(InstrumentDefinitionError):
         parse_instrument(text)
     assert not marker.exists()

@@ -26,15 +26,25 @@ CASES = [
     ("out of range low", lambda d: d.assign(phq9_1=[-1, 2]), [(0, "phq9_1", -1.0, "out-of-range")]),
     ("fraction", lambda d: d.assign(phq9_2=[1.5, 2.0]), [(0, "phq9_2", 1.5, "not-an-integer")]),
     ("text", lambda d: d.assign(phq9_4=["abc", "2"]), [(0, "phq9_4", "abc", "not-a-number")]),
-    ("missing column", lambda d: d.drop(columns="phq9_9"), [(None, "phq9_9", None, "missing-column")]),
-    ("unknown item column", lambda d: d.assign(phq9_10=[0, 1]), [(None, "phq9_10", None, "unknown-column")]),
+    (
+        "missing column",
+        lambda d: d.drop(columns="phq9_9"),
+        [(None, "phq9_9", None, "missing-column")],
+    ),
+    (
+        "unknown item column",
+        lambda d: d.assign(phq9_10=[0, 1]),
+        [(None, "phq9_10", None, "unknown-column")],
+    ),
 ]
 
 
 @pytest.mark.parametrize("name, mutate, expected", CASES, ids=[c[0] for c in CASES])
 def test_bad_cells_raise_one_error_with_a_failure_table(name, mutate, expected):
     data = mutate(phq9(GOOD))
-    with pytest.raises(ResponseValidationError, match=r"Responses to phq9 failed validation") as info:
+    with pytest.raises(
+        ResponseValidationError, match=r"Responses to phq9 failed validation"
+    ) as info:
         score(data, "phq9")
     fc = info.value.failure_cases
     got = [(r.row, r.column, r.value, r.reason) for r in fc.itertuples()]
@@ -52,14 +62,18 @@ def test_float_codes_like_3_0_are_fine_and_missing_is_not_an_error():
 def test_zero_on_a_one_to_five_item_is_out_of_range():
     row = [0] + [3] * 18
     data = pd.DataFrame([row], columns=[f"fsfi_{i}" for i in range(1, 20)])
-    with pytest.raises(ResponseValidationError, match=r"fsfi_1 must be an integer from 1 to 5; got 0 in row 0"):
+    with pytest.raises(
+        ResponseValidationError, match=r"fsfi_1 must be an integer from 1 to 5; got 0 in row 0"
+    ):
         score(data, "fsfi")
 
 
 def test_six_on_a_zero_to_five_item_is_out_of_range():
     row = [3] * 18 + [6]
     data = pd.DataFrame([row], columns=[f"fsfi_{i}" for i in range(1, 20)])
-    with pytest.raises(ResponseValidationError, match=r"fsfi_19 must be an integer from 0 to 5; got 6"):
+    with pytest.raises(
+        ResponseValidationError, match=r"fsfi_19 must be an integer from 0 to 5; got 6"
+    ):
         score(data, "fsfi")
 
 
@@ -77,7 +91,9 @@ def test_all_errors_are_collected_and_located_by_subject_and_timepoint():
         [3, "S2", "t0", "duplicate-observation"],
     ]
     message = str(info.value)
-    assert "phq9_1 must be an integer from 0 to 3; got 7 in row 0, subject S1, timepoint t0" in message
+    assert (
+        "phq9_1 must be an integer from 0 to 3; got 7 in row 0, subject S1, timepoint t0" in message
+    )
     assert "subject S2 has more than one row at timepoint t0" in message
     assert "Remedy:" in message
 
@@ -120,10 +136,15 @@ def test_missing_codes_declared_in_a_users_spec_become_missing(tmp_path):
     from past_outcomes.instrument import instruments_dir
 
     text = (instruments_dir() / "gad7.yaml").read_text()
-    text = text.replace("response: {min: 0, max: 3, integer: true,", "response: {min: 0, max: 3, integer: true, missing_codes: [9],")
+    text = text.replace(
+        "response: {min: 0, max: 3, integer: true,",
+        "response: {min: 0, max: 3, integer: true, missing_codes: [9],",
+    )
     path = tmp_path / "gad7.yaml"
     path.write_text(text)
-    out = score(pd.DataFrame([[1, 1, 1, 1, 1, 1, 9]], columns=[f"gad7_{i}" for i in range(1, 8)]), path)
+    out = score(
+        pd.DataFrame([[1, 1, 1, 1, 1, 1, 9]], columns=[f"gad7_{i}" for i in range(1, 8)]), path
+    )
     assert math.isnan(out["gad7_total"].iloc[0])
     assert out["gad7_n_answered"].iloc[0] == 6
 

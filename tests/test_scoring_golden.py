@@ -48,6 +48,14 @@ def test_fsfi_complete_answers():
     assert out["fsfi_n_answered"].tolist() == [19, 19]
 
 
+def test_an_instrument_not_administered_gets_no_labels():
+    # a man's row in a mixed-gender file: no FSFI item answered at all
+    out = score(frame("fsfi", [FSFI_A, [NA] * 19]), "fsfi")
+    assert out["fsfi_sexually_active"].tolist() == [True, pd.NA]
+    assert out["fsfi_dysfunction"].tolist() == [False, pd.NA]
+    assert out["fsfi_n_answered"].tolist() == [19, 0]
+
+
 def test_fsfi_cutoff_is_inclusive_at_26_55():
     # desire 1,1 -> 1.2; every other domain at 25.35/5 = 5.07 is not reachable with integer
     # answers, so test the cutoff on a total of exactly 26.4 (<= 26.55) and 27.0 (> 26.55).
@@ -102,7 +110,9 @@ def test_ptsd_clusters_totals_and_symptom_rule(prefix):
     undecided[15] = NA  # E: one met, one missing -> could go either way
     impossible = list(no_e)
     impossible[16] = NA  # E: one met, one missing -> still undecided (could reach 2)
-    hopeless = [0, 0, 0, 0, 0, NA] + [0] * 14  # B has no item >= 2: cannot be met whatever item 6 is
+    hopeless = [0, 0, 0, 0, 0, NA] + [
+        0
+    ] * 14  # B has no item >= 2: cannot be met whatever item 6 is
     out = score(frame(prefix, [DX_ROW, no_e, undecided, impossible, hopeless]), prefix)
     assert out[f"{prefix}_total"].tolist()[:2] == [13, 12]
     assert out[f"{prefix}_b"].tolist()[:2] == [3, 3]
@@ -123,8 +133,18 @@ def test_pcl5_probable_cutoff_is_33():
 
 @pytest.mark.parametrize(
     "total, band",
-    [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-     (15, "moderately severe"), (19, "moderately severe"), (20, "severe"), (27, "severe")],
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately severe"),
+        (19, "moderately severe"),
+        (20, "severe"),
+        (27, "severe"),
+    ],
 )
 def test_phq9_bands(total, band):
     items = [3] * (total // 3) + ([total % 3] if total % 3 else [])
@@ -145,7 +165,16 @@ def test_phq9_item9_flag_is_independent_of_the_total():
 
 
 @pytest.mark.parametrize(
-    "total, band", [(4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"), (15, "severe"), (21, "severe")]
+    "total, band",
+    [
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ],
 )
 def test_gad7_bands(total, band):
     items = [3] * (total // 3) + ([total % 3] if total % 3 else [])
@@ -165,8 +194,18 @@ def _iief_row(ef_total: int) -> list[float]:
 
 @pytest.mark.parametrize(
     "ef, band",
-    [(1, "severe"), (10, "severe"), (11, "moderate"), (16, "moderate"), (17, "mild-moderate"),
-     (21, "mild-moderate"), (22, "mild"), (25, "mild"), (26, "none"), (30, "none")],
+    [
+        (1, "severe"),
+        (10, "severe"),
+        (11, "moderate"),
+        (16, "moderate"),
+        (17, "mild-moderate"),
+        (21, "mild-moderate"),
+        (22, "mild"),
+        (25, "mild"),
+        (26, "none"),
+        (30, "none"),
+    ],
 )
 def test_iief_erectile_function_bands(ef, band):
     row = _iief_row(ef)
@@ -183,15 +222,24 @@ def test_iief_domains():
     row = [5, 4, 3, 2, 1, 3, 3, 3, 4, 4, 2, 3, 4, 5, 1]
     # EF = 5+4+3+2+1+1 = 16; OF = 4+4 = 8; SD = 2+3 = 5; IS = 3+3+3 = 9; OS = 4+5 = 9; total 47
     out = score(frame("iief", [row]), "iief")
-    assert out.loc[0, ["iief_ef", "iief_of", "iief_sd", "iief_is", "iief_os", "iief_total"]].tolist() == [16, 8, 5, 9, 9, 47]
+    assert out.loc[
+        0, ["iief_ef", "iief_of", "iief_sd", "iief_is", "iief_os", "iief_total"]
+    ].tolist() == [16, 8, 5, 9, 9, 47]
 
 
 @pytest.mark.parametrize(
     "items, total, band",
-    [([1, 2, 2, 1, 1], 7, "severe"), ([2, 2, 2, 1, 1], 8, "moderate"), ([3, 2, 2, 2, 2], 11, "moderate"),
-     ([3, 3, 2, 2, 2], 12, "mild-moderate"), ([4, 3, 3, 3, 3], 16, "mild-moderate"),
-     ([5, 3, 3, 3, 3], 17, "mild"), ([5, 4, 4, 4, 4], 21, "mild"), ([5, 5, 4, 4, 4], 22, "none"),
-     ([1, 0, 0, 0, 0], 1, "severe")],
+    [
+        ([1, 2, 2, 1, 1], 7, "severe"),
+        ([2, 2, 2, 1, 1], 8, "moderate"),
+        ([3, 2, 2, 2, 2], 11, "moderate"),
+        ([3, 3, 2, 2, 2], 12, "mild-moderate"),
+        ([4, 3, 3, 3, 3], 16, "mild-moderate"),
+        ([5, 3, 3, 3, 3], 17, "mild"),
+        ([5, 4, 4, 4, 4], 21, "mild"),
+        ([5, 5, 4, 4, 4], 22, "none"),
+        ([1, 0, 0, 0, 0], 1, "severe"),
+    ],
 )
 def test_iief5_bands(items, total, band):
     out = score(frame("iief5", [items]), "iief5")
@@ -201,7 +249,10 @@ def test_iief5_bands(items, total, band):
 
 
 def test_fsds_and_fsdsr_distress_cutoffs():
-    fsds = score(frame("fsds", [[2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0], [2, 2, 2, 2, 2, 2, 2, 1, 0, 0, 0, 0]]), "fsds")
+    fsds = score(
+        frame("fsds", [[2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0], [2, 2, 2, 2, 2, 2, 2, 1, 0, 0, 0, 0]]),
+        "fsds",
+    )
     assert fsds["fsds_total"].tolist() == [14, 15]
     assert fsds["fsds_distress"].tolist() == [False, True]
     fsdsr = score(frame("fsdsr", [[1] * 10 + [0] * 3, [1] * 11 + [0] * 2]), "fsdsr")
