@@ -14,6 +14,7 @@ data. ``read_dataset`` returns a file with these dtypes:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -45,20 +46,24 @@ def _locate(name: str) -> Path:
 def _check_name(name: str) -> str:
     if name not in DATASETS:
         raise ArgumentError(
-            f"name must be one of {', '.join(map(repr, DATASETS))}; got {name!r}. "
-            "Call list_datasets() to see them."
+            f"name must be one of {', '.join(map(repr, DATASETS))} or the path of a CSV file; "
+            f"got {name!r}. Call list_datasets() to see them."
         )
     return name
 
 
-def read_dataset(name: str) -> pd.DataFrame:
-    """Read one synthetic data set with its documented dtypes.
+def read_dataset(name: str | os.PathLike) -> pd.DataFrame:
+    """Read one synthetic data set (or a user's CSV in the same layout) with documented dtypes.
 
     Parameters
     ----------
-    name : str
+    name : str or path
         ``"mdma_trial"``, ``"past_pilot"``, ``"past_pilot_sessions"`` or ``"practice_rom"``
-        (see ``list_datasets()``).
+        (see ``list_datasets()``), or the path of a CSV file laid out the same way (one row
+        per subject and timepoint, item columns ``<instrument>_<n>``). A user's file gets the
+        same dtypes, except that ``timepoint`` stays text unless every value is a timepoint
+        of the bundled data set of the same name; item columns with fractional answers
+        (e.g. visual-analogue scales) are read as ``Float64``.
 
     Returns
     -------
@@ -78,12 +83,20 @@ def read_dataset(name: str) -> pd.DataFrame:
     >>> trial["timepoint"].cat.categories.tolist()
     ['baseline', 'week6', 'week12', 'week18']
     """
-    _check_name(name)
-    path = _locate(name)
+    if isinstance(name, str) and name in DATASETS:
+        path, dataset = _locate(name), name
+    else:
+        path = Path(name)
+        if path.suffix.lower() != ".csv" or not path.is_file():
+            _check_name(str(name))  # raises, listing the bundled names
+            raise ArgumentError(f"no CSV file at {str(path)!r}.")  # pragma: no cover
+        dataset = path.stem if path.stem in DATASETS else None
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     if "dissociative" in raw.columns:
-        raw["dissociative"] = raw["dissociative"].map({"True": True, "False": False})
-    return _apply_dtypes(raw, name)
+        raw["dissociative"] = raw["dissociative"].map(
+            {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
+        )
+    return _apply_dtypes(raw, dataset)
 
 
 def list_datasets() -> pd.DataFrame:

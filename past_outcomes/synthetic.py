@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -206,14 +207,32 @@ def _finish(df: pd.DataFrame, name: str, first: list[str]) -> pd.DataFrame:
     return _apply_dtypes(df, name)
 
 
-def _apply_dtypes(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Documented dtypes: items and ages Int64, text string, timepoint ordered, dates, booleans."""
+_ITEM_NAME = re.compile(r"^[a-z][a-z0-9]*_\d+$")
+
+
+def _apply_dtypes(df: pd.DataFrame, name: str | None) -> pd.DataFrame:
+    """Documented dtypes: items and ages Int64, text string, timepoint ordered, dates, booleans.
+
+    ``name`` None (a user's file): items look like ``<instrument>_<n>``; fractional answers
+    stay Float64 and values that are not numbers stay text, for ``validate_responses`` to
+    report; ``timepoint`` stays text.
+    """
     out = df.copy()
+    order = list(TIMEPOINTS[name]) if name is not None else None
     for col in out.columns:
-        if col in ITEM_RANGES or col == "age":
-            out[col] = pd.to_numeric(out[col]).astype("Int64")
+        if col in ITEM_RANGES or col == "age" or (name is None and _ITEM_NAME.match(str(col))):
+            numeric = pd.to_numeric(out[col], errors="coerce")
+            if numeric.notna().sum() != out[col].notna().sum():
+                out[col] = pd.array(out[col], dtype="string")  # keep text for validation
+            elif ((numeric.dropna() % 1) != 0).any():
+                out[col] = numeric.astype("Float64")
+            else:
+                out[col] = numeric.astype("Int64")
         elif col == "timepoint":
-            out[col] = pd.Categorical(out[col], categories=list(TIMEPOINTS[name]), ordered=True)
+            if order is not None and set(out[col].dropna()) <= set(order):
+                out[col] = pd.Categorical(out[col], categories=order, ordered=True)
+            else:
+                out[col] = pd.array(out[col], dtype="string")
         elif col == "date":
             out[col] = pd.to_datetime(out[col].astype("string"), format="%Y-%m-%d").astype(
                 "datetime64[s]"

@@ -1,6 +1,6 @@
 """Synthetic data sets: byte-for-byte reproducibility, value ranges, MAPP2 calibration, loading.
 
-The MAPP2 targets are the published figures in /work/shared/reference/analysis.md section 1.2
+The MAPP2 targets are the published figures in the shared reference notes (analysis.md) section 1.2
 (Mitchell et al. 2023, Nat Med 29:2473-2480: baseline CAPS-5 39.4 (6.6) vs 38.7 (6.7), LS mean
 change -23.7 vs -14.8, responders 45/52 vs 29/42; loss of diagnosis 71.2 % vs 47.6 % and
 remission 46.2 % vs 21.4 % partly secondary or recalled). Tolerances: means and SDs within 1.5
