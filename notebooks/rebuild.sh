@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Rebuild notebooks from their py:percent twins and store them executed, deterministically.
+# Usage: bash notebooks/rebuild.sh [NAME ...]   (default: every notebooks/*.py twin)
+set -euo pipefail
+cd "$(dirname "$0")"
+export IPYKERNEL_CELL_NAME='<IPY-INPUT>' PYTHONHASHSEED=0
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for f in [0-9][0-9]_*.py; do names+=("${f%.py}"); done
+fi
+for name in "${names[@]}"; do
+  name="${name%.py}"; name="${name%.ipynb}"
+  jupytext --quiet --to ipynb --update-metadata '{"jupytext": {"formats": "ipynb,py:percent"}}' "$name.py" -o "$name.ipynb" 2>/dev/null \
+    || jupytext --quiet --to ipynb "$name.py" -o "$name.ipynb"
+  jupyter nbconvert --log-level=ERROR --to notebook --execute --inplace \
+    --ExecutePreprocessor.kernel_name=python3 "$name.ipynb"
+  echo "rebuilt $name.ipynb"
+done
