@@ -62,6 +62,7 @@ fsfi.describe()[["column", "method", "items", "min", "max", "proration"]]
 
 # %%
 data = po.read_dataset(data_path)
+visit_order = list(data["timepoint"].unique())
 present = [
     inst
     for inst in po.list_instruments()["id"]
@@ -151,7 +152,7 @@ for (tp, group) in scored.groupby("timepoint", observed=True):
 missing_table = pd.DataFrame(rows)
 missing_table["missing (items skipped)"] = missing_table["administered"] - missing_table["scored"]
 missing_table.pivot(index="score", columns="timepoint", values="missing (items skipped)")[
-    list(data["timepoint"].cat.categories)
+    visit_order
 ]
 
 # %% [markdown]
@@ -163,12 +164,12 @@ missing_table.pivot(index="score", columns="timepoint", values="missing (items s
 
 # %%
 band_order = ["minimal", "mild", "moderate", "moderately severe", "severe"]
-phq_bands = pd.crosstab(scored["phq9_band"], scored["timepoint"]).reindex(band_order).fillna(0)
-phq_bands.astype(int)
+phq_bands = pd.crosstab(scored["phq9_band"], scored["timepoint"])
+phq_bands.reindex(index=band_order, columns=visit_order).fillna(0).astype(int)
 
 # %%
 pd.crosstab(scored["gad7_band"], scored["timepoint"]).reindex(
-    ["minimal", "mild", "moderate", "severe"]).fillna(0).astype(int)
+    index=["minimal", "mild", "moderate", "severe"], columns=visit_order).fillna(0).astype(int)
 
 # %%
 fsfi_rows = scored[women]

@@ -93,7 +93,16 @@ def run_notebooks(
             )
             nb = nbformat.read(executed, as_version=4)
             exporter = HTMLExporter(
-                exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+                embed_images=True,
+                # a report of sexual-health data must open offline and call no server
+                require_js_url="",
+                mathjax_url="",
+                jquery_url="",
+                widget_renderer_url="",
+                mermaid_js_url="",
             )
             body, _ = exporter.from_notebook_node(nb)
             html_path = out_dir / f"{name}.html"

@@ -1,0 +1,42 @@
+"""past-outcomes notebooks run: executes a notebook on a user's file and writes an offline report."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from past_outcomes import ArgumentError
+from past_outcomes.cli import main
+from past_outcomes.reports import run_notebooks
+
+
+def test_a_notebook_runs_on_a_users_file_and_exports_offline_html(tmp_path, capsys):
+    repo = Path(__file__).resolve().parents[1]
+    user_file = tmp_path / "my_pilot.csv"
+    shutil.copy(repo / "data" / "synthetic" / "past_pilot.csv", user_file)
+    out = tmp_path / "reports"
+    code = main(["notebooks", "run", "01_scoring", "--data", str(user_file), "--html", str(out)])
+    assert code == 0
+    html = (out / "01_scoring.html").read_text(encoding="utf-8")
+    assert "import past_outcomes" not in html  # input cells are excluded
+    assert "ProrationWarning" in html  # outputs are there
+    assert not re.search(r'(src|href)="https?://', html)  # no remote scripts or styles
+    executed = (out / "01_scoring.executed.ipynb").read_text(encoding="utf-8")
+    assert str(user_file) in executed  # the parameter reached the notebook
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "names, data, message",
+    [
+        (["nope"], None, "Unknown notebook 'nope'"),
+        (None, "x.csv", "--data needs exactly one notebook name"),
+        (["01_scoring"], "does/not/exist.csv", "--data must name an existing file"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_runs(tmp_path, names, data, message):
+    with pytest.raises(ArgumentError, match=message):
+        run_notebooks(names, data=data, html_dir=tmp_path)
