@@ -57,3 +57,28 @@ def check_dataframe(name: str, data: Any):
             "Read your file with pandas.read_csv first."
         )
     return data
+
+
+def check_timepoints(data, timepoint: str, pre: Any, post: Any) -> None:
+    """Check that ``pre`` and ``post`` are two different values of the ``timepoint`` column."""
+    import pandas as pd
+
+    if pre is None or post is None:
+        raise ArgumentError(
+            f"pre and post must both name a value of the {timepoint!r} column; got "
+            f"pre={pre!r}, post={post!r}. Pass e.g. pre='baseline', post='week18'."
+        )
+    if pre == post:
+        raise ArgumentError(
+            f"pre and post must be different timepoints; got {pre!r} for both. "
+            "Pass the baseline as pre and the follow-up as post."
+        )
+    present = pd.unique(data[timepoint].dropna())
+    for name, value in (("pre", pre), ("post", post)):
+        if not (data[timepoint] == value).any():
+            shown = ", ".join(map(str, list(present)[:20])) + (", ..." if len(present) > 20 else "")
+            raise ArgumentError(
+                f"{name} must be a value of the {timepoint!r} column; got {value!r}, which is "
+                f"not among its values ({shown}). Check the spelling and the type "
+                "(1 is not '1')."
+            )

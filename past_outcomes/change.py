@@ -43,7 +43,13 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from past_outcomes._checks import check_columns, check_dataframe, check_option, check_probability
+from past_outcomes._checks import (
+    check_columns,
+    check_dataframe,
+    check_option,
+    check_probability,
+    check_timepoints,
+)
 from past_outcomes.errors import (
     ArgumentError,
     DataValidationError,
@@ -111,27 +117,6 @@ def _listed(values: Sequence[Any], limit: int = _LIST_MAX) -> str:
     return shown + (f", ... ({len(values) - limit} more)" if len(values) > limit else "")
 
 
-def _check_timepoints(data: pd.DataFrame, timepoint: str, pre: Any, post: Any) -> None:
-    if pre is None or post is None:
-        raise ArgumentError(
-            f"pre and post must both name a value of the {timepoint!r} column; got "
-            f"pre={pre!r}, post={post!r}. Pass e.g. pre='baseline', post='week18'."
-        )
-    if pre == post:
-        raise ArgumentError(
-            f"pre and post must be different timepoints; got {pre!r} for both. "
-            "Pass the baseline as pre and the follow-up as post."
-        )
-    present = pd.unique(data[timepoint].dropna())
-    for name, value in (("pre", pre), ("post", post)):
-        if not (data[timepoint] == value).any():
-            raise ArgumentError(
-                f"{name} must be a value of the {timepoint!r} column; got {value!r}, which is "
-                f"not among its values ({_listed(present)}). Check the spelling and the type "
-                "(1 is not '1')."
-            )
-
-
 def _as_float(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Return the values as float64 (NaN for missing) and a mask of cells that are not numbers."""
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -164,7 +149,7 @@ def _pair(
     """Pair ``measure`` at ``pre`` and ``post`` by subject (see the module docstring)."""
     check_dataframe("data", data)
     check_columns(data, [subject, timepoint, measure, *post_columns])
-    _check_timepoints(data, timepoint, pre, post)
+    check_timepoints(data, timepoint, pre, post)
 
     in_scope = data[timepoint].isin([pre, post]).to_numpy()
     rows = data.loc[in_scope, [subject, timepoint, measure, *post_columns]]

@@ -46,6 +46,7 @@ from past_outcomes._checks import (
     check_dataframe,
     check_option,
     check_probability,
+    check_timepoints,
 )
 from past_outcomes.errors import ArgumentError, DataValidationError, UnpairedSubjectsWarning
 from past_outcomes.results import ResultBase
@@ -99,24 +100,6 @@ def _check_measures(measures: Any) -> list[str]:
     raise ArgumentError(
         f"measures must be a column name or a non-empty list of column names; got {measures!r}."
     )
-
-
-def _check_timepoints(data: pd.DataFrame, timepoint: str, pre: Any, post: Any) -> None:
-    if pre is None or post is None:
-        raise ArgumentError(
-            "pre and post must both name a timepoint; got "
-            f"pre={pre!r}, post={post!r}. Pass e.g. pre='baseline', post='week18'."
-        )
-    if pre == post:
-        raise ArgumentError(f"pre and post must be different timepoints; both are {pre!r}.")
-    present = set(data[timepoint].dropna().unique())
-    absent = [t for t in (pre, post) if t not in present]
-    if absent:
-        have = ", ".join(map(repr, sorted(present, key=str)[:20]))
-        raise ArgumentError(
-            f"the {timepoint!r} column must contain the timepoint(s) "
-            f"{', '.join(map(repr, absent))}; it holds {have}. Check pre= and post=."
-        )
 
 
 def _duplicate_failures(rows: pd.DataFrame, subject: str, timepoint: str) -> pd.DataFrame:
@@ -594,7 +577,7 @@ def prepost_test(
     timepoint = _check_name("timepoint", timepoint)
     confidence = _check_confidence(confidence)
     check_columns(data, [subject, timepoint, *measures])
-    _check_timepoints(data, timepoint, pre, post)
+    check_timepoints(data, timepoint, pre, post)
     rows = _validate_long(
         data,
         subject=subject,
@@ -799,7 +782,7 @@ def compare_groups(
     if not isinstance(robust, (bool, np.bool_)):
         raise ArgumentError(f"robust must be True or False; got {robust!r}.")
     check_columns(data, [subject, timepoint, group, measure])
-    _check_timepoints(data, timepoint, pre, post)
+    check_timepoints(data, timepoint, pre, post)
     treatment, control, inferred = _resolve_arms(data, group, treatment, control)
 
     rows = _validate_long(
