@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     except PastOutcomesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
