@@ -13,6 +13,6 @@ for name in "${names[@]}"; do
   jupytext --quiet --to ipynb --update-metadata '{"jupytext": {"formats": "ipynb,py:percent"}}' "$name.py" -o "$name.ipynb" 2>/dev/null \
     || jupytext --quiet --to ipynb "$name.py" -o "$name.ipynb"
   jupyter nbconvert --log-level=ERROR --to notebook --execute --inplace \
-    --ExecutePreprocessor.kernel_name=python3 "$name.ipynb"
+    --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.record_timing=False "$name.ipynb"
   echo "rebuilt $name.ipynb"
 done

@@ -208,11 +208,11 @@ def _warn_unpaired(unpaired: dict[str, tuple], *, pre, post, stacklevel: int = 3
     parts = []
     for m, ids in bad.items():
         listed = ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
-        parts.append(f"{m}: {len(ids)} subject(s) ({listed})")
+        parts.append(f"{len(ids)} subject(s) lack {m} at {pre!r} or {post!r}: {listed}")
     warnings.warn(
-        f"subjects must have a value at both {pre!r} and {post!r} to be compared; "
-        f"set aside {'; '.join(parts)}. They are listed in the result "
-        "(n_unpaired / unpaired_subjects); impute or use a mixed model to keep them.",
+        f"{'; '.join(parts)}. A comparison needs both timepoints, so they were set aside; "
+        "they are listed in the result (n_unpaired / unpaired_subjects). Impute, or use a "
+        "mixed model (fit_mmrm) to keep them.",
         UnpairedSubjectsWarning,
         stacklevel=stacklevel,
     )
@@ -769,7 +769,7 @@ def compare_groups(
         its equation-25 variance using the pooled within-arm pre-post r, normal CI; see
         ``compute_dppc2``).
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
     from scipy import stats
 
     check_dataframe("data", data)
@@ -821,7 +821,7 @@ def compare_groups(
         {"const": 1.0, "treatment": is_t.astype(float), "baseline": paired["pre"].to_numpy()},
         index=paired.index,
     )
-    fit = sm.OLS(outcome.to_numpy(dtype=float), X).fit(
+    fit = OLS(outcome.to_numpy(dtype=float), X).fit(
         cov_type="HC3" if robust else "nonrobust", use_t=True
     )
     alpha = 1 - confidence
