@@ -10,8 +10,12 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 for name in "${names[@]}"; do
   name="${name%.py}"; name="${name%.ipynb}"
-  jupytext --quiet --to ipynb --update-metadata '{"jupytext": {"formats": "ipynb,py:percent"}}' "$name.py" -o "$name.ipynb" 2>/dev/null \
-    || jupytext --quiet --to ipynb "$name.py" -o "$name.ipynb"
+  if [ -f "$name.ipynb" ]; then
+    # --update keeps the cell ids (and metadata) of the stored notebook: diffs stay readable
+    jupytext --quiet --update --to ipynb "$name.py" -o "$name.ipynb"
+  else
+    jupytext --quiet --to ipynb "$name.py" -o "$name.ipynb"
+  fi
   jupyter nbconvert --log-level=ERROR --to notebook --execute --inplace \
     --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.record_timing=False "$name.ipynb"
   echo "rebuilt $name.ipynb"
