@@ -1605,9 +1605,14 @@ def compute_reliability(
             alpha_ci_low=1 - (1 - alpha) * float(stats.f.isf(a / 2, df1, df2)),
             alpha_ci_high=1 - (1 - alpha) * float(stats.f.isf(1 - a / 2, df1, df2)),
         )
-        omega, note = _omega_total(block.corr().to_numpy())
-        rec["omega_total"] = omega
-        rec["note"] = note
+        if k < 3:
+            # a one-factor model of 2 items is not identified: omega cannot be estimated
+            rec["omega_total"] = float("nan")
+            rec["note"] = "omega: not estimable with 2 items (one-factor model not identified)"
+        else:
+            omega, note = _omega_total(block.corr().to_numpy())
+            rec["omega_total"] = omega
+            rec["note"] = note
         records.append(rec)
     if not any_present:
         raise ArgumentError(

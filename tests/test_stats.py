@@ -636,3 +636,15 @@ def test_result_objects_are_frozen_and_render(trial):
     assert "NNTB 5.7" in str(resp)
     with pytest.raises(dataclasses.FrozenInstanceError):
         resp.nnt_text = ""  # type: ignore[misc]
+
+
+def test_omega_is_not_reported_for_two_item_scales():
+    from past_outcomes import read_dataset
+
+    data = read_dataset("past_pilot")
+    result = compute_reliability(data[data["timepoint"] == "baseline"], "fsfi")
+    desire = result.scales.set_index("scale").loc["fsfi_desire"]
+    assert desire["n_items"] == 2
+    assert np.isnan(desire["omega_total"])
+    assert "not estimable with 2 items" in desire["note"]
+    assert not np.isnan(desire["cronbach_alpha"])
