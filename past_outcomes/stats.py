@@ -189,30 +189,49 @@ def _validate_long(
 
 
 def _pair_measure(rows: pd.DataFrame, measure: str, *, subject, timepoint, pre, post):
-    """Return (paired DataFrame with columns pre, post indexed by subject, unpaired ids)."""
+    """Return (pairs with columns pre, post indexed by subject, unpaired ids, no-data ids).
+
+    Unpaired subjects have a value at exactly one of the two timepoints; no-data subjects have
+    rows at pre or post but no value at either (often: the instrument was not given to them,
+    e.g. the FSFI to men). Both are reported, never dropped silently.
+    """
     wide = rows.pivot(index=subject, columns=timepoint, values=measure)
     wide = wide.reindex(columns=[pre, post])
     x = pd.to_numeric(wide[pre], errors="coerce").astype(float)
     y = pd.to_numeric(wide[post], errors="coerce").astype(float)
     both = x.notna() & y.notna()
-    one = x.notna() ^ y.notna()
     paired = pd.DataFrame({"pre": x[both], "post": y[both]})
-    unpaired = tuple(wide.index[one])
-    return paired, unpaired
+    unpaired = tuple(wide.index[x.notna() ^ y.notna()])
+    no_data = tuple(wide.index[x.isna() & y.isna()])
+    return paired, unpaired, no_data
 
 
-def _warn_unpaired(unpaired: dict[str, tuple], *, pre, post, stacklevel: int = 3) -> None:
-    bad = {m: ids for m, ids in unpaired.items() if ids}
-    if not bad:
-        return
+def _listed_ids(ids: tuple) -> str:
+    return ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
+
+
+def _warn_unpaired(
+    unpaired: dict[str, tuple[tuple, tuple]], *, pre, post, stacklevel: int = 3
+) -> None:
+    """Warn about subjects set aside, per measure: (one value only, no value at all)."""
     parts = []
-    for m, ids in bad.items():
-        listed = ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
-        parts.append(f"{len(ids)} subject(s) lack {m} at {pre!r} or {post!r}: {listed}")
+    for m, (one, none) in unpaired.items():
+        if one:
+            parts.append(
+                f"{len(one)} subject(s) lack {m} at {pre!r} or {post!r}: {_listed_ids(one)}"
+            )
+        if none:
+            parts.append(
+                f"{len(none)} subject(s) have no {m} at either timepoint (not administered?): "
+                f"{_listed_ids(none)}"
+            )
+    if not parts:
+        return
     warnings.warn(
         f"{'; '.join(parts)}. A comparison needs both timepoints, so they were set aside; "
-        "they are listed in the result (n_unpaired / unpaired_subjects). Impute, or use a "
-        "mixed model (fit_mmrm) to keep them.",
+        "they are listed in the result (n_unpaired / unpaired_subjects, n_no_data / "
+        "no_data_subjects). Impute, or use a mixed model (fit_mmrm) to keep those with one "
+        "value.",
         UnpairedSubjectsWarning,
         stacklevel=stacklevel,
     )
@@ -533,7 +552,8 @@ def prepost_test(
     DataFrame, one row per measure:
 
     ``measure, n`` (complete pairs), ``n_unpaired, unpaired_subjects`` (subjects with only one
-    of the two values; comma-separated ids), ``mean_pre, sd_pre, mean_post, sd_post,
+    of the two values; comma-separated ids), ``n_no_data, no_data_subjects`` (subjects with
+    rows at pre or post but neither value, e.g. an instrument not given to them), ``mean_pre, sd_pre, mean_post, sd_post,
     mean_diff`` (post - pre) with ``ci_low, ci_high`` (t interval), ``t, dof, p_value``
     (paired t, ``scipy.stats.ttest_rel``), ``wilcoxon_p`` (``scipy.stats.wilcoxon``, exact or
     corrected normal approximation as R's ``wilcox.test``), ``r_prepost`` (Pearson r of pre and
@@ -590,12 +610,12 @@ def prepost_test(
     )
 
     records = []
-    unpaired_by_measure: dict[str, tuple] = {}
+    unpaired_by_measure: dict[str, tuple[tuple, tuple]] = {}
     for measure in measures:
-        paired, unpaired = _pair_measure(
+        paired, unpaired, no_data = _pair_measure(
             rows, measure, subject=subject, timepoint=timepoint, pre=pre, post=post
         )
-        unpaired_by_measure[measure] = unpaired
+        unpaired_by_measure[measure] = (unpaired, no_data)
         x = paired["pre"].to_numpy()
         y = paired["post"].to_numpy()
         n = len(x)
@@ -604,6 +624,8 @@ def prepost_test(
             "n": n,
             "n_unpaired": len(unpaired),
             "unpaired_subjects": ", ".join(map(str, unpaired)),
+            "n_no_data": len(no_data),
+            "no_data_subjects": ", ".join(map(str, no_data)),
         }
         if n < 2:
             records.append(rec)
@@ -631,7 +653,7 @@ def prepost_test(
 
     _warn_unpaired(unpaired_by_measure, pre=pre, post=post)
     columns = [
-        "measure", "n", "n_unpaired", "unpaired_subjects",
+        "measure", "n", "n_unpaired", "unpaired_subjects", "n_no_data", "no_data_subjects",
         "mean_pre", "sd_pre", "mean_post", "sd_post", "mean_diff", "ci_low", "ci_high",
         "t", "dof", "p_value", "wilcoxon_p", "r_prepost",
         "cohen_dz", "cohen_dz_ci_low", "cohen_dz_ci_high",
@@ -641,7 +663,10 @@ def prepost_test(
     ]  # fmt: skip
     out = pd.DataFrame.from_records(records).reindex(columns=columns)
     float_cols = [
-        c for c in columns if c not in ("measure", "n", "n_unpaired", "unpaired_subjects")
+        c
+        for c in columns
+        if c
+        not in ("measure", "n", "n_unpaired", "unpaired_subjects", "n_no_data", "no_data_subjects")
     ]
     out[float_cols] = out[float_cols].astype(float)
     if len(measures) > 1:
@@ -796,11 +821,13 @@ def compare_groups(
         context="compare_groups",
     )
     arm_of = _arm_of_subject(rows, subject=subject, timepoint=timepoint, group=group)
-    paired, unpaired = _pair_measure(
+    paired, unpaired, no_data = _pair_measure(
         rows, measure, subject=subject, timepoint=timepoint, pre=pre, post=post
     )
     unpaired = tuple(s for s in unpaired if arm_of.get(s) in (treatment, control))
-    _warn_unpaired({measure: unpaired}, pre=pre, post=post)
+    no_data = tuple(s for s in no_data if arm_of.get(s) in (treatment, control))
+    _warn_unpaired({measure: (unpaired, no_data)}, pre=pre, post=post)
+    unpaired = unpaired + no_data
     paired["group"] = paired.index.map(arm_of)
     paired = paired[paired["group"].isin([treatment, control])]
     paired["change"] = paired["post"] - paired["pre"]

@@ -648,3 +648,21 @@ def test_omega_is_not_reported_for_two_item_scales():
     assert np.isnan(desire["omega_total"])
     assert "not estimable with 2 items" in desire["note"]
     assert not np.isnan(desire["cronbach_alpha"])
+
+
+def test_a_subject_with_neither_value_is_reported_not_dropped_silently():
+    data = pd.DataFrame(
+        {
+            "subject": ["A", "A", "B", "B", "C", "C", "D", "D"],
+            "timepoint": ["pre", "post"] * 4,
+            "score": [10.0, 6.0, 12.0, 7.0, np.nan, np.nan, 9.0, 5.0],
+        }
+    )
+    with pytest.warns(
+        UnpairedSubjectsWarning, match=r"1 subject\(s\) have no score at either timepoint .*: C\."
+    ):
+        out = prepost_test(data, measures="score", pre="pre", post="post")
+    assert out.loc[0, "n"] == 3
+    assert out.loc[0, "n_unpaired"] == 0
+    assert out.loc[0, "n_no_data"] == 1
+    assert out.loc[0, "no_data_subjects"] == "C"
