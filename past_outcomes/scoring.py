@@ -611,9 +611,10 @@ def _classify(cls: Classification, scores, x, pos, nan_free):
         hit = _OPS[cls.operator](count, cls.value)
         return _bool_array(hit & ~unknown, unknown)
     if cls.type == "criteria":
-        # Kleene logic: a requirement is met (True), cannot be met (False) or undecided (NA)
-        true_all = np.ones(x.shape[1], dtype=bool)
-        false_any = np.zeros(x.shape[1], dtype=bool)
+        # every requirement must hold; a label resting on a missing answer is missing, like the
+        # score it accompanies (no answer is guessed, even where the rule could be decided)
+        met_all = np.ones(x.shape[1], dtype=bool)
+        any_missing = np.zeros(x.shape[1], dtype=bool)
         for req in cls.require:
             cols = req["columns"]
             if all(c in scores for c in cols):
@@ -623,12 +624,7 @@ def _classify(cls: Classification, scores, x, pos, nan_free):
             miss = np.isnan(sub)
             with np.errstate(invalid="ignore"):
                 met = _OPS[req["operator"]](sub, req["value"]) & ~miss
-            n_met = met.sum(axis=0)
-            n_possible = n_met + miss.sum(axis=0)
-            is_true = n_met >= req["at_least"]
-            is_false = n_possible < req["at_least"]
-            true_all &= is_true
-            false_any |= is_false
-        undecided = ~true_all & ~false_any
-        return _bool_array(true_all, undecided)
+            met_all &= met.sum(axis=0) >= req["at_least"]
+            any_missing |= miss.any(axis=0)
+        return _bool_array(met_all & ~any_missing, any_missing)
     raise AssertionError(f"unhandled classification type {cls.type}")  # pragma: no cover

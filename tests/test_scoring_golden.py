@@ -108,18 +108,17 @@ def test_ptsd_clusters_totals_and_symptom_rule(prefix):
     no_e[15] = 1  # E now has one item >= 2: rule not met, total 12
     undecided = list(DX_ROW)
     undecided[15] = NA  # E: one met, one missing -> could go either way
-    impossible = list(no_e)
-    impossible[16] = NA  # E: one met, one missing -> still undecided (could reach 2)
-    hopeless = [0, 0, 0, 0, 0, NA] + [
-        0
-    ] * 14  # B has no item >= 2: cannot be met whatever item 6 is
-    out = score(frame(prefix, [DX_ROW, no_e, undecided, impossible, hopeless]), prefix)
+    decided = list(DX_ROW)
+    decided[2] = NA  # B is already met by item 1, but the label rests on a missing answer
+    hopeless = [0, 0, 0, 0, 0, NA] + [0] * 14  # cannot be met whatever item 6 is: still missing
+    out = score(frame(prefix, [DX_ROW, no_e, undecided, decided, hopeless]), prefix)
     assert out[f"{prefix}_total"].tolist()[:2] == [13, 12]
     assert out[f"{prefix}_b"].tolist()[:2] == [3, 3]
     assert out[f"{prefix}_c"].tolist()[:2] == [2, 2]
     assert out[f"{prefix}_d"].tolist()[:2] == [4, 4]
     assert out[f"{prefix}_e"].tolist()[:2] == [4, 3]
-    assert out[f"{prefix}_dx"].tolist() == [True, False, pd.NA, pd.NA, False]
+    # a label resting on a missing answer is missing, like the total it accompanies
+    assert out[f"{prefix}_dx"].tolist() == [True, False, pd.NA, pd.NA, pd.NA]
     assert out[f"{prefix}_total"].isna().tolist() == [False, False, True, True, True]
 
 
