@@ -286,7 +286,7 @@ def plot_client(subject):
             ax.axhline(c.value, color="0.2", ls=":", lw=1.5, zorder=1)
             rule = f"{c.operator} {c.value:g}"
             cut_text.append(c.label if rule in c.label else f"{c.label} ({rule})")
-        for k, (tp, day) in enumerate(doses):
+        for k, (_tp, day) in enumerate(doses):
             ax.axvline(day, color="#5e3c99", lw=1.2, alpha=0.8, zorder=1,
                        label=f"dosing session ({medicine})" if k == 0 else None)
         ax.plot(sub.loc[ok, "date"], sub.loc[ok, col], "-o", color="black", ms=4, zorder=3)

@@ -794,8 +794,8 @@ def compare_groups(
         its equation-25 variance using the pooled within-arm pre-post r, normal CI; see
         ``compute_dppc2``).
     """
-    from statsmodels.regression.linear_model import OLS
     from scipy import stats
+    from statsmodels.regression.linear_model import OLS
 
     check_dataframe("data", data)
     measure = _check_name("measure", measure)
