@@ -50,9 +50,9 @@ from past_outcomes._checks import (
     check_probability,
     check_timepoints,
 )
+from past_outcomes._long import validate_long
 from past_outcomes.errors import (
     ArgumentError,
-    DataValidationError,
     SampleEstimateWarning,
     UnpairedSubjectsWarning,
 )
@@ -117,17 +117,6 @@ def _listed(values: Sequence[Any], limit: int = _LIST_MAX) -> str:
     return shown + (f", ... ({len(values) - limit} more)" if len(values) > limit else "")
 
 
-def _as_float(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Return the values as float64 (NaN for missing) and a mask of cells that are not numbers."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return np.full(len(values), np.nan), values.notna().to_numpy()
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(values), bool)
-    converted = pd.to_numeric(values, errors="coerce")
-    bad = (values.notna() & converted.isna()).to_numpy()
-    return converted.to_numpy(dtype=float, na_value=np.nan), bad
-
-
 @dataclasses.dataclass(frozen=True)
 class _Paired:
     table: pd.DataFrame  # subject, pre, post (+ extra columns at post)
@@ -153,31 +142,18 @@ def _pair(
 
     in_scope = data[timepoint].isin([pre, post]).to_numpy()
     rows = data.loc[in_scope, [subject, timepoint, measure, *post_columns]]
-    values, not_number = _as_float(rows[measure])
-
-    failures = []
-    missing_id = rows[subject].isna().to_numpy()
-    duplicated = (rows.duplicated([subject, timepoint], keep=False).to_numpy()) & ~missing_id
-    for i, label in enumerate(rows.index):
-        subj, tp = rows[subject].iloc[i], rows[timepoint].iloc[i]
-        if missing_id[i]:
-            failures.append((label, None, tp, subject, None, "missing-value"))
-        if duplicated[i]:
-            failures.append((label, subj, tp, subject, subj, "duplicate-observation"))
-        if not_number[i]:
-            failures.append((label, subj, tp, measure, rows[measure].iloc[i], "not-a-number"))
-    if failures:
-        fc = pd.DataFrame(
-            failures, columns=["row", "subject", "timepoint", "column", "value", "reason"]
-        )
-        raise DataValidationError(
-            fc,
-            context=f"{caller}: {measure} at {pre!r} and {post!r} cannot be paired by {subject!r}",
-            remedy=(
-                "Each subject must have at most one row per timepoint, an id, and a numeric "
-                "score. Remove or merge duplicate rows and recode the listed cells."
-            ),
-        )
+    validate_long(
+        rows,
+        subject=subject,
+        timepoint=timepoint,
+        pre=pre,
+        post=post,
+        id_columns=[subject],
+        measures=[measure],
+        context=f"{caller}: {measure} at {pre!r} and {post!r} cannot be paired by {subject!r}",
+    )
+    # validated above: every non-empty value is numeric
+    values = pd.to_numeric(rows[measure]).to_numpy(dtype=float, na_value=np.nan)
 
     subjects = pd.Index(data[subject].dropna().unique())
     is_pre = (rows[timepoint] == pre).to_numpy()

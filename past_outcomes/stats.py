@@ -48,6 +48,7 @@ from past_outcomes._checks import (
     check_probability,
     check_timepoints,
 )
+from past_outcomes._long import not_a_number_failures, validate_long
 from past_outcomes.errors import ArgumentError, DataValidationError, UnpairedSubjectsWarning
 from past_outcomes.results import ResultBase
 
@@ -100,92 +101,6 @@ def _check_measures(measures: Any) -> list[str]:
     raise ArgumentError(
         f"measures must be a column name or a non-empty list of column names; got {measures!r}."
     )
-
-
-def _duplicate_failures(rows: pd.DataFrame, subject: str, timepoint: str) -> pd.DataFrame:
-    dup = rows.duplicated([subject, timepoint], keep=False)
-    bad = rows[dup]
-    return pd.DataFrame(
-        {
-            "row": list(bad.index),
-            "subject": list(bad[subject]),
-            "timepoint": list(bad[timepoint]),
-            "column": subject,
-            "value": list(bad[subject]),
-            "reason": "duplicate-observation",
-        }
-    )
-
-
-def _missing_id_failures(rows: pd.DataFrame, columns: Sequence[str], subject, timepoint):
-    records = []
-    for col in columns:
-        for idx in rows.index[rows[col].isna()]:
-            records.append(
-                {
-                    "row": idx,
-                    "subject": rows.at[idx, subject],
-                    "timepoint": rows.at[idx, timepoint] if timepoint else None,
-                    "column": col,
-                    "value": rows.at[idx, col],
-                    "reason": "missing-value",
-                }
-            )
-    return pd.DataFrame(records)
-
-
-def _not_a_number_failures(rows: pd.DataFrame, measures: Sequence[str], subject, timepoint):
-    records = []
-    for col in measures:
-        values = rows[col]
-        if pd.api.types.is_bool_dtype(values):
-            bad = values.notna()
-        else:
-            bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
-        for idx in rows.index[bad.to_numpy()]:
-            records.append(
-                {
-                    "row": idx,
-                    "subject": rows.at[idx, subject],
-                    "timepoint": rows.at[idx, timepoint],
-                    "column": col,
-                    "value": rows.at[idx, col],
-                    "reason": "not-a-number",
-                }
-            )
-    return pd.DataFrame(records)
-
-
-def _validate_long(
-    data: pd.DataFrame,
-    *,
-    subject: str,
-    timepoint: str,
-    pre: Any,
-    post: Any,
-    id_columns: Sequence[str],
-    measures: Sequence[str],
-    context: str,
-) -> pd.DataFrame:
-    """Rows at ``pre`` or ``post``; raise one DataValidationError for every bad cell."""
-    rows = data[data[timepoint].isin([pre, post])]
-    failures = [
-        _missing_id_failures(rows, id_columns, subject, timepoint),
-        _duplicate_failures(rows.dropna(subset=[subject]), subject, timepoint),
-        _not_a_number_failures(rows, measures, subject, timepoint),
-    ]
-    failures = [f for f in failures if len(f)]
-    if failures:
-        raise DataValidationError(
-            pd.concat(failures, ignore_index=True),
-            context=context,
-            remedy=(
-                "Each subject must have at most one row per timepoint, no missing "
-                "identifiers and numeric measures (missing values are allowed). Remove or merge "
-                "duplicate rows, fill in identifiers, recode text answers."
-            ),
-        )
-    return rows
 
 
 def _pair_measure(rows: pd.DataFrame, measure: str, *, subject, timepoint, pre, post):
@@ -598,7 +513,7 @@ def prepost_test(
     confidence = _check_confidence(confidence)
     check_columns(data, [subject, timepoint, *measures])
     check_timepoints(data, timepoint, pre, post)
-    rows = _validate_long(
+    rows = validate_long(
         data,
         subject=subject,
         timepoint=timepoint,
@@ -810,7 +725,7 @@ def compare_groups(
     check_timepoints(data, timepoint, pre, post)
     treatment, control, inferred = _resolve_arms(data, group, treatment, control)
 
-    rows = _validate_long(
+    rows = validate_long(
         data,
         subject=subject,
         timepoint=timepoint,
@@ -1585,7 +1500,7 @@ def compute_reliability(
             c for sc in scales.values() for c in getattr(sc, "item_columns", ()) if c in data
         )
     )
-    text = _not_a_number_failures(
+    text = not_a_number_failures(
         data.assign(_subject=None, _timepoint=None), item_cols, "_subject", "_timepoint"
     )
     if len(text):
