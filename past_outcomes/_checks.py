@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from past_outcomes.errors import ArgumentError
+from past_outcomes.errors import ArgumentError, short_repr
 
 
 def check_option(name: str, value: Any, options: Iterable[Any]) -> Any:
@@ -48,13 +48,31 @@ def check_columns(data, columns: Iterable[str], *, what: str = "data") -> list[s
 
 
 def check_dataframe(name: str, data: Any):
-    """Return ``data`` if it is a pandas DataFrame; otherwise raise ArgumentError."""
+    """Return ``data`` if it is a pandas DataFrame with one flat level of unique column names.
+
+    Raises ArgumentError for anything else: another type, MultiIndex columns (a column
+    would be a tuple, never an item), or a column name that appears twice (which of the two
+    holds the answers cannot be known; pandas would silently pick one or fail deep inside).
+    """
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
         raise ArgumentError(
             f"{name} must be a pandas DataFrame; got {type(data).__name__}. "
             "Read your file with pandas.read_csv first."
+        )
+    if isinstance(data.columns, pd.MultiIndex):
+        raise ArgumentError(
+            f"{name} must have one level of column names; got {data.columns.nlevels} levels "
+            f"(e.g. {short_repr(data.columns[0]) if len(data.columns) else '()'}). Flatten "
+            "them first, e.g. data.columns = ['_'.join(map(str, c)) for c in data.columns]."
+        )
+    if not data.columns.is_unique:
+        dup = data.columns[data.columns.duplicated()].unique()
+        listed = ", ".join(short_repr(c) for c in list(dup)[:10])
+        raise ArgumentError(
+            f"{name} must have unique column names; {listed} appear(s) more than once, so "
+            "which one holds the values cannot be known. Rename or drop the duplicates."
         )
     return data
 

@@ -6,8 +6,12 @@ One hierarchy, so that callers can catch narrowly or broadly::
     ├── InstrumentDefinitionError (ValueError)   a spec file is malformed
     ├── UnknownInstrumentError (LookupError)     no spec with that id or path
     ├── ArgumentError (ValueError)               a function argument is wrong
+    │   └── OutputPathError                      an output would overwrite an input or a file
+    ├── InputFileError (ValueError)              a file cannot be read as a table (missing,
+    │                                            binary, wrong encoding, ragged rows...)
     ├── DataValidationError (ValueError)         the data are wrong; carries .failure_cases
     │   └── ResponseValidationError              item responses are out of range, miscoded...
+    ├── EstimationError (ValueError)             the data cannot support the statistic asked
     └── MMRMConvergenceError (RuntimeError)      defined in past_outcomes.mmrm
 
     PastOutcomesWarning (UserWarning)
@@ -35,6 +39,10 @@ REASON_CODES: dict[str, str] = {
     "duplicate-observation": "the same subject and timepoint appear on more than one row",
     "missing-value": "a required identifier or value is missing",
     "inconsistent-group": "the same subject is recorded in more than one group (arm)",
+    "not-finite": "the value is infinite (inf or -inf), which no score or measure can be",
+    "duplicate-column": "the same column name appears more than once",
+    "ambiguous-column": "two columns could supply the same item, or one column two items",
+    "wrong-field-count": "a line of a file has more or fewer fields than its header",
 }
 
 FAILURE_COLUMNS = ["row", "subject", "timepoint", "column", "value", "reason"]
@@ -61,6 +69,33 @@ class UnknownInstrumentError(PastOutcomesError, LookupError):
 
 class ArgumentError(PastOutcomesError, ValueError):
     """A function argument is invalid (raised at once, before any data are read)."""
+
+
+class OutputPathError(ArgumentError):
+    """An output path is refused: it is an input, it exists (without ``force``), or it is
+    not writable. Nothing has been read or written when this is raised."""
+
+
+class InputFileError(PastOutcomesError, ValueError):
+    """A file cannot be read as a table: missing, a folder, binary, not UTF-8, empty, ragged.
+
+    ``failure_cases`` (possibly empty) lists offending lines (``row`` is the 1-based line
+    number of the file) when the problem is line by line, e.g. ``wrong-field-count``.
+    """
+
+    def __init__(self, message: str, failure_cases: pd.DataFrame | None = None):
+        self.failure_cases = (
+            failure_cases if failure_cases is not None else pd.DataFrame(columns=FAILURE_COLUMNS)
+        )
+        super().__init__(message)
+
+
+class EstimationError(PastOutcomesError, ValueError):
+    """The data cannot support the statistic asked for (e.g. no variance within an arm).
+
+    Raised only where no honest number exists to report; where a statistic of a larger
+    result cannot be computed, the result reports it as missing with a note instead.
+    """
 
 
 class DataValidationError(PastOutcomesError, ValueError):
@@ -105,6 +140,15 @@ class ResponseValidationError(DataValidationError):
     """Item responses are out of range, non-numeric, miscoded, or their columns are wrong."""
 
 
+def short_repr(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so that no message grows with the input."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _describe(rec) -> str:
     where = [f"row {rec.row!r}"] if rec.row is not None else []
     if rec.subject is not None and not _isna(rec.subject):
@@ -112,7 +156,8 @@ def _describe(rec) -> str:
     if rec.timepoint is not None and not _isna(rec.timepoint):
         where.append(f"timepoint {rec.timepoint}")
     loc = ", ".join(where)
-    return f"{rec.column}: {rec.reason}, got {rec.value!r}" + (f" in {loc}" if loc else "")
+    got = short_repr(rec.value)
+    return f"{short_repr(rec.column)}: {rec.reason}, got {got}" + (f" in {loc}" if loc else "")
 
 
 def _isna(value) -> bool:
