@@ -10,6 +10,13 @@ data. ``read_dataset`` returns a file with these dtypes:
 - ``timepoint``: ordered ``Categorical`` in visit order;
 - ``date``: ``datetime64[s]``;
 - ``dissociative``: nullable ``boolean``.
+
+Every file, bundled or a user's, is read by the package's one safe CSV reader
+(``past_outcomes._io.read_csv_safely``): a file that is not UTF-8, is binary or empty, repeats a
+column name or has lines with the wrong number of fields is refused with an ``InputFileError``
+naming the file lines, never read into shifted or renamed columns. The returned frame has a
+default ``RangeIndex`` (0, 1, ...), bundled or not; in a user's file without blank lines, row
+``r`` is line ``r + 2`` (the header is line 1).
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from past_outcomes.errors import ArgumentError
+from past_outcomes._io import read_csv_safely
+from past_outcomes.errors import ArgumentError, DataValidationError
 from past_outcomes.synthetic import DATASETS, _apply_dtypes
 
 __all__ = ["list_datasets", "read_dataset"]
@@ -74,7 +82,16 @@ def read_dataset(name: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     ArgumentError
-        If ``name`` is not a known data set (the message lists the known ones).
+        If ``name`` is not a known data set (the message lists the known ones) and no CSV
+        file exists at that path.
+    InputFileError
+        If the file cannot be read as a clean table: a folder, empty, binary, not UTF-8, a
+        repeated or empty column name, or lines with more or fewer fields than the header
+        (``failure_cases`` lists every such line by its file line number). A header with
+        no data rows is read as an empty table.
+    DataValidationError
+        If a ``date`` is not ``YYYY-MM-DD`` or a ``dissociative`` flag is not true/false
+        (reasons ``not-a-date``, ``not-a-boolean``; ``row`` is the file line), all at once.
 
     Examples
     --------
@@ -87,16 +104,58 @@ def read_dataset(name: str | os.PathLike) -> pd.DataFrame:
         path, dataset = _locate(name), name
     else:
         path = Path(name)
-        if path.suffix.lower() != ".csv" or not path.is_file():
+        if path.suffix.lower() != ".csv" or not os.path.lexists(path):
             _check_name(str(name))  # raises, listing the bundled names
             raise ArgumentError(f"no CSV file at {str(path)!r}.")  # pragma: no cover
         dataset = path.stem if path.stem in DATASETS else None
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    raw = read_csv_safely(path)
+    _check_dates_and_flags(raw, str(path))
+    raw = raw.reset_index(drop=True)
     if "dissociative" in raw.columns:
-        raw["dissociative"] = raw["dissociative"].map(
-            {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
-        )
+        raw["dissociative"] = raw["dissociative"].map(_FLAGS)
     return _apply_dtypes(raw, dataset)
+
+
+_FLAGS = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
+
+
+def _check_dates_and_flags(raw: pd.DataFrame, source: str) -> None:
+    """Refuse dates that are not YYYY-MM-DD and flags that are not true/false, all at once.
+
+    ``raw`` is indexed by file line, so ``failure_cases['row']`` names the line of the file.
+    """
+    frames = []
+    if "date" in raw.columns:
+        text = raw["date"]
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        bad = text.notna() & parsed.isna()
+        frames.append(_failures(raw, bad, "date", "not-a-date"))
+    if "dissociative" in raw.columns:
+        flags = raw["dissociative"]
+        bad = flags.notna() & ~flags.isin(list(_FLAGS))
+        frames.append(_failures(raw, bad, "dissociative", "not-a-boolean"))
+    frames = [f for f in frames if len(f)]
+    if frames:
+        failures = pd.concat(frames, ignore_index=True)
+        raise DataValidationError(
+            failures,
+            context=f"{source} (rows are file lines; the header is line 1)",
+            remedy="Write dates as YYYY-MM-DD (e.g. 2024-03-01) and dissociative as true or "
+            "false (or 1/0), or leave the cell empty when unknown.",
+        )
+
+
+def _failures(raw: pd.DataFrame, bad: pd.Series, column: str, reason: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": raw.index[bad.to_numpy()],
+            "subject": raw["subject"][bad] if "subject" in raw.columns else None,
+            "timepoint": raw["timepoint"][bad] if "timepoint" in raw.columns else None,
+            "column": column,
+            "value": raw[column][bad],
+            "reason": reason,
+        }
+    ).reset_index(drop=True)
 
 
 def list_datasets() -> pd.DataFrame:
