@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from past_outcomes._io import read_csv_safely
-from past_outcomes.errors import ArgumentError, DataValidationError
+from past_outcomes.errors import ArgumentError, DataValidationError, InputFileError
 from past_outcomes.synthetic import DATASETS, _apply_dtypes
 
 __all__ = ["list_datasets", "read_dataset"]
@@ -45,7 +45,7 @@ def _locate(name: str) -> Path:
         if path.is_file():
             return path
     searched = ", ".join(str(d) for d in _data_dirs())
-    raise FileNotFoundError(
+    raise InputFileError(
         f"the file {name}.csv must be in one of {searched}; it is in none. "
         "Regenerate it with `past-outcomes synth` or reinstall the package."
     )

@@ -5,16 +5,52 @@ passed through the notebook's ``parameters`` cell), writes the executed copy bes
 report, and converts it with nbconvert (``exclude_input=True``; figures embedded as PNG).
 The executed copies go to the report folder, never into ``notebooks/``, so the committed,
 validated notebooks are left untouched.
+
+Nothing is lost and nothing is half written. A ``data`` file is read with the package's safe
+CSV reader (``read_dataset``) before any notebook starts. Every report file is written to a
+temporary file in the report folder and renamed into place. The folder's
+``.past-outcomes-reports.json`` records the SHA-256 of each file written here; a rerun replaces
+a report only if it is recorded there and unchanged since, any other existing file of the same
+name only with ``force=True``. All of this is checked before the first notebook runs. A
+notebook stopped by one of the package's errors raises ``NotebookExecutionError`` with that
+error's message (not papermill's traceback); any other error in a notebook is a bug and keeps
+its traceback.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
-from past_outcomes.errors import ArgumentError
+from past_outcomes.errors import ArgumentError, OutputPathError, PastOutcomesError
 
-__all__ = ["NOTEBOOKS", "notebooks_dir", "run_notebooks"]
+__all__ = ["NOTEBOOKS", "NotebookExecutionError", "notebooks_dir", "run_notebooks"]
+
+#: The file in a report folder that records the reports written there (name -> SHA-256).
+RECORD = ".past-outcomes-reports.json"
+
+
+class NotebookExecutionError(PastOutcomesError, RuntimeError):
+    """A notebook stopped on one of the package's errors (bad data, bad argument...).
+
+    The message names the notebook, the cell and the original error with its message;
+    ``ename`` and ``evalue`` hold the original exception's class name and message.
+    """
+
+    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str):
+        self.notebook = notebook
+        self.ename = ename
+        self.evalue = evalue
+        where = f" in cell {cell}" if cell is not None else ""
+        super().__init__(
+            f"notebook {notebook} stopped{where} on {ename}:\n{evalue}\n"
+            "Fix the data or the arguments as the message says, then run it again."
+        )
+
 
 #: The analysis notebooks in reading order, with what each shows.
 NOTEBOOKS: dict[str, str] = {
@@ -37,6 +73,7 @@ def run_notebooks(
     data: str | os.PathLike | None = None,
     html_dir: str | os.PathLike = "reports",
     timeout: int = 600,
+    force: bool = False,
 ) -> list[Path]:
     """Execute notebooks and write one HTML report per notebook; return the report paths.
 
@@ -51,10 +88,29 @@ def run_notebooks(
         notebook expects its own data layout.
     html_dir
         Folder for the HTML reports and the executed notebooks (created if needed).
+    timeout
+        Seconds allowed for each cell.
+    force
+        Replace existing files in ``html_dir`` that this function did not write (or that
+        were changed since). Reports it wrote itself are replaced without it.
+
+    Raises
+    ------
+    ArgumentError
+        Unknown notebook name, ``data`` with several notebooks, or no file at ``data``.
+    OutputPathError
+        ``html_dir`` is a file or not writable, ``data`` is one of the outputs, or a report
+        would replace a file this function did not write (without ``force``).
+    InputFileError, DataValidationError
+        ``data`` is not a clean CSV table (checked before any notebook runs).
+    NotebookExecutionError
+        A notebook stopped on one of the package's errors.
     """
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
+
+    from past_outcomes._io import atomic_write, check_output_path
 
     folder = notebooks_dir()
     selected = _select(names)
@@ -69,6 +125,25 @@ def run_notebooks(
         if not data.is_file():
             raise ArgumentError(f"--data must name an existing file; {str(data)!r} does not exist.")
     out_dir = Path(html_dir).resolve()
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
+        raise OutputPathError(
+            f"--html must be a folder; {str(out_dir)!r} is a file. Name a folder (it is "
+            "created if needed)."
+        )
+    record = _read_record(out_dir)
+    for name in selected:
+        for target in (out_dir / f"{name}.executed.ipynb", out_dir / f"{name}.html"):
+            ours = record.get(target.name) == _sha256(target)
+            check_output_path(
+                target,
+                inputs=[data] if data is not None else [],
+                force=force or ours,
+                option="--html",
+            )
+    if data is not None:
+        from past_outcomes.datasets import read_dataset
+
+        read_dataset(data)  # refuses an unreadable or ragged file before any notebook runs
     out_dir.mkdir(parents=True, exist_ok=True)
     env_before = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = "0"
@@ -82,16 +157,15 @@ def run_notebooks(
                 )
             executed = out_dir / f"{name}.executed.ipynb"
             parameters = {"data_path": str(data)} if data is not None else {}
-            papermill.execute_notebook(
-                str(source),
-                str(executed),
-                parameters=parameters,
-                cwd=str(folder),
-                progress_bar=False,
-                execution_timeout=timeout,
-                report_mode=False,
-            )
-            nb = nbformat.read(executed, as_version=4)
+            scratch = tempfile.mkdtemp(dir=out_dir, prefix=".run-")
+            try:  # papermill writes into a scratch folder beside the reports, then one rename
+                run = Path(scratch) / executed.name
+                _execute(papermill, name, source, run, parameters, timeout)
+                nb = nbformat.read(run, as_version=4)
+                os.replace(run, executed)
+                _remember(out_dir, record, executed)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
             exporter = HTMLExporter(
                 exclude_input=True,
                 exclude_input_prompt=True,
@@ -106,7 +180,9 @@ def run_notebooks(
             )
             body, _ = exporter.from_notebook_node(nb)
             html_path = out_dir / f"{name}.html"
-            html_path.write_text(body, encoding="utf-8")
+            with atomic_write(html_path) as fh:
+                fh.write(body)
+            _remember(out_dir, record, html_path)
             written.append(html_path)
     finally:
         if env_before is None:
@@ -114,6 +190,64 @@ def run_notebooks(
         else:
             os.environ["PYTHONHASHSEED"] = env_before
     return written
+
+
+def _execute(papermill, name, source, output, parameters, timeout) -> None:
+    """Run one notebook; a package error inside it becomes a NotebookExecutionError."""
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters=parameters,
+            cwd=str(source.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
+            report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        if exc.ename not in _package_error_names():
+            raise  # not a data or argument problem: a bug, keep papermill's traceback
+        raise NotebookExecutionError(name, exc.exec_count, exc.ename, exc.evalue) from None
+
+
+def _package_error_names() -> set[str]:
+    import past_outcomes.mmrm  # noqa: F401  (defines MMRMConvergenceError)
+
+    names, todo = set(), [PastOutcomesError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _remember(out_dir: Path, record: dict[str, str], path: Path) -> None:
+    """Record that ``path`` was written here, so that a rerun may replace it."""
+    from past_outcomes._io import atomic_write
+
+    record[path.name] = _sha256(path)
+    with atomic_write(out_dir / RECORD) as fh:
+        fh.write(json.dumps(dict(sorted(record.items())), indent=2) + "\n")
+
+
+def _read_record(out_dir: Path) -> dict[str, str]:
+    """The record of reports written in ``out_dir`` by this function ({} if none or unreadable)."""
+    try:
+        record = json.loads((out_dir / RECORD).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    return {k: v for k, v in record.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _select(names: list[str] | None) -> list[str]:

@@ -24,11 +24,13 @@ def test_score_a_file_with_bad_answers_exits_1_with_the_failure_list(tmp_path, c
     pd.DataFrame(rows, columns=[f"phq9_{i}" for i in range(1, 10)]).to_csv(path, index=False)
     assert main(["score", str(path), "--instrument", "phq9"]) == 1
     err = capsys.readouterr().err
-    assert "phq9_9 must be an integer from 0 to 3; got 5 in row 1" in err
+    # rows are named by file line: the header is line 1, the second data row line 3
+    assert "phq9_9 must be an integer from 0 to 3; got 5 in row 3" in err
+    assert f"Row numbers are line numbers of {path}; the header is line 1." in err
 
 
 def test_score_needs_exactly_one_input(capsys):
-    assert main(["score"]) == 1
+    assert main(["score"]) == 2  # a command-line error
     assert "needs either a FILE or --dataset" in capsys.readouterr().err
 
 
