@@ -1,0 +1,618 @@
+"""The attack suite: every public function and every command under hostile input.
+
+Each target below is called with data that hypothesis builds from a palette of hostile
+values (out-of-range numbers, NaN, inf, booleans, complex numbers, text, None, duplicated
+rows, missing ids, subjects switching arm) and with hostile scalar arguments. Whatever
+happens must be one of two outcomes:
+
+- a **result**: no infinite number anywhere in it, and a result object that holds a missing
+  statistic says why in its ``notes()``;
+- a **documented error**: an instance of ``PastOutcomesError`` (whose message is bounded).
+
+Anything else is a defect and fails the test: another exception, a warning that is not a
+``PastOutcomesWarning`` (a raw ``RuntimeWarning`` from NumPy means a number was computed
+from garbage), a mutated input, an overwritten input file.
+
+``python tests/test_attack.py [EXAMPLES]`` runs every attack with more examples and prints
+the census (cases tried, documented errors, results, defects) used in the closing notes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import sys
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import past_outcomes as po
+from past_outcomes.errors import PastOutcomesError, PastOutcomesWarning
+
+#: (target, outcome) -> count, filled by every attack; printed by the census.
+CENSUS: Counter = Counter()
+
+MAX_MESSAGE = 20_000  # no error message may grow with the input beyond this
+
+settings.register_profile(
+    "attack",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+ATTACK = settings.get_profile("attack")
+
+
+# ------------------------------------------------------------------------------------------
+# The outcome check shared by every attack
+# ------------------------------------------------------------------------------------------
+
+
+class Defect(AssertionError):
+    """An outcome that is neither a correct-looking result nor a documented error."""
+
+
+def _frames_of(result) -> list[pd.DataFrame]:
+    if isinstance(result, pd.DataFrame):
+        return [result]
+    if dataclasses.is_dataclass(result):
+        return [
+            v
+            for f in dataclasses.fields(result)
+            if isinstance(v := getattr(result, f.name), pd.DataFrame)
+        ]
+    return []
+
+
+def _check_result(target: str, result) -> None:
+    for frame in _frames_of(result):
+        numeric = frame.select_dtypes(include=["number"])
+        values = numeric.to_numpy(dtype="float64", na_value=np.nan)
+        if np.isinf(values).any():
+            cols = [
+                c
+                for c in numeric.columns
+                if np.isinf(numeric[c].to_numpy("float64", na_value=np.nan)).any()
+            ]
+            raise Defect(f"{target}: infinite value in the result, columns {cols}")
+    if hasattr(result, "notes") and hasattr(result, "summary"):
+        summary = result.summary
+        numeric = summary.select_dtypes(include=["number"])
+        if numeric.isna().any().any() and not result.notes():
+            raise Defect(f"{target}: missing statistic in the summary with no note saying why")
+
+
+def attempt(target: str, call, *inputs) -> str:
+    """Run ``call()``; classify the outcome; raise Defect on anything undocumented."""
+    before = [_snapshot(x) for x in inputs]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = call()
+        except PastOutcomesError as exc:
+            message = str(exc)
+            if len(message) > MAX_MESSAGE:
+                raise Defect(f"{target}: message of {len(message)} characters") from exc
+            outcome = "documented error"
+        except Defect:
+            raise
+        except Exception as exc:
+            raise Defect(f"{target}: undocumented {type(exc).__name__}: {exc}") from exc
+        else:
+            _check_result(target, result)
+            outcome = "result"
+    foreign = [w for w in caught if not issubclass(w.category, PastOutcomesWarning)]
+    if foreign:
+        w = foreign[0]
+        raise Defect(f"{target}: foreign warning {w.category.__name__}: {w.message}")
+    for x, snap in zip(inputs, before, strict=True):
+        if not _same(x, snap):
+            raise Defect(f"{target}: the input was modified")
+    CENSUS[(target, outcome)] += 1
+    return outcome
+
+
+def _snapshot(x):
+    if isinstance(x, pd.DataFrame):
+        return (x.copy(deep=True), list(x.dtypes), list(x.columns), list(x.index))
+    if isinstance(x, Path):
+        return x.read_bytes() if x.is_file() else None
+    return None
+
+
+def _same(x, snap) -> bool:
+    if isinstance(x, pd.DataFrame):
+        frame, dtypes, columns, index = snap
+        if list(x.dtypes) != dtypes or list(x.columns) != columns or list(x.index) != index:
+            return False
+        return all(_same_cells(x.iloc[:, j], frame.iloc[:, j]) for j in range(x.shape[1]))
+    if isinstance(x, Path):
+        return (x.read_bytes() if x.is_file() else None) == snap
+    return True
+
+
+def _same_cells(a: pd.Series, b: pd.Series) -> bool:
+    for u, v in zip(a.tolist(), b.tolist(), strict=True):
+        if u is v:
+            continue
+        if _isnan(u) and _isnan(v):
+            continue
+        if type(u) is not type(v) or u != v:
+            return False
+    return True
+
+
+def _isnan(v) -> bool:
+    try:
+        return v is pd.NA or v is None or (isinstance(v, float) and math.isnan(v))
+    except TypeError:
+        return False
+
+
+# ------------------------------------------------------------------------------------------
+# Hostile values and frames
+# ------------------------------------------------------------------------------------------
+
+HOSTILE = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.booleans(),
+    st.none(),
+    st.just(pd.NA),
+    st.complex_numbers(max_magnitude=10, allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", " ", "2", " 3 ", "2.0", "TRUE", "nan", "inf", "Several days", "\x00"]),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.sampled_from([np.int64(2), np.float32(1.5), np.bool_(True), 10**30]),
+)
+SCORE = st.one_of(st.floats(min_value=0, max_value=80, allow_nan=False), st.integers(0, 80))
+ANSWER = st.integers(0, 3)
+
+
+def _cell(good, p_bad: float):
+    return st.one_of(good, HOSTILE) if p_bad else good
+
+
+@st.composite
+def long_frames(draw, *, hostile: bool = True):
+    """Long data: subject, timepoint, group, score; with hostile values and structure.
+
+    How hostile a frame is, is drawn too: some are clean, so that results are reached as
+    often as errors.
+    """
+    n_subjects = draw(st.integers(0, 7))
+    timepoints = ["pre", "post"] + (["mid"] if draw(st.booleans()) else [])
+    p_bad = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3])) if hostile else 0.0
+    rows = []
+    for s in range(n_subjects):
+        arm = draw(st.sampled_from(["A", "B"]))
+        for t in timepoints:
+            if draw(st.integers(0, 9)) == 0:  # a missed visit
+                continue
+            bad = draw(st.floats(0, 1)) < p_bad
+            rows.append(
+                {
+                    "subject": f"S{s}",
+                    "timepoint": t,
+                    "group": arm,
+                    "score": draw(HOSTILE if bad else SCORE),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["subject", "timepoint", "group", "score"], dtype=object)
+    if p_bad and len(frame):
+        for _ in range(draw(st.integers(0, 2))):
+            i = draw(st.integers(0, len(frame) - 1))
+            col = draw(st.sampled_from(["subject", "timepoint", "group"]))
+            frame.loc[i, col] = draw(
+                st.one_of(HOSTILE, st.sampled_from(["S0", "pre", "post", "A", "B"]))
+            )
+        if draw(st.booleans()):
+            frame = pd.concat([frame, frame.iloc[[draw(st.integers(0, len(frame) - 1))]]])
+    if draw(st.booleans()):
+        frame = frame.infer_objects()
+    return frame.reset_index(drop=True) if draw(st.booleans()) else frame
+
+
+@st.composite
+def item_frames(draw, instrument: str = "phq9", n_items: int = 9):
+    n = draw(st.integers(0, 8))
+    good = draw(st.floats(0, 1))
+    data = {
+        f"{instrument}_{i}": [
+            draw(ANSWER if draw(st.floats(0, 1)) < good else HOSTILE) for _ in range(n)
+        ]
+        for i in range(1, n_items + 1)
+    }
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+    if draw(st.booleans()):
+        frame = frame.infer_objects()
+    if draw(st.booleans()) and n:
+        frame["subject"] = [f"S{i // 2}" for i in range(n)]
+        frame["timepoint"] = ["pre", "post"] * (n // 2) + ["pre"] * (n % 2)
+    return frame
+
+
+# ------------------------------------------------------------------------------------------
+# Long-data functions
+# ------------------------------------------------------------------------------------------
+
+LONG_TARGETS = {
+    "compute_change": lambda d: po.compute_change(d, measure="score", pre="pre", post="post"),
+    "classify_change": lambda d: po.classify_change(
+        d,
+        measure="score",
+        pre="pre",
+        post="post",
+        reliability=0.8,
+        sd_pre=6.0,
+        direction="lower-is-better",
+    ),
+    "classify_change(ha)": lambda d: po.classify_change(
+        d,
+        measure="score",
+        pre="pre",
+        post="post",
+        method="ha",
+        reliability=0.8,
+        direction="lower-is-better",
+    ),
+    "classify_responders": lambda d: po.classify_responders(
+        d.rename(columns={"score": "phq9_total"}), instrument="phq9", pre="pre", post="post"
+    ),
+    "prepost_test": lambda d: po.prepost_test(d, measures="score", pre="pre", post="post"),
+    "compare_groups": lambda d: po.compare_groups(
+        d, measure="score", group="group", pre="pre", post="post", treatment="A", control="B"
+    ),
+}
+
+
+@pytest.mark.parametrize("target", sorted(LONG_TARGETS))
+@ATTACK
+@given(data=long_frames())
+def test_long_data_functions_give_a_result_or_a_documented_error(target, data):
+    attempt(target, lambda: LONG_TARGETS[target](data), data)
+
+
+@settings(ATTACK, max_examples=15)
+@given(data=long_frames())
+def test_fit_mmrm_gives_a_result_or_a_documented_error(data):
+    attempt(
+        "fit_mmrm",
+        lambda: po.fit_mmrm(
+            data, measure="score", subject="subject", visit="timepoint", group="group"
+        ),
+        data,
+    )
+
+
+@ATTACK
+@given(
+    data=st.lists(
+        st.tuples(st.sampled_from(["A", "B", None, True, 1.5]), st.one_of(st.booleans(), HOSTILE)),
+        max_size=12,
+    ),
+    missing=st.sampled_from(["exclude", "nonresponder"]),
+)
+def test_compare_responders_gives_a_result_or_a_documented_error(data, missing):
+    frame = pd.DataFrame(data, columns=["group", "responder"])
+    attempt(
+        "compare_responders",
+        lambda: po.compare_responders(
+            frame, responder="responder", group="group", treatment="A", control="B", missing=missing
+        ),
+        frame,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Item-level functions
+# ------------------------------------------------------------------------------------------
+
+ITEM_TARGETS = {
+    "score": lambda d: po.score(d, "phq9"),
+    "score(prorate gad7)": lambda d: po.score(
+        d.rename(columns=lambda c: c.replace("phq9", "gad7")).iloc[:, :7], "gad7"
+    ),
+    "validate_responses": lambda d: po.validate_responses(d, "phq9"),
+    "compute_reliability": lambda d: po.compute_reliability(d, "phq9"),
+}
+
+
+@pytest.mark.parametrize("target", sorted(ITEM_TARGETS))
+@ATTACK
+@given(data=item_frames())
+def test_item_functions_give_a_result_or_a_documented_error(target, data):
+    attempt(target, lambda: ITEM_TARGETS[target](data), data)
+
+
+@ATTACK
+@given(
+    data=item_frames(),
+    items=st.dictionaries(
+        st.sampled_from([f"phq9_{i}" for i in range(1, 10)] + ["subject", "Q1", 3]),
+        st.sampled_from([f"phq9_{i}" for i in range(1, 10)] + ["gad7_1", "Q1"]),
+        max_size=3,
+    ),
+)
+def test_an_item_map_never_reads_one_column_twice_or_ignores_one(data, items):
+    outcome = attempt("score(items=)", lambda: po.score(data, "phq9", items=items), data)
+    if outcome == "result":
+        item_names = {f"phq9_{i}" for i in range(1, 10)}
+        targets = list(items.values())
+        assert len(targets) == len(set(targets)), "two columns fed one item"
+        for src, dst in items.items():
+            # a column named like an item, left unused beside a mapping, is refused, not ignored
+            assert not (dst in data.columns and dst not in items), (src, dst)
+            # a column named like an item and mapped elsewhere cannot also feed its own item
+            assert not (src in item_names and src not in targets), (src, dst)
+
+
+# ------------------------------------------------------------------------------------------
+# Scalar statistics
+# ------------------------------------------------------------------------------------------
+
+NUMBER = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["3", "a", 1e-300, 1e300, 0, -1]),
+)
+
+SCALAR_TARGETS = {
+    "compute_cohen_d": lambda a: po.compute_cohen_d(
+        mean_treatment=a[0],
+        sd_treatment=a[1],
+        n_treatment=a[2],
+        mean_control=a[3],
+        sd_control=a[4],
+        n_control=a[5],
+        confidence=a[6],
+    ),
+    "compute_smcr": lambda a: po.compute_smcr(
+        mean_pre=a[0], mean_post=a[1], sd_pre=a[2], n=a[3], r=a[4]
+    ),
+    "compute_dppc2": lambda a: po.compute_dppc2(
+        mean_pre_treatment=a[0],
+        mean_post_treatment=a[1],
+        sd_pre_treatment=a[2],
+        n_treatment=a[3],
+        mean_pre_control=a[4],
+        mean_post_control=a[5],
+        sd_pre_control=a[6],
+        n_control=a[3],
+        r=a[1],
+    ),
+    "compute_power": lambda a: po.compute_power(effect_size=a[0], n=a[1], alpha=a[2], ratio=a[3]),
+    "plan_sample_size": lambda a: po.plan_sample_size(
+        effect_size=a[0], power=a[1], alpha=a[2], ratio=a[3], dropout=a[4]
+    ),
+    "compare_proportions": lambda a: po.compare_proportions(
+        a[0], a[1], a[2], a[3], confidence=a[4]
+    ),
+}
+
+
+@pytest.mark.parametrize("target", sorted(SCALAR_TARGETS))
+@settings(ATTACK, max_examples=80)
+@given(
+    args=st.lists(
+        st.one_of(NUMBER, st.floats(0.01, 0.99), st.integers(1, 200)), min_size=7, max_size=7
+    )
+)
+def test_scalar_statistics_give_a_result_or_a_documented_error(target, args):
+    attempt(target, lambda: SCALAR_TARGETS[target](args))
+
+
+# ------------------------------------------------------------------------------------------
+# Specs and files
+# ------------------------------------------------------------------------------------------
+
+
+@ATTACK
+@given(
+    text=st.one_of(
+        st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))
+    )
+)
+def test_any_text_as_a_spec_gives_an_instrument_or_a_definition_error(text):
+    from past_outcomes.instrument import parse_instrument
+
+    attempt("parse_instrument", lambda: parse_instrument(text))
+
+
+@ATTACK
+@given(content=st.binary(max_size=400))
+def test_any_bytes_as_a_spec_file_give_an_instrument_or_a_definition_error(
+    tmp_path_factory, content
+):
+    path = tmp_path_factory.mktemp("spec") / "mine.yaml"
+    path.write_bytes(content)
+    attempt("load_instrument(path)", lambda: po.load_instrument(path), path)
+
+
+@ATTACK
+@given(content=st.binary(max_size=400))
+def test_any_bytes_as_a_data_file_give_a_table_or_a_documented_error(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("data") / "mine.csv"
+    path.write_bytes(content)
+    attempt("read_dataset(path)", lambda: po.read_dataset(path), path)
+
+
+# ------------------------------------------------------------------------------------------
+# Commands
+# ------------------------------------------------------------------------------------------
+
+
+def run_cli(target: str, argv: list[str], *files: Path) -> int:
+    """Run the command line; exit 0, 1 or 2 with no traceback; the files it reads unchanged."""
+    import io
+
+    from past_outcomes.cli import main
+
+    before = [_snapshot(f) for f in files]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PastOutcomesWarning)
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse usage errors
+                code = exc.code
+            except Exception as exc:
+                raise Defect(f"{target}: undocumented {type(exc).__name__}: {exc}") from exc
+    if code not in (0, 1, 2):
+        raise Defect(f"{target}: exit code {code!r}")
+    if "Traceback" in err.getvalue():
+        raise Defect(f"{target}: a traceback on stderr")
+    if code:
+        assert err.getvalue().strip(), f"{target}: exit {code} with nothing said"
+    for f, snap in zip(files, before, strict=True):
+        if not _same(f, snap):
+            raise Defect(f"{target}: a file it reads was changed")
+    CENSUS[(target, "result" if code == 0 else "documented error")] += 1
+    return code
+
+
+CSV_LINES = st.lists(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["0", "1", "2", "3", "", "9", "TRUE", "S1", "pre", '"1,2"', "inf"]),
+            st.text(max_size=4),
+        ),
+        min_size=0,
+        max_size=12,
+    ),
+    max_size=6,
+)
+
+
+@ATTACK
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        CSV_LINES.map(
+            lambda rows: (
+                ",".join(["subject", "timepoint"] + [f"phq9_{i}" for i in range(1, 10)])
+                + "\n"
+                + "\n".join(",".join(r) for r in rows)
+            ).encode("utf-8", "surrogatepass")
+        ),
+    ),
+    same_out=st.booleans(),
+)
+def test_score_command_never_destroys_the_input(tmp_path_factory, body, same_out):
+    folder = tmp_path_factory.mktemp("cli")
+    path = folder / "answers.csv"
+    path.write_bytes(body)
+    out = path if same_out else folder / "scores.csv"
+    code = run_cli("cli score", ["score", str(path), "-i", "phq9", "--out", str(out)], path)
+    if same_out:
+        assert code == 2
+    elif code:
+        assert not out.exists(), "a failed run left an output file"
+        assert sorted(p.name for p in folder.iterdir()) == ["answers.csv"], "temporary file left"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["score", "{missing}", "-i", "phq9"],
+        ["score", "{folder}", "-i", "phq9"],
+        ["score", "{file}", "-i", "{missing}"],
+        ["score", "{file}", "-i", "phq9", "--out", "{folder}"],
+        ["score", "{file}", "-i", "phq9", "--out", "{file}/x.csv"],
+        ["score", "{file}", "-i", "phq9", "--out", "{existing}"],
+        ["score", "{file}", "-i", "{file}"],
+        ["synth", "--out", "{file}"],
+        ["notebooks", "run", "02_pilot_prepost", "--data", "{missing}"],
+        ["notebooks", "run", "02_pilot_prepost", "--data", "{folder}"],
+        ["notebooks", "run", "nope"],
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_commands_refuse_bad_paths_with_a_readable_error(tmp_path, argv):
+    good = tmp_path / "answers.csv"
+    good.write_text(
+        "subject,timepoint,"
+        + ",".join(f"phq9_{i}" for i in range(1, 10))
+        + "\nS1,pre,1,1,1,1,1,1,1,1,1\n"
+    )
+    existing = tmp_path / "existing.csv"
+    existing.write_text("keep me\n")
+    names = {
+        "missing": str(tmp_path / "nope.csv"),
+        "folder": str(tmp_path),
+        "file": str(good),
+        "existing": str(existing),
+    }
+    filled = [a.format(**names) for a in argv]
+    code = run_cli("cli " + argv[0], filled, good, existing)
+    assert code in (1, 2)
+
+
+# ------------------------------------------------------------------------------------------
+# The census
+# ------------------------------------------------------------------------------------------
+
+
+def _census(examples: int) -> int:
+    """Run every attack with ``examples`` examples; print the counts; return the defect count."""
+    import tempfile
+
+    settings.register_profile("census", parent=ATTACK, max_examples=examples)
+    settings.load_profile("census")
+    defects: Counter = Counter()
+    module = sys.modules[__name__]
+    with tempfile.TemporaryDirectory() as tmp:
+        factory = _Factory(Path(tmp))
+        for name in sorted(dir(module)):
+            test = getattr(module, name)
+            if not name.startswith("test_"):
+                continue
+            marks = getattr(test, "pytestmark", [])
+            params = [m.args for m in marks if m.name == "parametrize"]
+            cases = params[0][1] if params else [None]
+            inner = test.hypothesis.inner_test if hasattr(test, "hypothesis") else test
+            for case in cases:
+                kwargs = {params[0][0]: case} if params else {}
+                if "tmp_path_factory" in inner.__code__.co_varnames:
+                    kwargs["tmp_path_factory"] = factory
+                if "tmp_path" in inner.__code__.co_varnames:
+                    kwargs["tmp_path"] = factory.mktemp("case")
+                try:
+                    test(**kwargs)
+                except Exception as exc:  # noqa: BLE001 - counted and shown
+                    defects[name, str(case)] += 1
+                    print(f"DEFECT {name}[{case}]: {str(exc).splitlines()[0][:300]}")
+    total = sum(CENSUS.values())
+    errors = sum(v for (_, o), v in CENSUS.items() if o == "documented error")
+    print(f"{'target':32} {'results':>8} {'errors':>8}")
+    for target in sorted({t for t, _ in CENSUS}):
+        print(f"{target:32} {CENSUS[target, 'result']:8} {CENSUS[target, 'documented error']:8}")
+    print(
+        f"cases {total}: results {total - errors}, documented errors {errors}, defects {sum(defects.values())}"
+    )
+    return sum(defects.values())
+
+
+class _Factory:
+    def __init__(self, root: Path):
+        self.root, self.n = root, 0
+
+    def mktemp(self, name: str) -> Path:
+        self.n += 1
+        path = self.root / f"{name}{self.n}"
+        path.mkdir()
+        return path
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("error")
+    sys.exit(1 if _census(int(sys.argv[1]) if len(sys.argv) > 1 else 200) else 0)
