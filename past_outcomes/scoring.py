@@ -7,21 +7,52 @@ administrations validate and score in about a second.
 ``validate_responses`` checks every cell and raises one :class:`ResponseValidationError`
 listing all offending cells; ``score`` validates first, then computes the scales,
 classifications, ``<id>_n_answered`` and, when prorating, ``<id>_prorated``.
+
+What a cell may hold
+--------------------
+An answer is a real number: a number of any numeric dtype (NumPy, nullable ``Int64`` /
+``Float64``, numeric categories) or, in an object, text or categorical column, a Python or
+NumPy integer or float, a ``Decimal``, a ``Fraction``, or text spelling a finite decimal
+number (``"2"``, ``" 2 "``, ``"2.0"``, ``"1e0"``, ``"-0"``; surrounding white space is
+ignored). A missing answer is ``None``, ``NaN``, ``pd.NA``, ``NaT`` or blank text.
+
+Everything else is ``not-a-number``: booleans (``True`` is not the answer code 1, whatever
+the dtype), complex numbers, dates and durations, bytes, other objects, and text that is
+not a decimal number -- including ``"nan"``, ``"inf"``, ``"NA"``, ``"0x1"``, ``"1,5"`` and
+``"TRUE"`` (a typed word is never read as a missing answer). An infinite number (``inf``,
+``Decimal("Infinity")``) is ``not-finite``. A number too large for a float (``10**400``,
+the text ``"1e400"``) is ``out-of-range`` and reported as +/-1.8e308.
+
+Failure table
+-------------
+``failure_cases`` has the stable columns ``row, subject, timepoint, column, value,
+reason`` plus ``position`` (0-based row position, so that rows stay identifiable when
+the index repeats labels; missing for column-level failures) and ``message`` (a sentence
+for the first cells of each column and reason; ``None`` beyond, so that a million bad
+cells cost no million sentences).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import operator as _op
 import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from past_outcomes._checks import check_dataframe, check_option
-from past_outcomes.errors import ArgumentError, ProrationWarning, ResponseValidationError
+from past_outcomes.errors import (
+    ArgumentError,
+    ProrationWarning,
+    ResponseValidationError,
+    short_repr,
+)
 from past_outcomes.instrument import Classification, Instrument, Scale, load_instrument
 
 __all__ = ["score", "validate_responses"]
@@ -29,6 +60,15 @@ __all__ = ["score", "validate_responses"]
 MISSING_MODES = ("complete", "prorate")
 _OPS = {"<": _op.lt, "<=": _op.le, ">": _op.gt, ">=": _op.ge, "==": _op.eq, "!=": _op.ne}
 _DEFAULT = object()
+#: Sentences are written for this many failures per column and reason (the exception text
+#: lists the first 10 failures only; the rest are described by their reason code).
+_MESSAGES_PER_FRAME = 50
+#: Text that is a finite decimal number (ASCII digits only; white space stripped first).
+_DECIMAL_TEXT = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_DECIMAL_RE = re.compile(_DECIMAL_TEXT)
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+#: infer_dtype kinds whose every non-missing element is a (non-boolean) real number
+_NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal")
 
 
 # --------------------------------------------------------------------------------------------
@@ -50,28 +90,40 @@ def validate_responses(
     ----------
     data
         One row per administration; item columns named ``<id>_<n>`` (``fsfi_1``..``fsfi_19``).
+        See the module docstring for what a cell may hold.
     instrument
         An instrument id, a spec path, a loaded :class:`Instrument`, or a list of these.
     items
         Maps data column names to item columns, e.g. ``{"Q1": "fsfi_1"}``, for data whose
-        columns are named otherwise.
+        columns are named otherwise. Every item must come from exactly one column and every
+        column may supply at most one item: a mapping that makes a column supply two items
+        (``{"phq9_2": "phq9_1"}`` while item 2 still reads ``phq9_2``... or ``phq9_1`` read
+        for items 1 and 2), or leaves a column named like a mapped item unused
+        (``{"Q1": "phq9_1"}`` while a ``phq9_1`` column exists) raises ArgumentError naming
+        both columns, before any cell is read.
     subject, timepoint
         Identifier columns used to locate errors and to detect duplicate administrations.
         By default ``"subject"`` and ``"timepoint"`` are used when the data have them;
-        pass ``None`` to ignore them.
+        pass ``None`` to ignore them. When both are in use, a row missing either is reported
+        (``missing-value``, one row per missing cell) and left out of the duplicate check.
 
     Returns
     -------
     DataFrame
         The item columns as floats (answers as numbers, missing as NaN, declared missing codes
-        turned into NaN), same index as ``data``. ``data`` is never modified.
+        turned into NaN), same index as ``data`` (a copy). ``data`` is never modified and the
+        result shares no memory with it.
 
     Raises
     ------
+    ArgumentError
+        ``data`` is not a DataFrame, has MultiIndex or repeated column names; ``items``,
+        ``subject`` or ``timepoint`` are wrong (see above).
     ResponseValidationError
-        One error listing every offending cell in ``.failure_cases`` (columns ``row, subject,
-        timepoint, column, value, reason``; reasons ``out-of-range``, ``not-an-integer``,
-        ``not-a-number``, ``missing-column``, ``unknown-column``, ``duplicate-observation``).
+        One error listing every offending cell in ``.failure_cases`` (see the module
+        docstring; reasons ``out-of-range``, ``not-an-integer``, ``not-a-number``,
+        ``not-finite``, ``missing-column``, ``unknown-column``, ``missing-value``,
+        ``duplicate-observation``).
     """
     instruments = _resolve_instruments(instrument)
     matrices = _validated_matrices(data, instruments, items, subject, timepoint)
@@ -80,7 +132,7 @@ def validate_responses(
         for inst, (m, _) in zip(instruments, matrices.values(), strict=True)
         for j, col in enumerate(inst.item_columns)
     }
-    return pd.DataFrame(columns, index=data.index)
+    return pd.DataFrame(columns, index=data.index.copy(deep=True))
 
 
 def _validated_matrices(data, instruments, items, subject, timepoint) -> dict[str, tuple]:
@@ -88,13 +140,13 @@ def _validated_matrices(data, instruments, items, subject, timepoint) -> dict[st
     boolean array marking the items known to have no missing answer)."""
     check_dataframe("data", data)
     source_of = _check_item_map(data, items, instruments)
-    subject_col, timepoint_col = _id_columns(data, subject, timepoint)
+    ids = _Ids(data, *_id_columns(data, subject, timepoint))
     matrices, failures = {}, []
     for inst in instruments:
-        values, fails = _validate_one(data, inst, source_of, subject_col, timepoint_col)
+        values, fails = _validate_one(data, inst, source_of, ids)
         matrices[inst.id] = values
         failures.extend(fails)
-    failures.extend(_duplicate_failures(data, subject_col, timepoint_col))
+    failures.extend(_id_failures(data, ids))
     if failures:
         fc = pd.concat(failures, ignore_index=True)
         names = ", ".join(i.id for i in instruments)
@@ -126,10 +178,12 @@ def score(
     ----------
     data
         One row per administration, item columns ``<id>_<n>``; other columns are ignored.
+        See the module docstring for what a cell may hold.
     instrument
         An id (``"fsfi"``), a spec path, a loaded :class:`Instrument`, or a list of these.
     items
-        Maps data column names to item columns (``{"Q1": "fsfi_1"}``).
+        Maps data column names to item columns (``{"Q1": "fsfi_1"}``); each item from
+        exactly one column, each column at most one item (see :func:`validate_responses`).
     missing
         ``"complete"`` (default): a scale is scored only when every one of its items is
         answered. ``"prorate"``: apply the spec's declared proration rule (raises
@@ -143,10 +197,16 @@ def score(
     Returns
     -------
     DataFrame
-        Same index as ``data``. Per instrument: one float column per scale (``fsfi_desire`` ...
+        Same index as ``data`` (a copy; ``data`` is never modified and shares no memory with
+        the result). Per instrument: one float column per scale (``fsfi_desire`` ...
         ``fsfi_total``), one column per classification (bands as pandas strings, flags as
         nullable booleans; missing where the score they rest on is missing),
         ``<id>_n_answered`` (items answered) and, when prorating, ``<id>_prorated``.
+
+    Raises
+    ------
+    ArgumentError, ResponseValidationError
+        As :func:`validate_responses`, which runs first.
     """
     check_option("missing", missing, MISSING_MODES)
     instruments = _resolve_instruments(instrument)
@@ -173,7 +233,7 @@ def score(
             ProrationWarning,
             stacklevel=2,
         )
-    return pd.DataFrame(out, index=data.index)
+    return pd.DataFrame(out, index=data.index.copy(deep=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,8 +254,19 @@ def _resolve_instruments(instrument) -> list[Instrument]:
     return insts
 
 
+def _has_column(data: pd.DataFrame, name) -> bool:
+    try:
+        return name in data.columns
+    except TypeError:  # an unhashable name is no column
+        return False
+
+
 def _check_item_map(data: pd.DataFrame, items, instruments: Sequence[Instrument]) -> dict[str, str]:
-    """Return item column -> data column, checking the user's mapping."""
+    """Return item column -> data column for the mapped items, checking the user's mapping.
+
+    Every item must come from exactly one column and every column supplies at most one
+    item; an unmapped item reads the column of its own name.
+    """
     if items is None:
         return {}
     if not isinstance(items, Mapping):
@@ -203,38 +274,73 @@ def _check_item_map(data: pd.DataFrame, items, instruments: Sequence[Instrument]
             f"items must map data columns to item columns, e.g. {{'Q1': 'fsfi_1'}}; got "
             f"{type(items).__name__}."
         )
-    known = {c for inst in instruments for c in inst.item_columns}
-    source_of: dict[str, str] = {}
+    ordered = [c for inst in instruments for c in inst.item_columns]
+    known = set(ordered)
+    names = ", ".join(i.id for i in instruments)
+    mapped: dict[str, object] = {}
     for src, dst in items.items():
+        if not isinstance(dst, str):
+            raise ArgumentError(
+                f"items must map each data column to an item column name (text); got "
+                f"{short_repr(src)} -> {short_repr(dst)} ({type(dst).__name__}). Write e.g. "
+                f"{{'Q1': {ordered[0]!r}}}."
+            )
         if dst not in known:
             raise ArgumentError(
-                f"items maps {src!r} to {dst!r}, which is not an item column of "
-                f"{', '.join(i.id for i in instruments)}. Item columns are named <id>_<n>, "
-                f"e.g. {instruments[0].item_columns[0]!r}."
+                f"items maps {short_repr(src)} to {dst!r}, which is not an item column of "
+                f"{names}. Item columns are named <id>_<n>, e.g. {ordered[0]!r}; to score "
+                "another instrument, list it in instrument=."
             )
-        if src not in data.columns:
+        if not _has_column(data, src):
             raise ArgumentError(
-                f"items maps {src!r} to {dst!r}, but the data have no column {src!r}."
+                f"items maps {short_repr(src)} to {dst!r}, but the data have no column "
+                f"{short_repr(src)}."
             )
-        if dst in source_of:
+        if dst in mapped:
             raise ArgumentError(
-                f"items maps two columns to {dst!r}: {source_of[dst]!r} and {src!r}."
+                f"items maps two columns to {dst!r}: {short_repr(mapped[dst])} and "
+                f"{short_repr(src)}. Map one column per item."
             )
-        source_of[dst] = src
-    return source_of
+        mapped[dst] = src
+    # which column each item reads: the mapped one, else the one named like the item
+    source = {c: mapped[c] if c in mapped else c for c in ordered}
+    source = {c: s for c, s in source.items() if c in mapped or _has_column(data, s)}
+    supplied: dict[object, str] = {}
+    for item_col, src in source.items():
+        if src in supplied:
+            first, second = supplied[src], item_col
+            why = [
+                f"{it!r} ({'items maps it there' if it in mapped else 'its own name'})"
+                for it in (first, second)
+            ]
+            raise ArgumentError(
+                f"each data column can supply one item only; column {short_repr(src)} would be "
+                f"read as two items: {why[0]} and {why[1]}. Map every item explicitly "
+                "(e.g. swap both names in items=) or rename the column."
+            )
+        supplied[src] = item_col
+    for dst, src in mapped.items():
+        if src != dst and _has_column(data, dst) and dst not in supplied:
+            raise ArgumentError(
+                f"each item must come from one column; {dst!r} could come from column "
+                f"{short_repr(src)} (items maps it there) or from the column named {dst!r}, "
+                f"which would be silently ignored. Drop or rename column {dst!r}, or map it to "
+                "another item."
+            )
+    return mapped  # type: ignore[return-value]
 
 
-def _id_columns(data: pd.DataFrame, subject, timepoint) -> tuple[str | None, str | None]:
+def _id_columns(data: pd.DataFrame, subject, timepoint) -> tuple[object, object]:
     cols = []
     for name, value in (("subject", subject), ("timepoint", timepoint)):
         if value is _DEFAULT:
             cols.append(name if name in data.columns else None)
         elif value is None:
             cols.append(None)
-        elif value not in data.columns:
+        elif not _has_column(data, value):
             raise ArgumentError(
-                f"{name}={value!r} must name a column of the data; it does not. Pass the right "
-                f"column name or {name}=None."
+                f"{name}={short_repr(value)} must name a column of the data; it does not. "
+                f"Pass the right column name or {name}=None."
             )
         else:
             cols.append(value)
@@ -246,24 +352,87 @@ def _id_columns(data: pd.DataFrame, subject, timepoint) -> tuple[str | None, str
 # --------------------------------------------------------------------------------------------
 
 
-def _failure_frame(
-    data, rows: np.ndarray, column: str, values, reason: str, subject_col, timepoint_col
-):
-    labels = data.index[rows]
-    frame = pd.DataFrame(
+class _Ids:
+    """Row locations for failure tables: labels, positions and identifier values."""
+
+    def __init__(self, data: pd.DataFrame, subject_col, timepoint_col):
+        self.index = data.index
+        self.unique = data.index.is_unique
+        self.subject_col = subject_col
+        self.timepoint_col = timepoint_col
+        self.subject = data[subject_col].to_numpy(dtype=object) if subject_col is not None else None
+        self.timepoint = (
+            data[timepoint_col].to_numpy(dtype=object) if timepoint_col is not None else None
+        )
+
+    def frame(self, rows: np.ndarray, column, values, reason: str, describe) -> pd.DataFrame:
+        """One failure row per position in ``rows`` (vectorized), with sentences for the
+        first ``_MESSAGES_PER_FRAME``: ``describe(value, where, row, subject)`` returns one,
+        given the cell's location (row, subject, timepoint), its row alone and its subject."""
+        n = len(rows)
+        labels = self.index.take(rows).to_numpy()
+        subjects = self.subject[rows] if self.subject is not None else None
+        timepoints = self.timepoint[rows] if self.timepoint is not None else None
+        columns = np.empty(n, dtype=object)
+        columns.fill(column)  # fill, not broadcast: a tuple column name stays one value
+        messages = np.empty(n, dtype=object)
+        k = min(n, _MESSAGES_PER_FRAME)
+        messages[:k] = [
+            describe(
+                values[i],
+                *self.locate(labels[i], rows[i], subjects, timepoints, i),
+                subjects[i] if subjects is not None else None,
+            )
+            for i in range(k)
+        ]
+        return pd.DataFrame(
+            {
+                "row": labels,
+                "subject": subjects,
+                "timepoint": timepoints,
+                "column": columns,
+                "value": values,
+                "reason": reason,
+                "position": rows,
+                "message": messages,
+            }
+        )
+
+    def locate(self, label, position, subjects, timepoints, i) -> tuple[str, str]:
+        """("row <label>", "row <label>, subject <s>, timepoint <t>") for one failure."""
+        label = label.item() if isinstance(label, np.generic) else label
+        row = f"row {short_repr(label)}"
+        if not self.unique:
+            row += f" (position {int(position)}; the index repeats this label)"
+        where = row
+        for name, values in (("subject", subjects), ("timepoint", timepoints)):
+            if values is not None and not _is_missing(values[i]):
+                where += f", {name} {_text(values[i])}"
+        return where, row
+
+
+def _column_failure(column, reason: str, message: str) -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "row": list(labels),
-            "subject": data[subject_col].to_numpy()[rows] if subject_col else None,
-            "timepoint": data[timepoint_col].to_numpy()[rows] if timepoint_col else None,
-            "column": column,
-            "value": list(values),
-            "reason": reason,
+            "row": [None],
+            "subject": [None],
+            "timepoint": [None],
+            "column": _one(column),
+            "value": [None],
+            "reason": [reason],
+            "position": [None],
+            "message": [message],
         }
     )
-    return frame
 
 
-def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col):
+def _one(value) -> np.ndarray:
+    out = np.empty(1, dtype=object)
+    out[0] = value
+    return out
+
+
+def _validate_one(data, inst: Instrument, source_of, ids: _Ids):
     n = len(data)
     x = np.empty((len(inst.items), n))  # item-major: one contiguous row per item
     nan_free = np.zeros(len(inst.items), dtype=bool)  # items known to hold no missing answer
@@ -277,83 +446,76 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
                 missing_cols.append(col)
             continue
         series = data[col]
-        if series.dtype.kind in "iu" and not inst.missing_codes and item.values is None:
+        dtype = series.dtype
+        numpy_int = isinstance(dtype, np.dtype) and dtype.kind in "iu"
+        if numpy_int and not inst.missing_codes and item.values is None:
             # plain NumPy integers: no missing answers, no fractions; check by min and max
             raw = series.to_numpy()
             if n == 0 or (raw.min() >= item.min and raw.max() <= item.max):
                 x[j] = raw
                 nan_free[j] = True
                 continue
-        values, bad_text = _to_float(series)
-        if bad_text is not None and bad_text.any():
-            rows = np.flatnonzero(bad_text)
-            frame = _failure_frame(
-                data, rows, col, series.to_numpy()[rows], "not-a-number", subject_col, timepoint_col
-            )
-            frame["message"] = [
-                f"{col} must be {item.allowed_text()}; got the text {v!r} in row {r!r}"
-                f"{_where(s, t)}. Recode text answers to the official numeric codes."
-                for v, r, s, t in zip(
-                    frame["value"], frame["row"], frame["subject"], frame["timepoint"], strict=True
+        allowed = item.allowed_text()
+        values, bad = _to_float(series)
+        if bad is not None and bad.any():
+            rows = np.flatnonzero(bad)
+            raw_cells = series.iloc[rows].to_numpy(dtype=object)
+            failures.append(
+                ids.frame(
+                    rows,
+                    col,
+                    raw_cells,
+                    "not-a-number",
+                    lambda v, where, row, subj, c=col, a=allowed: _nan_message(c, a, v, where),
                 )
-            ]
-            failures.append(frame)
+            )
         if inst.missing_codes:
             values = np.where(np.isin(values, inst.missing_codes), np.nan, values)
-        integer_input = series.dtype.kind in "iub"  # plain NumPy integers: no NaN, no fractions
+        integer_input = dtype.kind in "iu"  # integers: no fractions
         check_frac = (item.integer or item.values is not None) and not integer_input
         if item.values is None and _all_valid_fast(values, item, check_frac):
-            x[j] = values
+            np.add(values, 0.0, out=x[j])  # a copy, with -0.0 read as 0.0
             continue
         with np.errstate(invalid="ignore"):
+            infinite = np.isinf(values)
             if not check_frac:
                 frac = None
             else:
-                frac = (values != np.floor(values)) & ~np.isnan(values)
+                frac = (values != np.floor(values)) & ~np.isnan(values) & ~infinite
             if item.values is not None:
                 out = ~np.isin(values, item.values) & ~np.isnan(values)
             else:
                 out = (values < item.min) | (values > item.max)  # NaN compares False
+            out &= ~infinite
             if frac is not None:
                 out &= ~frac
-        for mask, reason in ((frac, "not-an-integer"), (out, "out-of-range")):
+        for mask, reason in (
+            (infinite, "not-finite"),
+            (frac, "not-an-integer"),
+            (out, "out-of-range"),
+        ):
             if mask is not None and mask.any():
                 rows = np.flatnonzero(mask)
-                frame = _failure_frame(
-                    data, rows, col, values[rows], reason, subject_col, timepoint_col
+                failures.append(
+                    ids.frame(
+                        rows,
+                        col,
+                        values[rows],
+                        reason,
+                        lambda v, where, row, subj, c=col, a=allowed, r=reason: _cell_message(
+                            c, a, v, where, r
+                        ),
+                    )
                 )
-                frame["message"] = (
-                    [
-                        _cell_message(col, item.allowed_text(), v, r, s, t, reason)
-                        for v, r, s, t in zip(
-                            frame["value"],
-                            frame["row"],
-                            frame["subject"],
-                            frame["timepoint"],
-                            strict=True,
-                        )
-                    ]
-                    if len(frame) <= 50
-                    else None
-                )
-                failures.append(frame)
-        x[j] = values
+        np.add(values, 0.0, out=x[j])
     for col in missing_cols:
         failures.append(
-            pd.DataFrame(
-                {
-                    "row": [None],
-                    "subject": [None],
-                    "timepoint": [None],
-                    "column": [col],
-                    "value": [None],
-                    "reason": ["missing-column"],
-                    "message": [
-                        f"{col}: column missing; {inst.id} needs items "
-                        f"{inst.item_columns[0]}..{inst.item_columns[-1]}. Add it (empty if "
-                        "unanswered) or map your column name with items=."
-                    ],
-                }
+            _column_failure(
+                col,
+                "missing-column",
+                f"{col}: column missing; {inst.id} needs items "
+                f"{inst.item_columns[0]}..{inst.item_columns[-1]}. Add it (empty if "
+                "unanswered) or map your column name with items=.",
             )
         )
     pattern = re.compile(rf"^{re.escape(inst.id)}_(\d+)$")
@@ -366,19 +528,11 @@ def _validate_one(data, inst: Instrument, source_of, subject_col, timepoint_col)
             and col not in inst.item_columns
         ):
             failures.append(
-                pd.DataFrame(
-                    {
-                        "row": [None],
-                        "subject": [None],
-                        "timepoint": [None],
-                        "column": [col],
-                        "value": [None],
-                        "reason": ["unknown-column"],
-                        "message": [
-                            f"{col}: looks like an item of {inst.id}, which has items "
-                            f"1-{len(inst.items)} only. Rename or drop the column."
-                        ],
-                    }
+                _column_failure(
+                    col,
+                    "unknown-column",
+                    f"{col}: looks like an item of {inst.id}, which has items "
+                    f"1-{len(inst.items)} only. Rename or drop the column.",
                 )
             )
     # items answered but flagged invalid are not scored
@@ -403,66 +557,192 @@ def _all_valid_fast(values: np.ndarray, item, check_frac: bool) -> bool:
     return True
 
 
-def _where(subject, timepoint) -> str:
-    parts = []
-    if subject is not None and not pd.isna(subject):
-        parts.append(f"subject {subject}")
-    if timepoint is not None and not pd.isna(timepoint):
-        parts.append(f"timepoint {timepoint}")
-    return "".join(f", {p}" for p in parts)
+def _is_missing(value) -> bool:
+    """pd.isna for one cell; False for anything pd.isna cannot judge (lists, odd objects)."""
+    try:
+        result = pd.isna(value)
+    except Exception:
+        return False
+    return result is True or (isinstance(result, np.bool_) and bool(result))
 
 
-def _cell_message(col, allowed, value, row, subject, timepoint, reason) -> str:
+def _text(value) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        text = str(value)
+    except Exception:  # a hostile __str__
+        text = short_repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _cell_message(col, allowed, value, where, reason) -> str:
     got = int(value) if float(value).is_integer() else value
+    tail = {
+        "not-an-integer": " (not a whole number)",
+        "not-finite": " (not a finite number)",
+    }.get(reason, "")
+    return f"{_text(col)} must be {allowed}; got {got} in {where}{tail}. Check the response coding."
+
+
+def _nan_message(col, allowed, value, where) -> str:
+    if isinstance(value, str):
+        got = f"the text {short_repr(value)}"
+    elif isinstance(value, (bool, np.bool_)):
+        got = f"the boolean {bool(value)} (a boolean is not an answer code)"
+    elif isinstance(value, (complex, np.complexfloating)):
+        got = f"the complex number {short_repr(value)}"
+    else:
+        got = f"{short_repr(value)} (of type {type(value).__name__})"
     return (
-        f"{col} must be {allowed}; got {got} in row {row!r}{_where(subject, timepoint)}"
-        + (" (not a whole number)" if reason == "not-an-integer" else "")
-        + ". Check the response coding."
+        f"{_text(col)} must be {allowed}; got {got} in {where}. Recode text answers to the "
+        "official numeric codes."
     )
 
 
 def _to_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
-    """Column as float64 (NaN for missing) and a mask of non-numeric entries, or None."""
+    """Column as float64 (NaN for missing and for non-numbers) and a mask of the cells that
+    are not numbers, or None when the dtype cannot hold any. See the module docstring."""
     dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return series.astype("float64").to_numpy(), np.zeros(len(series), dtype=bool)
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _to_float(pd.Series(np.asarray(series.array)))
+    if isinstance(dtype, pd.SparseDtype):
+        return _to_float(series.sparse.to_dense())
+    if (
+        pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_complex_dtype(dtype)
+        or dtype.kind in "mM"
+        or isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype))
+    ):
+        # booleans, complex numbers, dates and durations are not answers
+        return np.full(len(series), np.nan), series.notna().to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(dtype):
         if isinstance(dtype, pd.api.extensions.ExtensionDtype):
             return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan), None
         return series.to_numpy(dtype="float64", copy=False), None
-    converted = pd.to_numeric(series, errors="coerce")
-    values = converted.to_numpy(dtype="float64", na_value=np.nan)
-    raw_missing = series.isna().to_numpy()
-    if series.dtype == object or pd.api.types.is_string_dtype(dtype):
-        blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
-    else:
-        blank = np.zeros(len(series), dtype=bool)
-    bad = np.isnan(values) & ~raw_missing & ~blank
+    return _objects_to_float(series.to_numpy(dtype=object))
+
+
+def _objects_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Object cells as float64 plus a not-a-number mask; vectorized where every non-missing
+    cell is a number or every one is text (each distinct text read once), cell by cell for
+    mixed columns."""
+    kind = pd.api.types.infer_dtype(cells, skipna=True)
+    missing = pd.isna(cells)
+    if kind == "empty":
+        return np.full(len(cells), np.nan), np.zeros(len(cells), dtype=bool)
+    if kind == "boolean":
+        return np.full(len(cells), np.nan), ~missing
+    if kind == "string":
+        # every cell is text: classify each distinct text once (answers repeat a few codes)
+        codes, uniques = pd.factorize(cells)
+        u_values, u_bad = _cells_to_float(np.asarray(uniques, dtype=object))
+        answered = codes >= 0
+        values = np.where(answered, u_values[codes], np.nan)
+        return values, u_bad[codes] & answered
+    if kind in _NUMBER_KINDS:
+        try:
+            parsed = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
+            values = np.array(parsed.to_numpy(dtype="float64", na_value=np.nan))  # writable
+        except (OverflowError, TypeError, ValueError):  # e.g. 10**400
+            return _cells_to_float(cells)
+        # re-read the few cells the fast parser could not settle (Decimal NaN, inf...)
+        recheck = np.flatnonzero((np.isnan(values) & ~missing) | np.isinf(values))
+        bad = np.zeros(len(cells), dtype=bool)
+        if len(recheck):
+            v, b = _cells_to_float(cells[recheck])
+            values[recheck] = v
+            bad[recheck] = b
+        return values, bad
+    return _cells_to_float(cells)
+
+
+def _cells_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [_cell_to_float(v) for v in cells]
+    values = np.fromiter((p[0] for p in pairs), dtype=np.float64, count=len(pairs))
+    bad = np.fromiter((p[1] for p in pairs), dtype=bool, count=len(pairs))
     return values, bad
 
 
-def _duplicate_failures(data, subject_col, timepoint_col) -> list[pd.DataFrame]:
-    if not subject_col or not timepoint_col:
+def _cell_to_float(value) -> tuple[float, bool]:
+    """(float value, is-not-a-number) for one cell; NaN for a missing cell."""
+    if isinstance(value, (bool, np.bool_)):
+        return math.nan, True
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return math.nan, False  # blank: unanswered
+        if not _DECIMAL_RE.fullmatch(text):
+            return math.nan, True
+        number = float(text)
+        return (math.copysign(_FLOAT_MAX, number) if math.isinf(number) else number), False
+    if isinstance(value, (numbers.Real, Decimal)):
+        try:
+            return float(value), False  # NaN is missing, inf is reported as not-finite
+        except OverflowError:  # an integer or fraction too large for a float
+            return math.copysign(_FLOAT_MAX, 1 if value > 0 else -1), False
+        except Exception:  # Decimal("sNaN"), a hostile __float__
+            return math.nan, True
+    if _is_missing(value):
+        return math.nan, False
+    return math.nan, True  # complex, bytes, dates, containers, other objects
+
+
+def _id_failures(data, ids: _Ids) -> list[pd.DataFrame]:
+    """Missing identifiers (``missing-value``) and repeated subject and timepoint pairs
+    (``duplicate-observation``, among the rows with both identifiers)."""
+    if ids.subject_col is None or ids.timepoint_col is None:
         return []
-    dup = data.duplicated(subset=[subject_col, timepoint_col], keep=False).to_numpy()
-    if not dup.any():
-        return []
-    rows = np.flatnonzero(dup)
-    frame = _failure_frame(
-        data,
-        rows,
-        f"{subject_col}+{timepoint_col}",
-        data[timepoint_col].to_numpy()[rows],
-        "duplicate-observation",
-        subject_col,
-        timepoint_col,
-    )
-    frame["message"] = [
-        f"subject {s} has more than one row at timepoint {t} (row {r!r}). Keep one "
-        "administration per subject and timepoint, or give repeats distinct timepoints."
-        for r, s, t in zip(frame["row"], frame["subject"], frame["timepoint"], strict=True)
-    ]
-    return [frame]
+    frames = []
+    n = len(data)
+    missing = np.zeros(n, dtype=bool)
+    for name, col, cells in (
+        ("subject", ids.subject_col, ids.subject),
+        ("timepoint", ids.timepoint_col, ids.timepoint),
+    ):
+        miss = pd.isna(cells)
+        missing |= miss
+        if miss.any():
+            rows = np.flatnonzero(miss)
+            frames.append(
+                ids.frame(
+                    rows,
+                    col,
+                    cells[rows],
+                    "missing-value",
+                    lambda v, where, row, subj, c=col, nm=name: (
+                        f"{_text(c)} must identify the {nm} of every row; it is missing in "
+                        f"{where}. Fill it in, or pass subject=None and timepoint=None to "
+                        "validate without identifiers."
+                    ),
+                )
+            )
+    keep = np.flatnonzero(~missing)
+    pairs = pd.DataFrame({"s": ids.subject[keep], "t": ids.timepoint[keep]})
+    try:
+        dup_kept = pairs.duplicated(keep=False).to_numpy()
+    except TypeError:  # unhashable ids (lists, dicts)
+        raise ArgumentError(
+            f"{_text(ids.subject_col)} and {_text(ids.timepoint_col)} must hold text or "
+            "numbers that identify subjects and timepoints; some cells hold unhashable "
+            "objects (lists, dicts...). Convert them to text first."
+        ) from None
+    if dup_kept.any():
+        rows = keep[dup_kept]
+        frames.append(
+            ids.frame(
+                rows,
+                f"{_text(ids.subject_col)}+{_text(ids.timepoint_col)}",
+                ids.timepoint[rows],
+                "duplicate-observation",
+                lambda v, where, row, subj: (
+                    f"subject {_text(subj)} has more than one row at "
+                    f"timepoint {_text(v)} ({row}). Keep one administration per subject and "
+                    "timepoint, or give repeats distinct timepoints."
+                ),
+            )
+        )
+    return frames
 
 
 # --------------------------------------------------------------------------------------------
