@@ -1,101 +1,322 @@
-"""Validation of long data (one row per subject and timepoint) before pairing by subject."""
+"""One validation of long data (one row per subject and timepoint), and one number checker.
+
+``validate_long`` is the single gate every long-data function goes through (``compute_change``,
+``classify_change``, ``classify_responders``, ``prepost_test``, ``compare_groups``,
+``compare_responders`` and ``fit_mmrm``). It collects every bad cell and raises one
+:class:`~past_outcomes.errors.DataValidationError`:
+
+==========================  ==================================================================
+reason                      cell
+==========================  ==================================================================
+``missing-value``           an identifier (subject, timepoint, group...) is missing
+``duplicate-observation``   a subject has two rows at one timepoint (missing ids excluded)
+``not-a-number``            a measure holds text, a boolean, a complex number or an object
+``not-finite``              a measure is inf or -inf
+``out-of-range``            a measure exceeds ``MAX_MAGNITUDE`` in absolute value (squares
+                            and sums of squares of it would overflow double precision)
+``inconsistent-group``      a subject is recorded in more than one group
+==========================  ==================================================================
+
+``check_number`` is the single checker of numeric arguments of ``stats``, ``change`` and
+``mmrm`` (and of numbers read from a user's responder rule): it returns the number or raises
+:class:`~past_outcomes.errors.ArgumentError` with the template "what must be what; what we
+got; the remedy". (It could move to ``_checks.py``.)
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from past_outcomes.errors import DataValidationError
+from past_outcomes.errors import ArgumentError, DataValidationError, short_repr
+
+#: Largest absolute value accepted in a measure: beyond it, squares overflow double precision.
+MAX_MAGNITUDE = 1e100
+
+_UNSET = object()
 
 
-def _duplicate_failures(rows: pd.DataFrame, subject: str, timepoint: str) -> pd.DataFrame:
-    dup = rows.duplicated([subject, timepoint], keep=False)
-    bad = rows[dup]
-    return pd.DataFrame(
-        {
-            "row": list(bad.index),
-            "subject": list(bad[subject]),
-            "timepoint": list(bad[timepoint]),
-            "column": subject,
-            "value": list(bad[subject]),
-            "reason": "duplicate-observation",
-        }
+# --------------------------------------------------------------------------------------------
+# numeric arguments
+# --------------------------------------------------------------------------------------------
+
+
+def _domain_text(low, high, low_open, high_open, integer) -> str:
+    kind = "an integer" if integer else "a number"
+    if low is not None and high is not None:
+        if low_open and high_open:
+            return f"strictly between {low:g} and {high:g}"
+        if not (low_open or high_open):
+            return f"{kind} from {low:g} to {high:g}"
+        return f"{kind} in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{kind} {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"{kind} {'<' if high_open else '<='} {high:g}"
+    return f"a finite {kind[3:] if integer else 'number'}"
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    remedy: str = "",
+) -> float:
+    """Return ``value`` as a float (an int when ``integer``) if it is a finite real number in
+    the domain ``low .. high`` (open or closed at each end); raise ArgumentError otherwise.
+
+    Booleans, text, complex numbers, NaN and infinities are refused: ``True`` is not 1, and
+    a NaN threshold would make every comparison false.
+    """
+    domain = _domain_text(low, high, low_open, high_open, integer)
+    tail = f" {remedy}" if remedy else ""
+    got = short_repr(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ArgumentError(f"{name} must be {domain}; got {got} ({type(value).__name__}).{tail}")
+    if integer and not isinstance(value, (numbers.Integral, np.integer)):
+        raise ArgumentError(f"{name} must be {domain}; got {got} (not an integer).{tail}")
+    try:
+        v = float(value)
+    except (OverflowError, ValueError):
+        raise ArgumentError(f"{name} must be {domain}; got {got} (too large).{tail}") from None
+    if not math.isfinite(v):
+        raise ArgumentError(f"{name} must be {domain}; got {got}.{tail}")
+    below = low is not None and (v <= low if low_open else v < low)
+    above = high is not None and (v >= high if high_open else v > high)
+    if below or above:
+        raise ArgumentError(f"{name} must be {domain}; got {got}.{tail}")
+    return int(value) if integer else v
+
+
+# --------------------------------------------------------------------------------------------
+# measures: classify each cell
+# --------------------------------------------------------------------------------------------
+
+
+def measure_values(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return (float values, reason per cell or None) for one measure column.
+
+    Missing cells are NaN with no reason. Numbers (and text that reads as a number, as
+    ``pandas.to_numeric``) become floats; booleans, complex numbers, dates, other text and
+    objects are ``not-a-number``; inf is ``not-finite``; ``|value| > MAX_MAGNITUDE`` is
+    ``out-of-range``. Cells with a reason are NaN in the values.
+    """
+    n = len(series)
+    values = np.full(n, np.nan)
+    reasons = np.full(n, None, dtype=object)
+    dtype = series.dtype
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(dtype) or dtype.kind in "cmM" or _is_datetime_like(dtype):
+        reasons[~missing] = "not-a-number"
+        return values, reasons
+    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        values = np.array(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    else:
+        raw = np.asarray(series, dtype=object)
+        for i in np.flatnonzero(~missing):
+            v, bad = _cell_value(raw[i])
+            values[i] = v
+            reasons[i] = bad
+    with np.errstate(invalid="ignore"):
+        inf = np.isinf(values)
+        huge = np.abs(values) > MAX_MAGNITUDE
+    reasons[inf] = "not-finite"
+    reasons[huge & ~inf] = "out-of-range"
+    values[inf | huge] = np.nan
+    return values, reasons
+
+
+def _is_datetime_like(dtype) -> bool:
+    return isinstance(dtype, (pd.DatetimeTZDtype, pd.PeriodDtype, pd.IntervalDtype))
+
+
+def _cell_value(v: Any) -> tuple[float, str | None]:
+    if isinstance(v, (bool, np.bool_)):
+        return math.nan, "not-a-number"
+    if isinstance(v, numbers.Real):
+        try:
+            return float(v), None
+        except (OverflowError, ValueError):  # an int beyond the float range
+            return math.nan, "out-of-range"
+    if isinstance(v, str):
+        try:
+            parsed = pd.to_numeric(v)
+        except (ValueError, TypeError, OverflowError):
+            return math.nan, "not-a-number"
+        if isinstance(parsed, numbers.Real) and not isinstance(parsed, (bool, np.bool_)):
+            f = float(parsed)
+            return (f, None) if not math.isnan(f) else (math.nan, "not-a-number")
+        return math.nan, "not-a-number"
+    return math.nan, "not-a-number"
+
+
+# --------------------------------------------------------------------------------------------
+# failure rows
+# --------------------------------------------------------------------------------------------
+
+
+def _records(rows: pd.DataFrame, positions, column, reason, subject, timepoint, messages=None):
+    positions = np.asarray(positions, dtype=int)
+    if not len(positions):
+        return []
+    labels = rows.index[positions]
+    subj = rows[subject].to_numpy(dtype=object)[positions] if subject else [None] * len(positions)
+    time = (
+        rows[timepoint].to_numpy(dtype=object)[positions] if timepoint else [None] * len(positions)
     )
+    vals = rows[column].to_numpy(dtype=object)[positions]
+    out = []
+    for k in range(len(positions)):
+        rec = {
+            "row": labels[k],
+            "subject": subj[k],
+            "timepoint": time[k],
+            "column": column,
+            "value": vals[k],
+            "reason": reason,
+        }
+        if messages is not None:
+            rec["message"] = messages[k]
+        out.append(rec)
+    return out
 
 
-def _missing_id_failures(rows: pd.DataFrame, columns: Sequence[str], subject, timepoint):
-    records = []
-    for col in columns:
-        for idx in rows.index[rows[col].isna()]:
-            records.append(
-                {
-                    "row": idx,
-                    "subject": rows.at[idx, subject],
-                    "timepoint": rows.at[idx, timepoint] if timepoint else None,
-                    "column": col,
-                    "value": rows.at[idx, col],
-                    "reason": "missing-value",
-                }
-            )
-    return pd.DataFrame(records)
+def _measure_message(column, value, reason, row, subject, timepoint) -> str:
+    where = f"row {row!r}"
+    if subject is not None and not _isna(subject):
+        where += f", subject {short_repr(subject)}"
+    if timepoint is not None and not _isna(timepoint):
+        where += f", timepoint {short_repr(timepoint)}"
+    what = {
+        "not-a-number": "a number (or missing)",
+        "not-finite": "a finite number (or missing)",
+        "out-of-range": f"a number no larger than {MAX_MAGNITUDE:g} in absolute value",
+    }[reason]
+    return f"{column} must be {what}; got {short_repr(value)} in {where}"
 
 
-def not_a_number_failures(rows: pd.DataFrame, measures: Sequence[str], subject, timepoint):
-    records = []
-    for col in measures:
-        values = rows[col]
-        if pd.api.types.is_bool_dtype(values):
-            bad = values.notna()
-        else:
-            bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
-        for idx in rows.index[bad.to_numpy()]:
-            records.append(
-                {
-                    "row": idx,
-                    "subject": rows.at[idx, subject],
-                    "timepoint": rows.at[idx, timepoint],
-                    "column": col,
-                    "value": rows.at[idx, col],
-                    "reason": "not-a-number",
-                }
-            )
-    return pd.DataFrame(records)
+def _isna(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# validate_long
+# --------------------------------------------------------------------------------------------
 
 
 def validate_long(
     data: pd.DataFrame,
     *,
-    subject: str,
-    timepoint: str,
-    pre: Any,
-    post: Any,
-    id_columns: Sequence[str],
-    measures: Sequence[str],
+    subject: str | None,
+    timepoint: str | None = None,
+    pre: Any = _UNSET,
+    post: Any = _UNSET,
+    id_columns: Sequence[str] = (),
+    measures: Sequence[str] = (),
+    group: str | None = None,
     context: str,
+    remedy: str = "",
 ) -> pd.DataFrame:
-    """Rows at ``pre`` or ``post``; raise one DataValidationError for every bad cell.
+    """Rows in scope, validated; raise one DataValidationError listing every bad cell.
 
-    Checks, over the rows at either timepoint: identifiers present (``missing-value``), at
-    most one row per subject and timepoint (``duplicate-observation``), measures numeric or
-    empty (``not-a-number``). Shared by ``past_outcomes.stats`` and ``past_outcomes.change``.
+    The rows in scope are those at ``pre`` or ``post`` when both are given, else every row.
+    Checks (see the module docstring for the reason codes): ``id_columns`` present; at most
+    one row per ``subject`` and ``timepoint`` (per ``subject`` when ``timepoint`` is None),
+    rows with a missing identifier excluded from that check; ``measures`` numeric, finite
+    and within ``MAX_MAGNITUDE``; ``group`` constant within each subject.
+
+    Returns a copy of the rows in scope (original index labels) whose ``measures`` are float
+    columns. ``data`` is never modified.
     """
-    rows = data[data[timepoint].isin([pre, post])]
-    failures = [
-        _missing_id_failures(rows, id_columns, subject, timepoint),
-        _duplicate_failures(rows.dropna(subset=[subject]), subject, timepoint),
-        not_a_number_failures(rows, measures, subject, timepoint),
-    ]
-    failures = [f for f in failures if len(f)]
+    if pre is not _UNSET and post is not _UNSET and timepoint is not None:
+        in_scope = data[timepoint].isin([pre, post]).to_numpy()
+        rows = data.iloc[np.flatnonzero(in_scope)]
+    else:
+        rows = data
+    failures: list[dict] = []
+
+    # identifiers
+    for col in dict.fromkeys(id_columns):
+        missing = np.flatnonzero(rows[col].isna().to_numpy())
+        failures += _records(rows, missing, col, "missing-value", subject, timepoint)
+
+    # duplicates, among rows whose identifiers are present
+    if subject is not None:
+        keys = [subject] + ([timepoint] if timepoint is not None else [])
+        present = rows[keys].notna().all(axis=1).to_numpy()
+        pos = np.flatnonzero(present)
+        dup = rows.iloc[pos].duplicated(keys, keep=False).to_numpy()
+        dup_pos = pos[dup]
+        s = rows[subject].to_numpy(dtype=object)
+        t = rows[timepoint].to_numpy(dtype=object) if timepoint is not None else None
+        messages = [
+            f"subject {short_repr(s[p])} has more than one row"
+            + (f" at {timepoint} {short_repr(t[p])}" if t is not None else "")
+            + f" (row {rows.index[p]!r})"
+            for p in dup_pos
+        ]
+        failures += _records(
+            rows, dup_pos, subject, "duplicate-observation", subject, timepoint, messages
+        )
+
+    # measures
+    clean = {}
+    for col in dict.fromkeys(measures):
+        values, reasons = measure_values(rows[col])
+        clean[col] = values
+        for reason in ("not-a-number", "not-finite", "out-of-range"):
+            pos = np.flatnonzero(reasons == reason)
+            if not len(pos):
+                continue
+            raw = rows[col].to_numpy(dtype=object)
+            s = rows[subject].to_numpy(dtype=object) if subject else [None] * len(rows)
+            t = rows[timepoint].to_numpy(dtype=object) if timepoint else [None] * len(rows)
+            messages = [
+                _measure_message(col, raw[p], reason, rows.index[p], s[p], t[p]) for p in pos
+            ]
+            failures += _records(rows, pos, col, reason, subject, timepoint, messages)
+
+    # one group per subject
+    if group is not None and subject is not None:
+        both = rows[[subject, group]].notna().all(axis=1).to_numpy()
+        pos = np.flatnonzero(both)
+        sub = rows.iloc[pos]
+        n_groups = sub.groupby(subject, sort=False, dropna=True)[group].transform("nunique")
+        bad = pos[(n_groups > 1).to_numpy()]
+        g = rows[group].to_numpy(dtype=object)
+        s = rows[subject].to_numpy(dtype=object)
+        messages = [
+            f"subject {short_repr(s[p])} must be in one {group} at every timepoint; "
+            f"row {rows.index[p]!r} has {short_repr(g[p])}, another row of that subject another"
+            for p in bad
+        ]
+        failures += _records(rows, bad, group, "inconsistent-group", subject, timepoint, messages)
+
     if failures:
         raise DataValidationError(
-            pd.concat(failures, ignore_index=True),
+            pd.DataFrame(failures),
             context=context,
-            remedy=(
-                "Each subject must have at most one row per timepoint, no missing "
-                "identifiers and numeric measures (missing values are allowed). Remove or merge "
-                "duplicate rows, fill in identifiers, recode text answers."
+            remedy=remedy
+            or (
+                "Each subject must have at most one row per timepoint, one group, no missing "
+                "identifiers, and finite numeric measures (missing values are allowed). Remove "
+                "or merge duplicate rows, fill in identifiers, recode text and infinite values."
             ),
         )
-    return rows
+    out = rows.copy()
+    for col, values in clean.items():
+        out[col] = values
+    return out

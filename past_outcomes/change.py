@@ -47,10 +47,9 @@ from past_outcomes._checks import (
     check_columns,
     check_dataframe,
     check_option,
-    check_probability,
     check_timepoints,
 )
-from past_outcomes._long import validate_long
+from past_outcomes._long import check_number, validate_long
 from past_outcomes.errors import (
     ArgumentError,
     SampleEstimateWarning,
@@ -140,10 +139,8 @@ def _pair(
     check_columns(data, [subject, timepoint, measure, *post_columns])
     check_timepoints(data, timepoint, pre, post)
 
-    in_scope = data[timepoint].isin([pre, post]).to_numpy()
-    rows = data.loc[in_scope, [subject, timepoint, measure, *post_columns]]
-    validate_long(
-        rows,
+    rows = validate_long(
+        data[[subject, timepoint, measure, *post_columns]],
         subject=subject,
         timepoint=timepoint,
         pre=pre,
@@ -152,8 +149,7 @@ def _pair(
         measures=[measure],
         context=f"{caller}: {measure} at {pre!r} and {post!r} cannot be paired by {subject!r}",
     )
-    # validated above: every non-empty value is numeric
-    values = pd.to_numeric(rows[measure]).to_numpy(dtype=float, na_value=np.nan)
+    values = rows[measure].to_numpy(dtype=float)  # validated: finite floats or NaN
 
     subjects = pd.Index(data[subject].dropna().unique())
     is_pre = (rows[timepoint] == pre).to_numpy()
@@ -479,23 +475,11 @@ def _cite(inst: Instrument, key: str) -> str:
 
 
 def _positive(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{name} must be a positive number; got {value!r}.") from None
-    if not math.isfinite(v) or v <= 0:
-        raise ArgumentError(f"{name} must be a positive number; got {value!r}.")
-    return v
+    return check_number(name, value, low=0, low_open=True)
 
 
 def _finite(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{name} must be a number; got {value!r}.") from None
-    if not math.isfinite(v):
-        raise ArgumentError(f"{name} must be a finite number; got {value!r}.")
-    return v
+    return check_number(name, value)
 
 
 def classify_change(
@@ -599,7 +583,7 @@ def classify_change(
     """
     check_option("method", method, tuple(RCI_METHODS))
     check_option("cutoff", cutoff, CUTOFF_TYPES)
-    alpha = check_probability("alpha", alpha)
+    alpha = check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     inst = _resolve_instrument(instrument)
     check_dataframe("data", data)
     check_columns(data, [measure], what="data")
@@ -891,18 +875,11 @@ def classify_change(
 
 
 def _check_reliability(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ArgumentError(
-            f"{name} must be a number strictly between 0 and 1; got {value!r}."
-        ) from None
-    if not 0 < v < 1:
-        raise ArgumentError(
-            f"{name} must be strictly between 0 and 1; got {value!r}. Pass a reliability "
-            "coefficient such as Cronbach's alpha or a test-retest correlation."
-        )
-    return v
+    return check_number(
+        name, value, low=0, high=1, low_open=True, high_open=True,
+        remedy="Pass a reliability coefficient such as Cronbach's alpha or a test-retest "
+        "correlation.",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -936,16 +913,18 @@ def _rule_from_mapping(raw: Mapping[str, Any]) -> ResponderRule:
         elif isinstance(b, Mapping) and {"min", "max", "threshold"} <= set(b):
             bands.append(
                 BaselineThreshold(
-                    float(b["min"]), float(b["max"]), float(b["threshold"]), str(b.get("label", ""))
+                    *(_finite(f"by_baseline[{len(bands)}].{k}", b[k])
+                      for k in ("min", "max", "threshold")),
+                    str(b.get("label", "")),
                 )
-            )
+            )  # fmt: skip
         else:
             raise ArgumentError(
                 f"each by_baseline entry must have min, max and threshold (and a label); got {b!r}."
             )
     fields["by_baseline"] = tuple(bands)
     if fields.get("threshold") is not None:
-        fields["threshold"] = float(fields["threshold"])
+        fields["threshold"] = _finite("threshold", fields["threshold"])
     return ResponderRule(**fields)
 
 
@@ -981,7 +960,7 @@ def _resolve_rule(inst: Instrument, rule: Any, overrides: dict[str, Any]) -> Res
     changes = {k: v for k, v in overrides.items() if v is not None}
     if changes:
         if "threshold" in changes:
-            changes["threshold"] = float(changes["threshold"])
+            changes["threshold"] = _finite("threshold", changes["threshold"])
             changes["by_baseline"] = ()
         if from_spec:  # no longer the rule as cited: say so in its id
             changes["id"] = resolved.id + "+modified"
@@ -991,7 +970,20 @@ def _resolve_rule(inst: Instrument, rule: Any, overrides: dict[str, Any]) -> Res
 
 
 def _validate_rule(rule: ResponderRule) -> None:
+    """Check the rule's options and every number in it (finite, bands with min <= max),
+    whether it came from a spec, a ResponderRule, a dict or an override."""
     check_option("kind", rule.kind, RESPONDER_KINDS)
+    if rule.threshold is not None:
+        _finite(f"rule {rule.id!r} threshold", rule.threshold)
+    for i, b in enumerate(rule.by_baseline):
+        lo = _finite(f"rule {rule.id!r} by_baseline[{i}].min", b.min)
+        hi = _finite(f"rule {rule.id!r} by_baseline[{i}].max", b.max)
+        _finite(f"rule {rule.id!r} by_baseline[{i}].threshold", b.threshold)
+        if lo > hi:
+            raise ArgumentError(
+                f"rule {rule.id!r} by_baseline[{i}] must have min <= max; got min={lo:g}, "
+                f"max={hi:g}. Swap them."
+            )
     if rule.operator is not None:
         check_option("operator", rule.operator, OPERATORS)
     if rule.kind == "endpoint":
@@ -1014,6 +1006,7 @@ def _validate_rule(rule: ResponderRule) -> None:
                 "Pass e.g. {'operator': '<=', 'value': 11}."
             )
         check_option("remission operator", rem["operator"], OPERATORS)
+        _finite("remission value", rem["value"])
 
 
 def classify_responders(

@@ -33,6 +33,7 @@ Sign conventions: a within-subject difference is ``post - pre``; a between-group
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,11 +46,15 @@ from past_outcomes._checks import (
     check_columns,
     check_dataframe,
     check_option,
-    check_probability,
     check_timepoints,
 )
-from past_outcomes._long import not_a_number_failures, validate_long
-from past_outcomes.errors import ArgumentError, DataValidationError, UnpairedSubjectsWarning
+from past_outcomes._long import check_number, measure_values, validate_long
+from past_outcomes.errors import (
+    ArgumentError,
+    DataValidationError,
+    EstimationError,
+    UnpairedSubjectsWarning,
+)
 from past_outcomes.results import ResultBase
 
 __all__ = [
@@ -79,7 +84,33 @@ DESIGNS = ("two-sample", "paired")
 
 
 def _check_confidence(confidence: Any) -> float:
-    return check_probability("confidence", confidence)
+    return check_number(
+        "confidence", confidence, low=0, high=1, low_open=True, high_open=True,
+        remedy="Pass e.g. confidence=0.95.",
+    )  # fmt: skip
+
+
+def _check_probability(name: str, value: Any) -> float:
+    return check_number(name, value, low=0, high=1, low_open=True, high_open=True)
+
+
+def _check_n(name: str, value: Any) -> int:
+    return int(check_number(name, value, low=2, integer=True))
+
+
+def _check_finite(name: str, value: Any) -> float:
+    return check_number(name, value)
+
+
+def _check_sd(name: str, value: Any, *, positive: bool = False) -> float:
+    return check_number(
+        name, value, low=0, low_open=positive,
+        remedy="An SD is never negative (a negative one would flip the sign of d).",
+    )  # fmt: skip
+
+
+def _join_notes(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
 
 
 def _check_name(name: str, value: Any) -> str:
@@ -170,16 +201,35 @@ def small_sample_correction(m: float) -> float:
     return math.exp(gammaln(m / 2) - 0.5 * math.log(m / 2) - gammaln((m - 1) / 2))
 
 
-def _nct_ci(t_obs: float, df: float, confidence: float) -> tuple[float, float]:
+def _nct_ci(t_obs: float, df: float, confidence: float) -> tuple[float, float, str]:
     """CI of the noncentrality parameter given an observed t (inverting scipy.stats.nct).
 
     The limits are the ncp values at which ``t_obs`` is the upper and lower alpha/2 quantile
-    (Steiger & Fouladi 1997; the "exact" CI of a standardized mean difference).
+    (Steiger & Fouladi 1997; the "exact" CI of a standardized mean difference). Returns
+    ``(low, high, note)``: NaN limits with a note saying why when they cannot be computed.
     """
+    if not np.isfinite(t_obs):
+        return math.nan, math.nan, "CI not computable: the t statistic is undefined"
+    if not df > 0:
+        return math.nan, math.nan, "CI not computable: no degrees of freedom"
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo, hi = _nct_limits(t_obs, df, confidence)
+    except (ValueError, RuntimeError, OverflowError):
+        lo = hi = math.nan
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return (
+            math.nan,
+            math.nan,
+            f"CI not computable: the noncentral t cannot be inverted at t = {t_obs:.4g}",
+        )
+    return lo, hi, ""
+
+
+def _nct_limits(t_obs: float, df: float, confidence: float) -> tuple[float, float]:
     from scipy import optimize, stats
 
-    if not (np.isfinite(t_obs) and df > 0):
-        return math.nan, math.nan
     a = (1 - confidence) / 2
 
     se = math.sqrt(1 + t_obs**2 / (2 * df))  # large-sample SE of the ncp, for the bracket
@@ -232,39 +282,49 @@ def compute_cohen_d(
     Returns a one-row DataFrame: ``cohen_d, ci_low, ci_high, hedges_g, sd_pooled, t, dof,
     p_value, n_treatment, n_control``.
     """
+    confidence = _check_confidence(confidence)
+    n_treatment = _check_n("n_treatment", n_treatment)
+    n_control = _check_n("n_control", n_control)
+    mean_treatment = _check_finite("mean_treatment", mean_treatment)
+    mean_control = _check_finite("mean_control", mean_control)
+    sd_treatment = _check_sd("sd_treatment", sd_treatment)
+    sd_control = _check_sd("sd_control", sd_control)
+    if sd_treatment == 0 and sd_control == 0:
+        raise ArgumentError(
+            "sd_treatment and sd_control must not both be 0; got 0 and 0, so the pooled SD is "
+            "0 and d is undefined. Pass the SDs of the scores."
+        )
+    return pd.DataFrame(
+        [_cohen_d(mean_treatment, sd_treatment, n_treatment, mean_control, sd_control,
+                  n_control, confidence)]
+    )  # fmt: skip
+
+
+def _cohen_d(mt, sdt, nt, mc, sdc, nc, confidence) -> dict[str, Any]:
+    """compute_cohen_d without the argument checks; undefined values are NaN with a note."""
     from scipy import stats
 
-    confidence = _check_confidence(confidence)
-    for name, n in (("n_treatment", n_treatment), ("n_control", n_control)):
-        if not (isinstance(n, (int, np.integer)) and n >= 2):
-            raise ArgumentError(f"{name} must be an integer of at least 2; got {n!r}.")
-    for name, sd in (("sd_treatment", sd_treatment), ("sd_control", sd_control)):
-        if not (np.isfinite(sd) and sd >= 0):
-            raise ArgumentError(f"{name} must be a finite number >= 0; got {sd!r}.")
-    dof = n_treatment + n_control - 2
-    sd_pooled = math.sqrt(
-        ((n_treatment - 1) * sd_treatment**2 + (n_control - 1) * sd_control**2) / dof
-    )
-    diff = mean_treatment - mean_control
-    d = diff / sd_pooled if sd_pooled > 0 else math.nan
-    scale = math.sqrt(n_treatment * n_control / (n_treatment + n_control))
+    dof = nt + nc - 2
+    sd_pooled = math.sqrt(((nt - 1) * sdt**2 + (nc - 1) * sdc**2) / dof)
+    d = (mt - mc) / sd_pooled if sd_pooled > 0 else math.nan
+    note = "" if sd_pooled > 0 else "d undefined: the pooled SD is 0 (no variation in either arm)"
+    scale = math.sqrt(nt * nc / (nt + nc))
     t = d * scale
     p = float(2 * stats.t.sf(abs(t), dof)) if np.isfinite(t) else math.nan
-    lo, hi = _nct_ci(t, dof, confidence)
-    return pd.DataFrame(
-        {
-            "cohen_d": [d],
-            "ci_low": [lo / scale],
-            "ci_high": [hi / scale],
-            "hedges_g": [d * small_sample_correction(dof)],
-            "sd_pooled": [sd_pooled],
-            "t": [t],
-            "dof": [float(dof)],
-            "p_value": [p],
-            "n_treatment": [int(n_treatment)],
-            "n_control": [int(n_control)],
-        }
-    )
+    lo, hi, ci_note = _nct_ci(t, dof, confidence)
+    return {
+        "cohen_d": d,
+        "ci_low": lo / scale,
+        "ci_high": hi / scale,
+        "hedges_g": d * small_sample_correction(dof),
+        "sd_pooled": sd_pooled,
+        "t": t,
+        "dof": float(dof),
+        "p_value": p,
+        "n_treatment": int(nt),
+        "n_control": int(nc),
+        "note": note or ci_note,
+    }
 
 
 def compute_smcr(
@@ -277,12 +337,14 @@ def compute_smcr(
     ``var = 2 (1 - r) / n + d**2 / (2 n)`` where r is the pre-post correlation. Morris (2008)
     d_ppc1 is ``SMCR_treatment - SMCR_control``. Hand-written (no Python package has it).
 
-    Returns a one-row DataFrame ``smcr, var, n, r``.
+    Returns a one-row DataFrame ``smcr, var, n, r``. ``sd_pre`` must be positive (an SD of
+    0 leaves d undefined; a negative one would flip its sign).
     """
-    if not (isinstance(n, (int, np.integer)) and n >= 2):
-        raise ArgumentError(f"n must be an integer of at least 2; got {n!r}.")
-    if not (-1 <= r <= 1):
-        raise ArgumentError(f"r must be a correlation between -1 and 1; got {r!r}.")
+    n = _check_n("n", n)
+    r = check_number("r", r, low=-1, high=1, remedy="Pass the pre-post correlation.")
+    mean_pre = _check_finite("mean_pre", mean_pre)
+    mean_post = _check_finite("mean_post", mean_post)
+    sd_pre = _check_sd("sd_pre", sd_pre, positive=True)
     d = small_sample_correction(n - 1) * (mean_post - mean_pre) / sd_pre
     var = 2 * (1 - r) / n + d**2 / (2 * n)
     return pd.DataFrame({"smcr": [d], "var": [var], "n": [int(n)], "r": [float(r)]})
@@ -316,56 +378,116 @@ def compute_dppc2(
     The CI is ``d +/- z * sqrt(var)`` (normal approximation). Hand-written (no Python package
     has it; R: ``MDMA::dPPC2``).
 
-    Returns a one-row DataFrame ``d_ppc2, var, ci_low, ci_high, sd_pre_pooled, r``.
+    Returns a one-row DataFrame ``d_ppc2, var, ci_low, ci_high, sd_pre_pooled, r, note``;
+    with two subjects per arm the variance (and so the CI) is undefined: NaN, with a note.
     """
     confidence = _check_confidence(confidence)
-    if not (-1 <= r < 1):
-        raise ArgumentError(f"r must be a correlation in [-1, 1); got {r!r}.")
-    nt, nc = n_treatment, n_control
-    for name, n in (("n_treatment", nt), ("n_control", nc)):
-        if not (isinstance(n, (int, np.integer)) and n >= 2):
-            raise ArgumentError(f"{name} must be an integer of at least 2; got {n!r}.")
+    r = check_number("r", r, low=-1, high=1, high_open=True, remedy="Pass the pre-post correlation.")
+    nt = _check_n("n_treatment", n_treatment)
+    nc = _check_n("n_control", n_control)
+    means = [
+        _check_finite(name, value)
+        for name, value in (
+            ("mean_pre_treatment", mean_pre_treatment),
+            ("mean_post_treatment", mean_post_treatment),
+            ("mean_pre_control", mean_pre_control),
+            ("mean_post_control", mean_post_control),
+        )
+    ]
+    sdt = _check_sd("sd_pre_treatment", sd_pre_treatment)
+    sdc = _check_sd("sd_pre_control", sd_pre_control)
+    if sdt == 0 and sdc == 0:
+        raise ArgumentError(
+            "sd_pre_treatment and sd_pre_control must not both be 0; got 0 and 0, so the pooled "
+            "pre-test SD is 0 and d_ppc2 is undefined. Pass the SDs of the pre-test scores."
+        )
+    return pd.DataFrame([_dppc2(*means, sdt, sdc, nt, nc, r, confidence)])
+
+
+def _dppc2(m_pre_t, m_post_t, m_pre_c, m_post_c, sdt, sdc, nt, nc, r, confidence):
+    """compute_dppc2 without the argument checks; undefined values are NaN with a note."""
     m = nt + nc - 2
-    sd_pooled = math.sqrt(((nt - 1) * sd_pre_treatment**2 + (nc - 1) * sd_pre_control**2) / m)
+    sd_pooled = math.sqrt(((nt - 1) * sdt**2 + (nc - 1) * sdc**2) / m)
     cp = small_sample_correction(m)
-    change_diff = (mean_post_treatment - mean_pre_treatment) - (
-        mean_post_control - mean_pre_control
-    )
-    d = cp * change_diff / sd_pooled
-    k = (nt + nc) / (nt * nc)
-    if nt + nc > 4:
-        var = 2 * cp**2 * (1 - r) * k * (m / (nt + nc - 4)) * (1 + d**2 / (2 * (1 - r) * k)) - d**2
+    change_diff = (m_post_t - m_pre_t) - (m_post_c - m_pre_c)
+    notes = []
+    if sd_pooled > 0:
+        d = cp * change_diff / sd_pooled
     else:
-        var = math.nan
+        d = math.nan
+        notes.append("d_ppc2 undefined: the pre-test scores do not vary within either arm")
+    k = (nt + nc) / (nt * nc)
+    var = math.nan
+    if nt + nc <= 4:
+        notes.append("SE of d_ppc2 undefined with 2 subjects per arm (Morris eq. 25 needs 5)")
+    elif not np.isfinite(r):
+        notes.append("SE of d_ppc2 undefined: the pre-post correlation cannot be computed")
+    elif np.isfinite(d):
+        if r < 1:
+            var = (
+                2 * cp**2 * (1 - r) * k * (m / (nt + nc - 4)) * (1 + d**2 / (2 * (1 - r) * k))
+                - d**2
+            )
+        else:  # the same formula multiplied out: finite when pre and post correlate perfectly
+            var = cp**2 * (m / (nt + nc - 4)) * d**2 - d**2
     half = _z(confidence) * math.sqrt(var) if var >= 0 else math.nan
-    return pd.DataFrame(
-        {
-            "d_ppc2": [d],
-            "var": [var],
-            "ci_low": [d - half],
-            "ci_high": [d + half],
-            "sd_pre_pooled": [sd_pooled],
-            "r": [float(r)],
-        }
-    )
+    if np.isfinite(var) and var < 0:
+        notes.append(f"SE of d_ppc2 undefined: the variance estimate is negative ({var:.3g})")
+        var = math.nan
+    return {
+        "d_ppc2": d,
+        "var": var,
+        "ci_low": d - half,
+        "ci_high": d + half,
+        "sd_pre_pooled": sd_pooled,
+        "r": float(r),
+        "note": "; ".join(notes),
+    }
 
 
-def _paired_effect_sizes(x: np.ndarray, y: np.ndarray, confidence: float) -> dict[str, float]:
-    """d_z, d_av, d_rm and g_av for paired data (post - pre), each with its CI."""
+def _no_spread(sd: float, *arrays: np.ndarray) -> bool:
+    """True when ``sd`` is zero up to rounding: below 1e-10 of the values' magnitude (post = pre
+    + 0.6 gives differences whose SD is about 1e-15, not 0)."""
+    scale = max((float(np.max(np.abs(a))) for a in arrays if len(a)), default=0.0)
+    return not sd > 1e-10 * scale
+
+
+def _paired_effect_sizes(
+    x: np.ndarray, y: np.ndarray, confidence: float
+) -> tuple[dict[str, float], list[str]]:
+    """d_z, d_av, d_rm and g_av for paired data (post - pre), each with its CI; and notes
+    naming every value that cannot be computed and why."""
     from scipy import stats
 
     n = len(x)
     diff = y - x
+    notes: list[str] = []
     mean_diff = float(np.mean(diff))
     sd_diff = float(np.std(diff, ddof=1))
     sd_pre, sd_post = float(np.std(x, ddof=1)), float(np.std(y, ddof=1))
+    pre_varies, post_varies = not _no_spread(sd_pre, x), not _no_spread(sd_post, y)
+    diff_varies = not _no_spread(sd_diff, x, y)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = float(np.corrcoef(x, y)[0, 1]) if sd_pre > 0 and sd_post > 0 else math.nan
+        r = float(np.corrcoef(x, y)[0, 1]) if pre_varies and post_varies else math.nan
+    if not (pre_varies and post_varies):
+        notes.append(
+            "r_prepost, cohen_drm and the CIs of cohen_dav and hedges_gav undefined: the "
+            f"{'pre' if not pre_varies else 'post'} scores do not vary"
+        )
     out: dict[str, float] = {"r_prepost": r}
 
     # d_z: exact CI from the noncentral t (t = d_z sqrt(n), n - 1 df)
-    dz = mean_diff / sd_diff if sd_diff > 0 else math.nan
-    lo, hi = _nct_ci(dz * math.sqrt(n), n - 1, confidence)
+    if diff_varies:
+        dz = mean_diff / sd_diff
+        lo, hi, ci_note = _nct_ci(dz * math.sqrt(n), n - 1, confidence)
+        if ci_note:
+            notes.append(f"cohen_dz {ci_note}")
+    else:
+        dz = lo = hi = math.nan
+        notes.append(
+            "t, p_value, ci_low/ci_high, cohen_dz and cohen_drm undefined: post - pre is the "
+            f"same ({mean_diff:.6g}) for every subject, so its SD is 0 (d_z would be infinite)"
+        )
     out.update(cohen_dz=dz, cohen_dz_ci_low=lo / math.sqrt(n), cohen_dz_ci_high=hi / math.sqrt(n))
 
     # d_av and d_rm: r-aware large-sample SE, CI d +/- t(n-1) * SE
@@ -375,7 +497,11 @@ def _paired_effect_sizes(x: np.ndarray, y: np.ndarray, confidence: float) -> dic
         return math.sqrt((1 / n + d**2 / (2 * n)) * (2 - 2 * r))
 
     sd_av = (sd_pre + sd_post) / 2
-    dav = mean_diff / sd_av if sd_av > 0 else math.nan
+    if pre_varies or post_varies:
+        dav = mean_diff / sd_av
+    else:
+        dav = math.nan
+        notes.append("cohen_dav and hedges_gav undefined: neither pre nor post scores vary")
     drm = dz * math.sqrt(2 * (1 - r))
     for name, d in (("cohen_dav", dav), ("cohen_drm", drm)):
         half = q * se(d) if np.isfinite(d) and np.isfinite(r) else math.nan
@@ -386,7 +512,7 @@ def _paired_effect_sizes(x: np.ndarray, y: np.ndarray, confidence: float) -> dic
         hedges_gav_ci_low=out["cohen_dav_ci_low"] * j,
         hedges_gav_ci_high=out["cohen_dav_ci_high"] * j,
     )
-    return out
+    return out, notes
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,6 +616,11 @@ def prepost_test(
     With more than one measure, ``p_holm`` and ``p_fdr_bh`` adjust ``p_value`` across measures
     (``statsmodels.stats.multitest.multipletests``).
 
+    ``note`` (last column) names every statistic of the row that is missing and why: fewer
+    than 2 pairs; a difference post - pre that is the same for every subject (its SD is 0, so
+    t and d_z are undefined); pre or post scores that do not vary (no r); no non-zero
+    difference (no Wilcoxon test); a noncentral t that cannot be inverted.
+
     Warns
     -----
     UnpairedSubjectsWarning
@@ -543,6 +674,9 @@ def prepost_test(
             "no_data_subjects": ", ".join(map(str, no_data)),
         }
         if n < 2:
+            rec["note"] = (
+                f"{n} complete pair(s): every statistic needs at least 2, so all are missing"
+            )
             records.append(rec)
             continue
         rec.update(
@@ -552,9 +686,12 @@ def prepost_test(
             sd_post=float(np.std(y, ddof=1)),
             mean_diff=float(np.mean(y - x)),
         )
-        if np.std(y - x, ddof=1) > 0:
-            res = stats.ttest_rel(y, x)
-            ci = res.confidence_interval(confidence)
+        effects, notes = _paired_effect_sizes(x, y, confidence)
+        if not _no_spread(float(np.std(y - x, ddof=1)), x, y):
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                res = stats.ttest_rel(y, x)
+                ci = res.confidence_interval(confidence)
             rec.update(
                 ci_low=float(ci.low),
                 ci_high=float(ci.high),
@@ -563,7 +700,10 @@ def prepost_test(
                 p_value=float(res.pvalue),
             )
         rec["wilcoxon_p"] = _wilcoxon_p(y - x)
-        rec.update(_paired_effect_sizes(x, y, confidence))
+        if not np.isfinite(rec["wilcoxon_p"]):
+            notes.append("wilcoxon_p undefined: every difference post - pre is 0")
+        rec.update(effects)
+        rec["note"] = "; ".join(notes)
         records.append(rec)
 
     _warn_unpaired(unpaired_by_measure, pre=pre, post=post)
@@ -576,17 +716,15 @@ def prepost_test(
         "cohen_drm", "cohen_drm_ci_low", "cohen_drm_ci_high",
         "hedges_gav", "hedges_gav_ci_low", "hedges_gav_ci_high",
     ]  # fmt: skip
-    out = pd.DataFrame.from_records(records).reindex(columns=columns)
-    float_cols = [
-        c
-        for c in columns
-        if c
-        not in ("measure", "n", "n_unpaired", "unpaired_subjects", "n_no_data", "no_data_subjects")
-    ]
+    text_cols = ("measure", "n", "n_unpaired", "unpaired_subjects", "n_no_data",
+                 "no_data_subjects", "note")  # fmt: skip
+    out = pd.DataFrame.from_records(records).reindex(columns=[*columns, "note"])
+    float_cols = [c for c in columns if c not in text_cols]
     out[float_cols] = out[float_cols].astype(float)
+    out["note"] = out["note"].fillna("").astype(str)
     if len(measures) > 1:
-        out["p_holm"] = _adjust(out["p_value"], "holm")
-        out["p_fdr_bh"] = _adjust(out["p_value"], "fdr_bh")
+        out.insert(len(columns), "p_holm", _adjust(out["p_value"], "holm"))
+        out.insert(len(columns) + 1, "p_fdr_bh", _adjust(out["p_value"], "fdr_bh"))
     return out
 
 
@@ -614,7 +752,7 @@ class GroupComparisonResult(ResultBase):
     ----------
     summary : DataFrame
         (property; stored as ``estimates``) One row per quantity (``quantity, estimate, se,
-        ci_low, ci_high, statistic, dof, p_value, method``): ``adjusted_difference``
+        ci_low, ci_high, statistic, dof, p_value, method, note``; ``note`` says why a missing value is missing): ``adjusted_difference``
         (ANCOVA, treatment - control),
         ``change_difference`` (Welch t on change), ``mann_whitney`` (U of the treatment arm's
         change), ``cohen_d_change`` and ``d_ppc2``.
@@ -624,6 +762,9 @@ class GroupComparisonResult(ResultBase):
         Descriptive statistics per arm (n, pre, post and change means and SDs, pre-post r).
     model : DataFrame
         ANCOVA coefficients (``term, estimate, se, statistic, p_value, ci_low, ci_high``).
+    estimation_notes : tuple of str
+        Statistics that could not be computed from these data, with the reason (also in
+        ``notes()`` and, for the summary rows, in the summary's ``note`` column).
     """
 
     estimates: pd.DataFrame
@@ -638,6 +779,7 @@ class GroupComparisonResult(ResultBase):
     confidence: float
     unpaired_subjects: tuple = field(default_factory=tuple)
     title: str = "Group comparison"
+    estimation_notes: tuple = field(default_factory=tuple)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -657,6 +799,7 @@ class GroupComparisonResult(ResultBase):
                 f"{len(self.unpaired_subjects)} subject(s) without both timepoints were set "
                 f"aside: {', '.join(map(str, self.unpaired_subjects))}."
             )
+        lines += list(self.estimation_notes)
         return lines
 
 
@@ -733,9 +876,10 @@ def compare_groups(
         post=post,
         id_columns=[subject, group],
         measures=[measure],
+        group=group,
         context="compare_groups",
     )
-    arm_of = _arm_of_subject(rows, subject=subject, timepoint=timepoint, group=group)
+    arm_of = _arm_of_subject(rows, subject=subject, group=group)
     paired, unpaired, no_data = _pair_measure(
         rows, measure, subject=subject, timepoint=timepoint, pre=pre, post=post
     )
@@ -753,99 +897,10 @@ def compare_groups(
                 f"each arm must have at least 2 subjects with both {pre!r} and {post!r}; "
                 f"arm {label!r} has {int(mask.sum())}. Check the group labels."
             )
-
-    groups = pd.DataFrame([_describe_arm(paired[m], label) for label, m in
-                           ((treatment, is_t), (control, ~is_t))])  # fmt: skip
-
-    # ANCOVA
-    outcome = paired["change"] if method == "ancova-change" else paired["post"]
-    X = pd.DataFrame(
-        {"const": 1.0, "treatment": is_t.astype(float), "baseline": paired["pre"].to_numpy()},
-        index=paired.index,
-    )
-    fit = OLS(outcome.to_numpy(dtype=float), X).fit(
-        cov_type="HC3" if robust else "nonrobust", use_t=True
-    )
-    alpha = 1 - confidence
-    mean_base = float(paired["pre"].mean())
-    contrasts = np.array([[1.0, 1.0, mean_base], [1.0, 0.0, mean_base], [0.0, 1.0, 0.0]])
-    tt = fit.t_test(contrasts)
-    ci = np.asarray(tt.conf_int(alpha=alpha))
-    est = np.asarray(tt.effect).ravel()
-    se = np.asarray(tt.sd).ravel()
-    tval = np.asarray(tt.tvalue).ravel()
-    pval = np.asarray(tt.pvalue).ravel()
-    adjusted_means = pd.DataFrame(
-        {
-            "group": [treatment, control],
-            "estimate": est[:2],
-            "se": se[:2],
-            "ci_low": ci[:2, 0],
-            "ci_high": ci[:2, 1],
-        }
-    )
-    params_ci = np.asarray(fit.conf_int(alpha=alpha))
-    model = pd.DataFrame(
-        {
-            "term": ["intercept", f"group[{treatment}]", "baseline"],
-            "estimate": np.asarray(fit.params),
-            "se": np.asarray(fit.bse),
-            "statistic": np.asarray(fit.tvalues),
-            "p_value": np.asarray(fit.pvalues),
-            "ci_low": params_ci[:, 0],
-            "ci_high": params_ci[:, 1],
-        }
-    )
-
-    ct = paired.loc[is_t, "change"].to_numpy()
-    cc = paired.loc[~is_t, "change"].to_numpy()
-    welch = stats.ttest_ind(ct, cc, equal_var=False)
-    wci = welch.confidence_interval(confidence)
-    u, p_u = _mannwhitney(ct, cc)
-    gt, gc = groups.iloc[0], groups.iloc[1]
-    d_change = compute_cohen_d(
-        mean_treatment=gt["mean_change"],
-        sd_treatment=gt["sd_change"],
-        n_treatment=int(gt["n"]),
-        mean_control=gc["mean_change"],
-        sd_control=gc["sd_change"],
-        n_control=int(gc["n"]),
-        confidence=confidence,
-    ).iloc[0]
-    r_pooled = _pooled_r(paired, is_t)
-    dppc2 = compute_dppc2(
-        mean_pre_treatment=gt["mean_pre"],
-        mean_post_treatment=gt["mean_post"],
-        sd_pre_treatment=gt["sd_pre"],
-        n_treatment=int(gt["n"]),
-        mean_pre_control=gc["mean_pre"],
-        mean_post_control=gc["mean_post"],
-        sd_pre_control=gc["sd_pre"],
-        n_control=int(gc["n"]),
-        r=r_pooled,
-        confidence=confidence,
-    ).iloc[0]
-
-    cov_label = "HC3" if robust else "OLS"
-    summary = pd.DataFrame(
-        [
-            ("adjusted_difference", est[2], se[2], ci[2, 0], ci[2, 1], tval[2],
-             float(fit.df_resid), pval[2], f"ANCOVA {method} ({cov_label})"),
-            ("change_difference", float(np.mean(ct) - np.mean(cc)), math.nan,
-             float(wci.low), float(wci.high), float(welch.statistic), float(welch.df),
-             float(welch.pvalue), "Welch t on change"),
-            ("mann_whitney", math.nan, math.nan, math.nan, math.nan, u, math.nan, p_u,
-             "Mann-Whitney U on change (U of treatment)"),
-            ("cohen_d_change", d_change["cohen_d"], math.nan, d_change["ci_low"],
-             d_change["ci_high"], d_change["t"], d_change["dof"], d_change["p_value"],
-             "Cohen's d on change, pooled SD (noncentral t CI)"),
-            ("d_ppc2", dppc2["d_ppc2"], math.sqrt(dppc2["var"]), dppc2["ci_low"],
-             dppc2["ci_high"], math.nan, math.nan, math.nan,
-             f"Morris 2008 d_ppc2 (pooled r = {r_pooled:.3f})"),
-        ],
-        columns=["quantity", "estimate", "se", "ci_low", "ci_high", "statistic", "dof",
-                 "p_value", "method"],
-    )  # fmt: skip
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        parts = _compare_arms(paired, is_t, treatment, control, method, robust, confidence)
+    summary, adjusted_means, groups, model, notes = parts
     result = GroupComparisonResult(
         estimates=summary,
         adjusted_means=adjusted_means,
@@ -859,8 +914,159 @@ def compare_groups(
         confidence=confidence,
         unpaired_subjects=unpaired,
         title=f"Group comparison ({inferred})" if inferred else "Group comparison",
+        estimation_notes=tuple(notes),
     )
     return result
+
+
+def _compare_arms(paired, is_t, treatment, control, method, robust, confidence):
+    """The statistics of compare_groups; every value that cannot be computed is NaN and named,
+    with the reason, in the row's ``note`` (summary) or in the returned notes."""
+    from scipy import stats
+
+    notes: list[str] = []
+    groups = pd.DataFrame([_describe_arm(paired[m], label) for label, m in
+                           ((treatment, is_t), (control, ~is_t))])  # fmt: skip
+    for g in groups.itertuples():
+        if not np.isfinite(g.r_prepost):
+            notes.append(
+                f"r_prepost of arm {g.group!r} undefined: its pre or post scores do not vary."
+            )
+    ancova = _ancova(paired, is_t, treatment, control, method, robust, confidence)
+    est, se, ci, tval, pval, df_resid, adjusted_means, model, ancova_note = ancova
+    if ancova_note:
+        notes.append(f"ANCOVA: {ancova_note}.")
+
+    ct = paired.loc[is_t, "change"].to_numpy()
+    cc = paired.loc[~is_t, "change"].to_numpy()
+    welch_note = ""
+    both = np.concatenate([ct, cc, paired["pre"].to_numpy()])
+    if _no_spread(float(np.std(ct, ddof=1)), both) and _no_spread(float(np.std(cc, ddof=1)), both):
+        welch_t = welch_df = welch_p = wlo = whi = math.nan
+        welch_note = "Welch t undefined: the change does not vary within either arm"
+    else:
+        welch = stats.ttest_ind(ct, cc, equal_var=False)
+        wci = welch.confidence_interval(confidence)
+        welch_t, welch_df, welch_p = float(welch.statistic), float(welch.df), float(welch.pvalue)
+        wlo, whi = float(wci.low), float(wci.high)
+    u, p_u = _mannwhitney(ct, cc)
+    mw_note = "" if np.isfinite(p_u) else "p undefined: every change is the same"
+    gt, gc = groups.iloc[0], groups.iloc[1]
+    sd_t, sd_c = float(gt["sd_change"]), float(gc["sd_change"])
+    if welch_note:  # rounding noise only: the change is constant within each arm
+        sd_t = sd_c = 0.0
+    d_change = _cohen_d(float(gt["mean_change"]), sd_t, int(gt["n"]), float(gc["mean_change"]),
+                        sd_c, int(gc["n"]), confidence)  # fmt: skip
+    r_pooled = _pooled_r(paired, is_t)
+    sdt_pre, sdc_pre = float(gt["sd_pre"]), float(gc["sd_pre"])
+    pre_values = paired["pre"].to_numpy()
+    if _no_spread(sdt_pre, pre_values) and _no_spread(sdc_pre, pre_values):
+        sdt_pre = sdc_pre = 0.0
+    dppc2 = _dppc2(float(gt["mean_pre"]), float(gt["mean_post"]), float(gc["mean_pre"]),
+                   float(gc["mean_post"]), sdt_pre, sdc_pre, int(gt["n"]), int(gc["n"]),
+                   r_pooled, confidence)  # fmt: skip
+    r_text = f"{r_pooled:.3f}" if np.isfinite(r_pooled) else "undefined"
+    cov_label = "HC3" if robust else "OLS"
+    summary = pd.DataFrame(
+        [
+            ("adjusted_difference", est[2], se[2], ci[2, 0], ci[2, 1], tval[2],
+             df_resid, pval[2], f"ANCOVA {method} ({cov_label})", ancova_note),
+            ("change_difference", float(np.mean(ct) - np.mean(cc)), math.nan,
+             wlo, whi, welch_t, welch_df, welch_p, "Welch t on change", welch_note),
+            ("mann_whitney", math.nan, math.nan, math.nan, math.nan, u, math.nan, p_u,
+             "Mann-Whitney U on change (U of treatment)", mw_note),
+            ("cohen_d_change", d_change["cohen_d"], math.nan, d_change["ci_low"],
+             d_change["ci_high"], d_change["t"], d_change["dof"], d_change["p_value"],
+             "Cohen's d on change, pooled SD (noncentral t CI)", d_change["note"]),
+            ("d_ppc2", dppc2["d_ppc2"], math.sqrt(dppc2["var"]), dppc2["ci_low"],
+             dppc2["ci_high"], math.nan, math.nan, math.nan,
+             f"Morris 2008 d_ppc2 (pooled r = {r_text})", dppc2["note"]),
+        ],
+        columns=["quantity", "estimate", "se", "ci_low", "ci_high", "statistic", "dof",
+                 "p_value", "method", "note"],
+    )  # fmt: skip
+    numbers = ["estimate", "se", "ci_low", "ci_high", "statistic", "dof", "p_value"]
+    summary[numbers] = summary[numbers].astype(float)
+    infinite = ~np.isfinite(summary[numbers].to_numpy()) & summary[numbers].notna().to_numpy()
+    for i in np.flatnonzero(infinite.any(axis=1)):  # never report inf: NaN, and say so
+        cols = [c for c, bad in zip(numbers, infinite[i], strict=True) if bad]
+        summary.loc[i, cols] = math.nan
+        summary.loc[i, "note"] = _join_notes(
+            summary.loc[i, "note"], f"{', '.join(cols)} not finite (degenerate data)"
+        )
+    notes += [f"{q}: {n}." for q, n in zip(summary["quantity"], summary["note"], strict=True)
+              if n and q != "adjusted_difference"]  # fmt: skip
+    return summary, adjusted_means, groups, model, notes
+
+
+def _ancova(paired, is_t, treatment, control, method, robust, confidence):
+    """OLS of outcome on treatment + baseline: contrasts, adjusted means, model, note."""
+    from statsmodels.regression.linear_model import OLS
+
+    outcome = (paired["change"] if method == "ancova-change" else paired["post"]).to_numpy(float)
+    pre = paired["pre"].to_numpy()
+    base_varies = not _no_spread(float(np.std(pre, ddof=1)), pre)
+    columns = {"const": 1.0, "treatment": is_t.astype(float)}
+    if base_varies:
+        columns["baseline"] = pre
+    X = pd.DataFrame(columns, index=paired.index)
+    fit = OLS(outcome, X).fit(cov_type="HC3" if robust else "nonrobust", use_t=True)
+    alpha = 1 - confidence
+    mean_base = float(np.mean(pre))
+    contrasts = np.array([[1.0, 1.0, mean_base], [1.0, 0.0, mean_base], [0.0, 1.0, 0.0]])
+    if not base_varies:
+        contrasts = contrasts[:, :2]
+    tt = fit.t_test(contrasts)
+    ci = np.asarray(tt.conf_int(alpha=alpha), dtype=float)
+    est = np.asarray(tt.effect, dtype=float).ravel()
+    se = np.asarray(tt.sd, dtype=float).ravel()
+    tval = np.asarray(tt.tvalue, dtype=float).ravel()
+    pval = np.asarray(tt.pvalue, dtype=float).ravel()
+    params_ci = np.asarray(fit.conf_int(alpha=alpha), dtype=float)
+    coef = {
+        "estimate": np.asarray(fit.params, dtype=float),
+        "se": np.asarray(fit.bse, dtype=float),
+        "statistic": np.asarray(fit.tvalues, dtype=float),
+        "p_value": np.asarray(fit.pvalues, dtype=float),
+        "ci_low": params_ci[:, 0],
+        "ci_high": params_ci[:, 1],
+    }
+    if not base_varies:  # as R's lm: the aliased baseline coefficient is NA
+        coef = {k: np.append(v, math.nan) for k, v in coef.items()}
+    note = ""
+    if not base_varies:
+        note = (
+            "the baseline does not vary, so it cannot be adjusted for (its coefficient is "
+            "missing): the difference is unadjusted"
+        )
+    resid = np.asarray(fit.resid, dtype=float)
+    if _no_spread(float(np.sqrt(np.mean(resid**2))), outcome, pre) or not np.all(
+        np.isfinite(se)
+    ):
+        reason = (
+            "the model fits every subject exactly (no residual variation)"
+            if _no_spread(float(np.sqrt(np.mean(resid**2))), outcome, pre)
+            else "a standard error is not finite (a subject with leverage 1 under HC3?)"
+        )
+        note = _join_notes(note, f"{reason}: SEs, CIs, t and p are undefined")
+        se = np.full_like(est, math.nan)
+        tval = pval = se.copy()
+        ci = np.full_like(ci, math.nan)
+        for k in ("se", "statistic", "p_value", "ci_low", "ci_high"):
+            coef[k] = np.full_like(coef[k], math.nan)
+    adjusted_means = pd.DataFrame(
+        {
+            "group": [treatment, control],
+            "estimate": est[:2],
+            "se": se[:2],
+            "ci_low": ci[:2, 0],
+            "ci_high": ci[:2, 1],
+        }
+    )
+    model = pd.DataFrame(
+        {"term": ["intercept", f"group[{treatment}]", "baseline"], **coef}
+    )
+    return est, se, ci, tval, pval, float(fit.df_resid), adjusted_means, model, note
 
 
 def _resolve_arms(data, group, treatment, control):
@@ -888,26 +1094,10 @@ def _resolve_arms(data, group, treatment, control):
     return treatment, control, "arms inferred from sorted labels: pass treatment= and control="
 
 
-def _arm_of_subject(rows, *, subject, timepoint, group) -> dict:
-    arms = rows.groupby(subject, sort=False)[group].agg(lambda s: tuple(pd.unique(s)))
-    bad = arms[arms.map(len) > 1]
-    if len(bad):
-        fc = rows[rows[subject].isin(bad.index)]
-        raise DataValidationError(
-            pd.DataFrame(
-                {
-                    "row": list(fc.index),
-                    "subject": list(fc[subject]),
-                    "timepoint": list(fc[timepoint]),
-                    "column": group,
-                    "value": list(fc[group]),
-                    "reason": "inconsistent-group",
-                }
-            ),
-            context="compare_groups",
-            remedy="A subject must belong to one arm at every timepoint; fix the group column.",
-        )
-    return {s: a[0] for s, a in arms.items()}
+def _arm_of_subject(rows, *, subject, group) -> dict:
+    """Subject -> arm (validate_long has checked that each subject has one arm)."""
+    first = rows.drop_duplicates(subset=[subject])
+    return dict(zip(first[subject], first[group], strict=True))
 
 
 def _describe_arm(df: pd.DataFrame, label) -> dict:
@@ -933,7 +1123,11 @@ def _pooled_r(paired: pd.DataFrame, is_t: np.ndarray) -> float:
     sxy = float((centred["pre"] * centred["post"]).sum())
     sxx = float((centred["pre"] ** 2).sum())
     syy = float((centred["post"] ** 2).sum())
-    return sxy / math.sqrt(sxx * syy)
+    n = len(paired)
+    values = paired[["pre", "post"]].to_numpy()
+    if _no_spread(math.sqrt(sxx / n), values) or _no_spread(math.sqrt(syy / n), values):
+        return math.nan  # pre or post constant within both arms: no correlation
+    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1134,6 +1328,28 @@ def _nnt(rd: float, lo: float, hi: float, confidence: float):
     )
 
 
+def _responder_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(1.0 / 0.0 / NaN per row, reason per row or "" ): True/False or 1/0 are outcomes;
+    text and objects are ``not-a-number``, inf ``not-finite``, other numbers ``out-of-range``."""
+    raw = values.to_numpy(dtype=object)
+    missing = values.isna().to_numpy()
+    out = np.full(len(raw), np.nan)
+    bad = np.full(len(raw), "", dtype=object)
+    for i in np.flatnonzero(~missing):
+        v = raw[i]
+        if isinstance(v, (bool, np.bool_)):
+            out[i] = float(v)
+        elif isinstance(v, numbers.Real):
+            f = float(v) if not isinstance(v, int) or abs(v) < 2**64 else math.inf
+            if f in (0.0, 1.0):
+                out[i] = f
+            else:
+                bad[i] = "out-of-range" if math.isfinite(f) else "not-finite"
+        else:
+            bad[i] = "not-a-number"
+    return out, bad.astype(str)
+
+
 def compare_responders(
     data: pd.DataFrame,
     *,
@@ -1173,53 +1389,46 @@ def compare_responders(
     cols = [group, responder] + ([subject] if subject is not None else [])
     check_columns(data, cols)
     treatment, control, _ = _resolve_arms(data, group, treatment, control)
-    rows = data[data[group].isin([treatment, control])]
-
+    rows = data.iloc[np.flatnonzero(data[group].isin([treatment, control]).to_numpy())]
+    remedy = f"{responder} must be True/False (or 1/0, missing allowed), one row per subject."
     failures = []
-    if subject is not None:
-        dup = rows[rows.duplicated(subject, keep=False)]
+    try:
+        validate_long(
+            rows,
+            subject=subject,
+            id_columns=[subject] if subject is not None else [],
+            group=group,
+            context="compare_responders",
+            remedy=remedy,
+        )
+    except DataValidationError as err:
+        failures.append(err.failure_cases)
+    outcome, bad = _responder_values(rows[responder])
+    if (bad != "").any():
+        pos = np.flatnonzero(bad != "")
         failures.append(
             pd.DataFrame(
                 {
-                    "row": list(dup.index),
-                    "subject": list(dup[subject]),
-                    "column": subject,
-                    "value": list(dup[subject]),
-                    "reason": "duplicate-observation",
+                    "row": list(rows.index[pos]),
+                    "subject": list(rows[subject].to_numpy(dtype=object)[pos]) if subject else None,
+                    "column": responder,
+                    "value": list(rows[responder].to_numpy(dtype=object)[pos]),
+                    "reason": bad[pos],
                 }
             )
         )
-    values = rows[responder]
-    known = values.notna()
-    ok = values[known].map(lambda v: isinstance(v, (bool, np.bool_)) or v in (0, 1))
-    bad = values[known][~ok.astype(bool)]
-    failures.append(
-        pd.DataFrame(
-            {
-                "row": list(bad.index),
-                "subject": list(rows.loc[bad.index, subject]) if subject else None,
-                "column": responder,
-                "value": list(bad),
-                "reason": "out-of-range",
-            }
-        )
-    )
-    failures = [f for f in failures if len(f)]
     if failures:
         raise DataValidationError(
-            pd.concat(failures, ignore_index=True),
-            context="compare_responders",
-            remedy=(
-                f"{responder} must be True/False (or 1/0, missing allowed), one row per subject."
-            ),
+            pd.concat(failures, ignore_index=True), context="compare_responders", remedy=remedy
         )
 
+    arm = rows[group].to_numpy(dtype=object)
     arm_rows, counts = [], []
     for label in (treatment, control):
-        v = values[rows[group] == label]
+        v = outcome[arm == label]
         n_all = len(v)
-        n_missing = int(v.isna().sum())
-        count = int(v[v.notna()].astype(bool).sum())
+        n_missing = int(np.isnan(v).sum())
+        count = int(np.nansum(v))
         if missing == "exclude":
             n = n_all - n_missing
             text = (
@@ -1255,21 +1464,14 @@ def compare_responders(
 
 
 def _power_engine(design: str, alternative: str):
-    from statsmodels.stats.power import TTestIndPower, TTestPower
-
     design = check_option("design", design, DESIGNS)
     alternative = check_option("alternative", alternative, ALTERNATIVES)
-    sm_alt = {"two-sided": "two-sided", "less": "smaller", "greater": "larger"}[alternative]
-    engine = TTestIndPower() if design == "two-sample" else TTestPower()
-    return design, alternative, sm_alt, engine
+    return design, alternative
 
 
 def _check_effect(effect_size, alternative) -> float:
-    try:
-        es = float(effect_size)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"effect_size must be a number; got {effect_size!r}.") from None
-    if not np.isfinite(es) or es == 0:
+    es = check_number("effect_size", effect_size, remedy="Pass Cohen's d, e.g. 0.5.")
+    if es == 0:
         raise ArgumentError(f"effect_size must be a finite non-zero number; got {effect_size!r}.")
     if (alternative == "greater" and es < 0) or (alternative == "less" and es > 0):
         raise ArgumentError(
@@ -1280,13 +1482,80 @@ def _check_effect(effect_size, alternative) -> float:
 
 
 def _check_ratio(ratio) -> float:
-    try:
-        r = float(ratio)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"ratio must be a positive number; got {ratio!r}.") from None
-    if not (np.isfinite(r) and r > 0):
-        raise ArgumentError(f"ratio must be a positive number; got {ratio!r}.")
-    return r
+    return check_number(
+        "ratio", ratio, low=0, low_open=True, remedy="Pass n_control / n_treatment, e.g. 1."
+    )
+
+
+def _tail(upper: bool, t: float, df: float, ncp: float) -> float:
+    """P(T' > t) (upper) or P(T' < t) of the noncentral t, with the complement as fallback;
+    a tail scipy cannot evaluate on the far side of the noncentrality is 0."""
+    from scipy import stats
+
+    first = stats.nct.sf if upper else stats.nct.cdf
+    second = stats.nct.cdf if upper else stats.nct.sf
+    v = float(first(t, df, ncp))
+    if not np.isfinite(v):
+        v = 1.0 - float(second(t, df, ncp))
+    if not np.isfinite(v) and (ncp < t if upper else ncp > t):
+        v = 0.0
+    return v
+
+
+def _t_power(es: float, n: float, *, design: str, alpha: float, alternative: str, ratio: float):
+    """Power of a t test: what statsmodels TTestIndPower / TTestPower compute, with tails that
+    scipy cannot evaluate far from the noncentrality set to 0 instead of NaN."""
+    from scipy import stats
+
+    if design == "two-sample":
+        n2 = n * ratio
+        df, ncp = n + n2 - 2, es * math.sqrt(n * n2 / (n + n2))
+    else:
+        df, ncp = n - 1, es * math.sqrt(n)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if alternative == "two-sided":
+            tc = float(stats.t.isf(alpha / 2, df))
+            return _tail(True, tc, df, ncp) + _tail(False, -tc, df, ncp)
+        tc = float(stats.t.isf(alpha, df))
+        if alternative == "greater":
+            return _tail(True, tc, df, ncp)
+        return _tail(False, -tc, df, ncp)
+
+
+#: Largest sample size (per arm, or pairs) plan_sample_size searches.
+N_MAX = 1e9
+
+
+def _solve_n(power_at, target: float, what: str) -> tuple[float, str]:
+    """Smallest (real) n from 2 to N_MAX whose power reaches ``target``, and a note."""
+    from scipy import optimize
+
+    grid = [2.0] + [10.0**k for k in range(1, int(math.log10(N_MAX)) + 1)]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        powers = [float(power_at(v)) for v in grid]
+        if powers[0] >= target:
+            return 2.0, (
+                f"n = 2 {what}, the smallest the t test allows, already gives power "
+                f"{powers[0]:.4g} >= {target:g}"
+            )
+        reach = [i for i, p in enumerate(powers) if p >= target]
+        if not reach:
+            raise ArgumentError(
+                f"effect_size is too small to plan for: even {N_MAX:.0e} {what} do not give "
+                f"power {target:g}. Check that effect_size is a standardized effect (Cohen's "
+                "d), not a raw difference."
+            )
+        lo, hi = grid[reach[0] - 1], grid[reach[0]]
+        try:
+            n = optimize.brentq(lambda v: power_at(v) - target, lo, hi, xtol=1e-10, rtol=1e-14)
+        except (ValueError, RuntimeError):
+            raise EstimationError(
+                f"the sample size could not be solved between {lo:g} and {hi:g} {what} (the "
+                "noncentral t power is not computable there); try a larger effect_size."
+            ) from None
+    return float(n), ""
 
 
 def _ceil(v: float) -> int:
@@ -1315,26 +1584,28 @@ def plan_sample_size(
     ``subjects`` (paired): ``design, arm, effect_size, alpha, power, alternative, ratio,
     dropout, n_exact, n, n_enrolled``.
     """
-    design, alternative, sm_alt, engine = _power_engine(design, alternative)
+    design, alternative = _power_engine(design, alternative)
     es = _check_effect(effect_size, alternative)
-    power = check_probability("power", power)
-    alpha = check_probability("alpha", alpha)
+    power = _check_probability("power", power)
+    alpha = _check_probability("alpha", alpha)
     ratio = _check_ratio(ratio)
-    dropout = check_probability("dropout", dropout, open_interval=False)
+    dropout = check_number("dropout", dropout, low=0, high=1)
     if dropout >= 1:
         raise ArgumentError(f"dropout must be below 1; got {dropout!r}.")
-    if design == "two-sample":
-        n1 = float(engine.solve_power(es, nobs1=None, alpha=alpha, power=power, ratio=ratio,
-                                      alternative=sm_alt))  # fmt: skip
-        exact = {"treatment": n1, "control": n1 * ratio}
-    else:
-        if ratio != 1:
-            raise ArgumentError(f"ratio applies to design='two-sample' only; got {ratio!r}.")
-        exact = {
-            "subjects": float(
-                engine.solve_power(es, nobs=None, alpha=alpha, power=power, alternative=sm_alt)
-            )
-        }
+    if power <= alpha:
+        raise ArgumentError(
+            f"power must exceed alpha (with no effect at all a test rejects with probability "
+            f"alpha); got power={power:g}, alpha={alpha:g}. Pass e.g. power=0.8."
+        )
+    if design == "paired" and ratio != 1:
+        raise ArgumentError(f"ratio applies to design='two-sample' only; got {ratio!r}.")
+    n1, note = _solve_n(
+        lambda v: _t_power(es, v, design=design, alpha=alpha, alternative=alternative,
+                           ratio=ratio),
+        power,
+        "per arm" if design == "two-sample" else "pairs",
+    )  # fmt: skip
+    exact = {"treatment": n1, "control": n1 * ratio} if design == "two-sample" else {"subjects": n1}
     rows = [
         {"arm": arm, "n_exact": v, "n": _ceil(v), "n_enrolled": _ceil(_ceil(v) / (1 - dropout))}
         for arm, v in exact.items()
@@ -1360,6 +1631,7 @@ def plan_sample_size(
     }
     for i, (k, v) in enumerate(inputs.items()):
         out.insert(i if k == "design" else i + 1, k, v)
+    out["note"] = note
     return out
 
 
@@ -1378,24 +1650,32 @@ def compute_power(
     number of pairs (paired); a list of n gives a power curve, one row each. Columns:
     ``design, effect_size, n, n_control, alpha, alternative, ratio, power``.
     """
-    design, alternative, sm_alt, engine = _power_engine(design, alternative)
+    design, alternative = _power_engine(design, alternative)
     es = _check_effect(effect_size, alternative)
-    alpha = check_probability("alpha", alpha)
+    alpha = _check_probability("alpha", alpha)
     ratio = _check_ratio(ratio)
+    if isinstance(n, (str, bytes)) or not (np.isscalar(n) or isinstance(n, Sequence)):
+        raise ArgumentError(f"n must be a number of at least 2 (or a list of them); got {n!r}.")
     ns = [n] if np.isscalar(n) else list(n)
-    for v in ns:
-        if not (isinstance(v, (int, np.integer, float)) and v >= 2):
-            raise ArgumentError(f"n must be a number of at least 2 (or a list of them); got {v!r}.")
+    if not ns:
+        raise ArgumentError("n must be a number of at least 2 (or a list of them); got [].")
+    ns = [
+        check_number("n", v, low=2, high=1e12, remedy="(or a list of such numbers).")
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool)
+        else int(check_number("n", v, low=2, high=1e12, integer=True))
+        for v in ns
+    ]
     if design == "paired" and ratio != 1:
         raise ArgumentError(f"ratio applies to design='two-sample' only; got {ratio!r}.")
     rows = []
     for v in ns:
-        if design == "two-sample":
-            p = engine.power(es, nobs1=v, alpha=alpha, ratio=ratio, alternative=sm_alt)
-            n_c = v * ratio
-        else:
-            p = engine.power(es, nobs=v, alpha=alpha, alternative=sm_alt)
-            n_c = math.nan
+        p = _t_power(es, v, design=design, alpha=alpha, alternative=alternative, ratio=ratio)
+        n_c = v * ratio if design == "two-sample" else math.nan
+        if not np.isfinite(p):
+            raise EstimationError(
+                f"the power at n = {v:g} cannot be computed (the noncentral t distribution is "
+                "not evaluable there); use a smaller n or effect_size."
+            )
         rows.append(
             {
                 "design": design,
@@ -1500,15 +1780,7 @@ def compute_reliability(
             c for sc in scales.values() for c in getattr(sc, "item_columns", ()) if c in data
         )
     )
-    text = not_a_number_failures(
-        data.assign(_subject=None, _timepoint=None), item_cols, "_subject", "_timepoint"
-    )
-    if len(text):
-        raise DataValidationError(
-            text,
-            context="compute_reliability",
-            remedy="Item answers must be numbers (missing allowed); recode text answers first.",
-        )
+    clean = _clean_items(data, instrument, item_cols)
     records = []
     any_present = False
     for key, scale in scales.items():
@@ -1529,7 +1801,7 @@ def compute_reliability(
             rec["note"] = "skipped: alpha and omega need at least 2 items"
             records.append(rec)
             continue
-        block = data[items].apply(pd.to_numeric, errors="coerce").astype(float).dropna()
+        block = clean[items].dropna()
         for col in items:
             if col in reverse:
                 block[col] = reverse[col] - block[col]
@@ -1569,6 +1841,48 @@ def compute_reliability(
     ].astype(float)
     summary["note"] = summary["note"].fillna("")
     return ReliabilityResult(scales=summary, instrument=name, confidence=confidence)
+
+
+def _clean_items(data: pd.DataFrame, instrument: Any, item_cols: list[str]) -> pd.DataFrame:
+    """The item answers as floats, validated; raise one error listing every bad cell.
+
+    A loaded Instrument is validated exactly as ``score`` validates it
+    (``past_outcomes.scoring.validate_responses``: out-of-range, not-an-integer, not-a-number,
+    declared missing codes turned into missing); item columns absent from ``data`` are
+    treated as unanswered here (their scales are reported as skipped). Any other object with
+    a ``scales`` mapping (plain columns) gets the long-data measure check: numbers, finite.
+    """
+    from past_outcomes.instrument import Instrument
+
+    if isinstance(instrument, Instrument):
+        from past_outcomes.scoring import validate_responses
+
+        absent = [c for c in instrument.item_columns if c not in data.columns]
+        view = data.assign(**{c: np.nan for c in absent}) if absent else data
+        return validate_responses(view, instrument)
+    failures, clean = [], {}
+    for col in item_cols:
+        values, reasons = measure_values(data[col])
+        clean[col] = values
+        pos = np.flatnonzero(reasons != None)  # noqa: E711 (elementwise)
+        if len(pos):
+            failures.append(
+                pd.DataFrame(
+                    {
+                        "row": list(data.index[pos]),
+                        "column": col,
+                        "value": list(data[col].to_numpy(dtype=object)[pos]),
+                        "reason": reasons[pos],
+                    }
+                )
+            )
+    if failures:
+        raise DataValidationError(
+            pd.concat(failures, ignore_index=True),
+            context="compute_reliability",
+            remedy="Item answers must be finite numbers (missing allowed); recode them first.",
+        )
+    return pd.DataFrame(clean, index=data.index)
 
 
 def _one_factor_loadings(R: np.ndarray, *, tol: float = 1e-10, max_iter: int = 5000):

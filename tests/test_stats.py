@@ -427,8 +427,9 @@ def test_compare_responders_bad_values_and_duplicates():
             subject="subject",
         )
     fc = err.value.failure_cases
-    assert sorted(fc["reason"]) == ["duplicate-observation"] * 2 + ["out-of-range"]
-    assert fc.loc[fc.reason == "out-of-range", "row"].tolist() == [4]
+    # text is not-a-number (a number other than 0/1 would be out-of-range)
+    assert sorted(fc["reason"]) == ["duplicate-observation"] * 2 + ["not-a-number"]
+    assert fc.loc[fc.reason == "not-a-number", "row"].tolist() == [4]
     assert fc.loc[fc.reason == "duplicate-observation", "row"].tolist() == [5, 6]
 
 
