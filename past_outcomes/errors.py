@@ -12,6 +12,7 @@ One hierarchy, so that callers can catch narrowly or broadly::
     ├── DataValidationError (ValueError)         the data are wrong; carries .failure_cases
     │   └── ResponseValidationError              item responses are out of range, miscoded...
     ├── EstimationError (ValueError)             the data cannot support the statistic asked
+    ├── NotebookExecutionError (RuntimeError)    a notebook stopped on one of these errors
     └── MMRMConvergenceError (RuntimeError)      defined in past_outcomes.mmrm
 
     PastOutcomesWarning (UserWarning)
@@ -43,6 +44,8 @@ REASON_CODES: dict[str, str] = {
     "duplicate-column": "the same column name appears more than once",
     "ambiguous-column": "two columns could supply the same item, or one column two items",
     "wrong-field-count": "a line of a file has more or fewer fields than its header",
+    "not-a-date": "the value is not a date (expected YYYY-MM-DD)",
+    "not-a-boolean": "the value is not true or false (expected True/False, true/false or 1/0)",
 }
 
 FAILURE_COLUMNS = ["row", "subject", "timepoint", "column", "value", "reason"]
@@ -96,6 +99,24 @@ class EstimationError(PastOutcomesError, ValueError):
     Raised only where no honest number exists to report; where a statistic of a larger
     result cannot be computed, the result reports it as missing with a note instead.
     """
+
+
+class NotebookExecutionError(PastOutcomesError, RuntimeError):
+    """A notebook stopped on one of the package's errors (bad data, bad argument...).
+
+    The message names the notebook, the cell and the original error with its message;
+    ``ename`` and ``evalue`` hold the original exception's class name and message.
+    """
+
+    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str):
+        self.notebook = notebook
+        self.ename = ename
+        self.evalue = evalue
+        where = f" in cell {cell}" if cell is not None else ""
+        super().__init__(
+            f"notebook {notebook} stopped{where} on {ename}:\n{evalue}\n"
+            "Fix the data or the arguments as the message says, then run it again."
+        )
 
 
 class DataValidationError(PastOutcomesError, ValueError):

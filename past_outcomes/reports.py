@@ -26,30 +26,17 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from past_outcomes.errors import ArgumentError, OutputPathError, PastOutcomesError
+from past_outcomes.errors import (
+    ArgumentError,
+    NotebookExecutionError,
+    OutputPathError,
+    PastOutcomesError,
+)
 
 __all__ = ["NOTEBOOKS", "NotebookExecutionError", "notebooks_dir", "run_notebooks"]
 
 #: The file in a report folder that records the reports written there (name -> SHA-256).
 RECORD = ".past-outcomes-reports.json"
-
-
-class NotebookExecutionError(PastOutcomesError, RuntimeError):
-    """A notebook stopped on one of the package's errors (bad data, bad argument...).
-
-    The message names the notebook, the cell and the original error with its message;
-    ``ename`` and ``evalue`` hold the original exception's class name and message.
-    """
-
-    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str):
-        self.notebook = notebook
-        self.ename = ename
-        self.evalue = evalue
-        where = f" in cell {cell}" if cell is not None else ""
-        super().__init__(
-            f"notebook {notebook} stopped{where} on {ename}:\n{evalue}\n"
-            "Fix the data or the arguments as the message says, then run it again."
-        )
 
 
 #: The analysis notebooks in reading order, with what each shows.
