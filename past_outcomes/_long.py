@@ -98,6 +98,13 @@ def check_number(
     return int(value) if integer else v
 
 
+def no_spread(sd: float, *arrays: np.ndarray) -> bool:
+    """True when ``sd`` is zero up to rounding: not above 1e-10 of the values' magnitude
+    (post = pre + 0.6 gives differences whose SD is about 1e-15, not 0)."""
+    scale = max((float(np.max(np.abs(a))) for a in arrays if len(a)), default=0.0)
+    return not sd > 1e-10 * scale
+
+
 # --------------------------------------------------------------------------------------------
 # measures: classify each cell
 # --------------------------------------------------------------------------------------------
@@ -194,7 +201,7 @@ def _records(rows: pd.DataFrame, positions, column, reason, subject, timepoint, 
 def _measure_message(column, value, reason, row, subject, timepoint) -> str:
     where = f"row {row!r}"
     if subject is not None and not _isna(subject):
-        where += f", subject {short_repr(subject)}"
+        where += f", subject {_show(subject)}"
     if timepoint is not None and not _isna(timepoint):
         where += f", timepoint {short_repr(timepoint)}"
     what = {
@@ -203,6 +210,11 @@ def _measure_message(column, value, reason, row, subject, timepoint) -> str:
         "out-of-range": f"a number no larger than {MAX_MAGNITUDE:g} in absolute value",
     }[reason]
     return f"{column} must be {what}; got {short_repr(value)} in {where}"
+
+
+def _show(value) -> str:
+    """A value as a message shows it: text bare ("subject C-014"), anything else as repr."""
+    return value if isinstance(value, str) and len(value) <= 40 else short_repr(value, 40)
 
 
 def _isna(value) -> bool:
@@ -263,7 +275,7 @@ def validate_long(
         s = rows[subject].to_numpy(dtype=object)
         t = rows[timepoint].to_numpy(dtype=object) if timepoint is not None else None
         messages = [
-            f"subject {short_repr(s[p])} has more than one row"
+            f"subject {_show(s[p])} has more than one row"
             + (f" at {timepoint} {short_repr(t[p])}" if t is not None else "")
             + f" (row {rows.index[p]!r})"
             for p in dup_pos
@@ -298,9 +310,15 @@ def validate_long(
         bad = pos[(n_groups > 1).to_numpy()]
         g = rows[group].to_numpy(dtype=object)
         s = rows[subject].to_numpy(dtype=object)
+        seen: dict = {}
+        for p in bad:
+            seen.setdefault(s[p], [])
+            if not any(g[p] is v or g[p] == v for v in seen[s[p]]):
+                seen[s[p]].append(g[p])
         messages = [
-            f"subject {short_repr(s[p])} must be in one {group} at every timepoint; "
-            f"row {rows.index[p]!r} has {short_repr(g[p])}, another row of that subject another"
+            f"subject {_show(s[p])} must be in one {group} at every timepoint; it is in "
+            f"{' and '.join(short_repr(v) for v in seen[s[p]][:5])} (row {rows.index[p]!r}: "
+            f"{short_repr(g[p])})"
             for p in bad
         ]
         failures += _records(rows, bad, group, "inconsistent-group", subject, timepoint, messages)

@@ -49,7 +49,7 @@ from past_outcomes._checks import (
     check_option,
     check_timepoints,
 )
-from past_outcomes._long import check_number, validate_long
+from past_outcomes._long import check_number, no_spread, validate_long
 from past_outcomes.errors import (
     ArgumentError,
     SampleEstimateWarning,
@@ -225,7 +225,8 @@ def compute_change(
     DataFrame
         Columns ``<subject>, pre, post, change, pct_change``: ``change = post - pre``;
         ``pct_change = 100 * (post - pre) / pre``, missing where ``pre`` is 0. Subjects lacking
-        a value are kept with missing values and listed in ``attrs["unpaired_subjects"]``.
+        a value are kept with missing values and listed in ``attrs["unpaired_subjects"]``;
+        ``attrs["notes"]`` says why any value is missing.
 
     Raises
     ------
@@ -250,9 +251,33 @@ def compute_change(
     )
     out = _change_columns(paired.table, subject)
     out.attrs.update(
-        {"measure": measure, "pre": pre, "post": post, "unpaired_subjects": list(paired.unpaired)}
+        {
+            "measure": measure,
+            "pre": pre,
+            "post": post,
+            "unpaired_subjects": list(paired.unpaired),
+            "notes": _missing_notes(out, paired.unpaired, "pct_change"),
+        }
     )
     return out
+
+
+def _missing_notes(out: pd.DataFrame, unpaired: tuple, pct_column: str | None) -> list[str]:
+    """Why values of the per-subject table are missing: no pair, or a baseline of 0."""
+    notes = []
+    if unpaired:
+        notes.append(
+            f"{len(unpaired)} subject(s) lack pre or post: their change (and everything "
+            f"computed from it) is missing: {_listed(unpaired)}."
+        )
+    if pct_column is not None and pct_column in out:
+        zero = (out["pre"] == 0) & out["post"].notna()
+        if zero.any():
+            notes.append(
+                f"{pct_column} is missing for {int(zero.sum())} subject(s) whose pre score is "
+                "0 (a percent of 0 is undefined)."
+            )
+    return notes
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,6 +442,16 @@ class ChangeClassification(ResultBase):
             lines.append(
                 f"{len(self.unpaired)} subject(s) lack pre or post and have missing categories: "
                 f"{_listed(self.unpaired)}."
+            )
+        if math.isnan(self.r_pre_post):
+            lines.append(
+                "The pre-post correlation is missing: it needs at least 3 complete pairs and "
+                f"pre and post scores that vary ({self.n_complete} pair(s) here)."
+            )
+        zero = (self.data["pre"] == 0) & self.data["post"].notna()
+        if zero.any():
+            lines.append(
+                f"pct_change is missing for {int(zero.sum())} subject(s) whose pre score is 0."
             )
         return lines
 
@@ -666,9 +701,13 @@ def classify_change(
     m_post = float(np.mean(yc)) if n_complete else math.nan
     sd_pre_sample = float(np.std(xc, ddof=1)) if n_complete > 1 else math.nan
     sd_post = float(np.std(yc, ddof=1)) if n_complete > 1 else math.nan
+    if n_complete > 1 and no_spread(sd_pre_sample, xc):
+        sd_pre_sample = 0.0  # rounding noise of equal scores, not a spread
+    if n_complete > 1 and no_spread(sd_post, yc):
+        sd_post = 0.0
     r_pp = math.nan
     if n_complete > 2 and sd_pre_sample > 0 and sd_post > 0:
-        r_pp = float(np.corrcoef(xc, yc)[0, 1])
+        r_pp = float(np.clip(np.corrcoef(xc, yc)[0, 1], -1.0, 1.0))
     if sd_pre is not None:
         s_pre, s_pre_source = float(sd_pre), "argument"
     else:
@@ -712,10 +751,13 @@ def classify_change(
                 f"the pre-post correlation); got SD_post {sd_post:.4g} over {n_complete} pairs. "
                 "Use method='jt'."
             )
-        r1 = (s_pre**2 - sem**2) / s_pre**2
-        r2 = (sd_post**2 - sem**2) / sd_post**2
-        cross = 2 * s_pre * sd_post * r_pp
-        r_dd = (s_pre**2 * r1 + sd_post**2 * r2 - cross) / (s_pre**2 + sd_post**2 - cross)
+        # the formula above divided through by SD_post^2 (q = SD_pre / SD_post), so that no
+        # square of a score is formed: r1 = 1 - SEM^2 / SD_pre^2 = r_xx exactly
+        q = s_pre / sd_post
+        r1 = r_xx
+        r2 = 1 - (1 - r_xx) * q**2
+        cross = 2 * q * r_pp
+        r_dd = (q**2 * r1 + r2 - cross) / (q**2 + 1 - cross)
         if not r_dd > 0:
             raise ArgumentError(
                 "method 'ha' needs a positive reliability of the difference scores r_dd; got "
@@ -1204,6 +1246,15 @@ def classify_responders(
             "pre": pre,
             "post": post,
             "unpaired_subjects": list(paired.unpaired),
+            "notes": _missing_notes(out, paired.unpaired, "pct_improvement")
+            + (
+                [
+                    f"responder is missing for {int(not_applicable)} subject(s) whose baseline "
+                    "lies in no by_baseline band (the rule does not apply to them)."
+                ]
+                if (not_applicable := int((complete & ~applicable).sum())) and resolved.by_baseline
+                else []
+            ),
         }
     )
     return out

@@ -42,11 +42,12 @@ from past_outcomes._checks import (
     check_columns,
     check_dataframe,
     check_option,
-    check_probability,
 )
+from past_outcomes._long import check_number, no_spread, validate_long
 from past_outcomes.errors import (
     ArgumentError,
     DataValidationError,
+    EstimationError,
     PastOutcomesError,
     PastOutcomesWarning,
 )
@@ -117,6 +118,9 @@ class MMRMResult(ResultBase):
         Iterations of the optimiser.
     non_estimable : tuple
         ``(group, visit)`` cells whose LS mean is not estimable (no data).
+    aliased : tuple
+        Fixed-effect terms that are linear combinations of earlier ones (a collinear
+        covariate, a group x visit cell without data): NaN in ``coefficients``, as R's NA.
     """
 
     lsmeans: pd.DataFrame
@@ -135,6 +139,7 @@ class MMRMResult(ResultBase):
     covariance_parameters: pd.DataFrame
     n_iterations: int
     non_estimable: tuple = ()
+    aliased: tuple = ()
 
     title: ClassVar[str] = "MMRM: LS means by group and visit"
 
@@ -158,6 +163,11 @@ class MMRMResult(ResultBase):
         if self.non_estimable:
             cells = ", ".join(f"{g}/{v}" for g, v in self.non_estimable)
             lines.append(f"Not estimable (no data): {cells}.")
+        if self.aliased:
+            lines.append(
+                f"Aliased with earlier terms, so not estimable (NaN in coefficients): "
+                f"{', '.join(self.aliased)}."
+            )
         return lines
 
 
@@ -509,7 +519,10 @@ def fit_mmrm(
         covariates = (covariates,)
     covariates = tuple(_check_name("covariates", c) for c in covariates)
     check_option("covariance", covariance, COVARIANCE_STRUCTURES)
-    confidence = check_probability("confidence", confidence)
+    confidence = check_number(
+        "confidence", confidence, low=0, high=1, low_open=True, high_open=True,
+        remedy="Pass e.g. confidence=0.95.",
+    )  # fmt: skip
     model_cols = [measure, *([baseline] if baseline else []), *covariates]
     roles = [subject, visit, group, *model_cols]
     check_columns(data, roles)
@@ -528,8 +541,7 @@ def fit_mmrm(
 
     # rows are worked on by position and reported by their original label
     numeric = _validate_rows(
-        data.reset_index(drop=True),
-        data.index,
+        data,
         subject=subject,
         visit=visit,
         group=group,
@@ -565,12 +577,27 @@ def fit_mmrm(
     vis_codes = pd.Categorical(d[visit], categories=visit_levels).codes
     n_subj = len(subj_uniques)
 
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    if no_spread(float(np.sqrt(np.mean(resid**2))), y):
+        raise EstimationError(
+            f"fit_mmrm: the fixed effects reproduce {measure} exactly (no residual variation: "
+            f"{'the outcome is constant' if no_spread(float(np.std(y)), y) else 'a perfect fit'}"
+            "), so the residual covariance, and with it every SE, is undefined. Check that "
+            f"{measure} is the outcome and not a function of the covariates."
+        )
     cov_struct = (
         _Unstructured(n_visits) if covariance == "unstructured" else _CompoundSymmetry(n_visits)
     )
     reml = _Reml(_patterns(X, y, subj_codes, vis_codes, n_subj, n_visits), cov_struct, n_obs, p)
-    theta0 = cov_struct.start(_start_sigma(X, y, subj_codes, vis_codes, n_subj, n_visits))
-    fit = _fit(reml, theta0)
+    try:
+        theta0 = cov_struct.start(_start_sigma(X, y, subj_codes, vis_codes, n_subj, n_visits))
+        fit = _fit(reml, theta0)
+    except np.linalg.LinAlgError as err:
+        raise MMRMConvergenceError(
+            f"fit_mmrm: the covariance could not be estimated ({err}); the data are too few "
+            "or too regular for it. Try covariance='compound-symmetry' or check visits with "
+            "few observations."
+        ) from None
 
     alpha = 1.0 - confidence
     coefficients = _coefficient_table(names, keep, fit, alpha)
@@ -615,6 +642,7 @@ def fit_mmrm(
         covariance_parameters=cov_params,
         n_iterations=fit.n_iterations,
         non_estimable=tuple(non_estimable),
+        aliased=tuple(names[j] for j in range(len(names)) if j not in set(keep)),
     )
 
 
@@ -624,7 +652,6 @@ def fit_mmrm(
 
 def _validate_rows(
     data: pd.DataFrame,
-    labels: pd.Index,
     *,
     subject: str,
     visit: str,
@@ -632,49 +659,49 @@ def _validate_rows(
     numeric_cols: list[str],
     visits: list | None,
 ) -> dict[str, pd.Series]:
-    """Collect every data error and raise them together; return the numeric columns."""
-    failures: list[dict] = []
-
-    def add(row: int, column: str, value: Any, reason: str, message: str | None = None):
-        failures.append(
-            {
-                "row": labels[row],
-                "subject": data.at[row, subject],
-                "timepoint": data.at[row, visit],
-                "column": column,
-                "value": value,
-                "reason": reason,
-                "message": message,
-            }
+    """The long-data validation every function shares (``_long.validate_long``: missing ids,
+    duplicates, not-a-number, not-finite, a subject in two groups), plus the one check only
+    the MMRM has: a visit not among ``visits`` (``out-of-range``). Every failure is raised
+    together; returns the numeric columns as float Series indexed by position."""
+    failures = []
+    clean = None
+    try:
+        clean = validate_long(
+            data,
+            subject=subject,
+            timepoint=visit,
+            id_columns=[subject, visit, group],
+            measures=numeric_cols,
+            group=group,
+            context="fit_mmrm",
         )
-
-    for col in (subject, visit, group):
-        for row in np.flatnonzero(data[col].isna().to_numpy()):
-            add(row, col, None, "missing-value")
-    numeric = {}
-    for col in numeric_cols:
-        values = pd.to_numeric(data[col], errors="coerce").astype(float)
-        for row in np.flatnonzero((values.isna() & data[col].notna()).to_numpy()):
-            add(row, col, data.at[row, col], "not-a-number")
-        numeric[col] = values
-    ids_ok = data[[subject, visit]].notna().all(axis=1).to_numpy()
-    dup = data.duplicated(subset=[subject, visit], keep=False).to_numpy() & ids_ok
-    for row in np.flatnonzero(dup):
-        s, v = data.at[row, subject], data.at[row, visit]
-        message = f"subject {s} has more than one row at {visit} {v!r} (row {labels[row]!r})"
-        add(row, visit, v, "duplicate-observation", message)
+    except DataValidationError as err:
+        failures.append(err.failure_cases)
     if visits is not None:
-        outside = (data[visit].notna() & ~data[visit].isin(visits)).to_numpy()
-        for row in np.flatnonzero(outside):
-            add(row, visit, data.at[row, visit], "out-of-range")
+        outside = np.flatnonzero((data[visit].notna() & ~data[visit].isin(visits)).to_numpy())
+        if len(outside):
+            failures.append(
+                pd.DataFrame(
+                    {
+                        "row": list(data.index[outside]),
+                        "subject": list(data[subject].to_numpy(dtype=object)[outside]),
+                        "timepoint": list(data[visit].to_numpy(dtype=object)[outside]),
+                        "column": visit,
+                        "value": list(data[visit].to_numpy(dtype=object)[outside]),
+                        "reason": "out-of-range",
+                    }
+                )
+            )
     if failures:
         raise DataValidationError(
-            pd.DataFrame(failures),
+            pd.concat(failures, ignore_index=True),
             context="fit_mmrm",
             remedy="Fix or remove these rows: each subject needs at most one row per visit, "
-            "with subject, visit and group present and numeric outcome and covariates.",
+            "one group, subject, visit and group present, finite numeric outcome and covariates "
+            "and a visit among visits.",
         )
-    return numeric
+    n = len(data)
+    return {c: pd.Series(clean[c].to_numpy(dtype=float), index=range(n)) for c in numeric_cols}
 
 
 def _drop_incomplete(

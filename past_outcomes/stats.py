@@ -48,7 +48,7 @@ from past_outcomes._checks import (
     check_option,
     check_timepoints,
 )
-from past_outcomes._long import check_number, measure_values, validate_long
+from past_outcomes._long import check_number, measure_values, no_spread, validate_long
 from past_outcomes.errors import (
     ArgumentError,
     DataValidationError,
@@ -382,7 +382,9 @@ def compute_dppc2(
     with two subjects per arm the variance (and so the CI) is undefined: NaN, with a note.
     """
     confidence = _check_confidence(confidence)
-    r = check_number("r", r, low=-1, high=1, high_open=True, remedy="Pass the pre-post correlation.")
+    r = check_number(
+        "r", r, low=-1, high=1, high_open=True, remedy="Pass the pre-post correlation."
+    )
     nt = _check_n("n_treatment", n_treatment)
     nc = _check_n("n_control", n_control)
     means = [
@@ -445,13 +447,6 @@ def _dppc2(m_pre_t, m_post_t, m_pre_c, m_post_c, sdt, sdc, nt, nc, r, confidence
     }
 
 
-def _no_spread(sd: float, *arrays: np.ndarray) -> bool:
-    """True when ``sd`` is zero up to rounding: below 1e-10 of the values' magnitude (post = pre
-    + 0.6 gives differences whose SD is about 1e-15, not 0)."""
-    scale = max((float(np.max(np.abs(a))) for a in arrays if len(a)), default=0.0)
-    return not sd > 1e-10 * scale
-
-
 def _paired_effect_sizes(
     x: np.ndarray, y: np.ndarray, confidence: float
 ) -> tuple[dict[str, float], list[str]]:
@@ -465,8 +460,8 @@ def _paired_effect_sizes(
     mean_diff = float(np.mean(diff))
     sd_diff = float(np.std(diff, ddof=1))
     sd_pre, sd_post = float(np.std(x, ddof=1)), float(np.std(y, ddof=1))
-    pre_varies, post_varies = not _no_spread(sd_pre, x), not _no_spread(sd_post, y)
-    diff_varies = not _no_spread(sd_diff, x, y)
+    pre_varies, post_varies = not no_spread(sd_pre, x), not no_spread(sd_post, y)
+    diff_varies = not no_spread(sd_diff, x, y)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = float(np.corrcoef(x, y)[0, 1]) if pre_varies and post_varies else math.nan
     if not (pre_varies and post_varies):
@@ -687,7 +682,7 @@ def prepost_test(
             mean_diff=float(np.mean(y - x)),
         )
         effects, notes = _paired_effect_sizes(x, y, confidence)
-        if not _no_spread(float(np.std(y - x, ddof=1)), x, y):
+        if not no_spread(float(np.std(y - x, ddof=1)), x, y):
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 res = stats.ttest_rel(y, x)
@@ -852,8 +847,6 @@ def compare_groups(
         its equation-25 variance using the pooled within-arm pre-post r, normal CI; see
         ``compute_dppc2``).
     """
-    from scipy import stats
-    from statsmodels.regression.linear_model import OLS
 
     check_dataframe("data", data)
     measure = _check_name("measure", measure)
@@ -941,7 +934,7 @@ def _compare_arms(paired, is_t, treatment, control, method, robust, confidence):
     cc = paired.loc[~is_t, "change"].to_numpy()
     welch_note = ""
     both = np.concatenate([ct, cc, paired["pre"].to_numpy()])
-    if _no_spread(float(np.std(ct, ddof=1)), both) and _no_spread(float(np.std(cc, ddof=1)), both):
+    if no_spread(float(np.std(ct, ddof=1)), both) and no_spread(float(np.std(cc, ddof=1)), both):
         welch_t = welch_df = welch_p = wlo = whi = math.nan
         welch_note = "Welch t undefined: the change does not vary within either arm"
     else:
@@ -960,7 +953,7 @@ def _compare_arms(paired, is_t, treatment, control, method, robust, confidence):
     r_pooled = _pooled_r(paired, is_t)
     sdt_pre, sdc_pre = float(gt["sd_pre"]), float(gc["sd_pre"])
     pre_values = paired["pre"].to_numpy()
-    if _no_spread(sdt_pre, pre_values) and _no_spread(sdc_pre, pre_values):
+    if no_spread(sdt_pre, pre_values) and no_spread(sdc_pre, pre_values):
         sdt_pre = sdc_pre = 0.0
     dppc2 = _dppc2(float(gt["mean_pre"]), float(gt["mean_post"]), float(gc["mean_pre"]),
                    float(gc["mean_post"]), sdt_pre, sdc_pre, int(gt["n"]), int(gc["n"]),
@@ -1005,7 +998,7 @@ def _ancova(paired, is_t, treatment, control, method, robust, confidence):
 
     outcome = (paired["change"] if method == "ancova-change" else paired["post"]).to_numpy(float)
     pre = paired["pre"].to_numpy()
-    base_varies = not _no_spread(float(np.std(pre, ddof=1)), pre)
+    base_varies = not no_spread(float(np.std(pre, ddof=1)), pre)
     columns = {"const": 1.0, "treatment": is_t.astype(float)}
     if base_varies:
         columns["baseline"] = pre
@@ -1040,12 +1033,10 @@ def _ancova(paired, is_t, treatment, control, method, robust, confidence):
             "missing): the difference is unadjusted"
         )
     resid = np.asarray(fit.resid, dtype=float)
-    if _no_spread(float(np.sqrt(np.mean(resid**2))), outcome, pre) or not np.all(
-        np.isfinite(se)
-    ):
+    if no_spread(float(np.sqrt(np.mean(resid**2))), outcome, pre) or not np.all(np.isfinite(se)):
         reason = (
             "the model fits every subject exactly (no residual variation)"
-            if _no_spread(float(np.sqrt(np.mean(resid**2))), outcome, pre)
+            if no_spread(float(np.sqrt(np.mean(resid**2))), outcome, pre)
             else "a standard error is not finite (a subject with leverage 1 under HC3?)"
         )
         note = _join_notes(note, f"{reason}: SEs, CIs, t and p are undefined")
@@ -1063,9 +1054,7 @@ def _ancova(paired, is_t, treatment, control, method, robust, confidence):
             "ci_high": ci[:2, 1],
         }
     )
-    model = pd.DataFrame(
-        {"term": ["intercept", f"group[{treatment}]", "baseline"], **coef}
-    )
+    model = pd.DataFrame({"term": ["intercept", f"group[{treatment}]", "baseline"], **coef})
     return est, se, ci, tval, pval, float(fit.df_resid), adjusted_means, model, note
 
 
@@ -1125,7 +1114,7 @@ def _pooled_r(paired: pd.DataFrame, is_t: np.ndarray) -> float:
     syy = float((centred["post"] ** 2).sum())
     n = len(paired)
     values = paired[["pre", "post"]].to_numpy()
-    if _no_spread(math.sqrt(sxx / n), values) or _no_spread(math.sqrt(syy / n), values):
+    if no_spread(math.sqrt(sxx / n), values) or no_spread(math.sqrt(syy / n), values):
         return math.nan  # pre or post constant within both arms: no correlation
     return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
 

@@ -16,8 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from past_outcomes.errors import ArgumentError, DataValidationError, PastOutcomesWarning
-from past_outcomes.mmrm import MMRMConvergenceError, MMRMResult, _Reml, fit_mmrm
+from past_outcomes.errors import (
+    ArgumentError,
+    DataValidationError,
+    EstimationError,
+    PastOutcomesWarning,
+)
+from past_outcomes.mmrm import MMRMResult, _Reml, fit_mmrm
 
 GOLDEN = Path(__file__).parent / "golden" / "mmrm"
 VISITS = ["week2", "week4", "week8", "week12"]
@@ -300,10 +305,10 @@ def test_group_without_data_at_a_visit(complete):
     assert np.isnan(coef.loc["arm[active]:visit[week12]", "estimate"])
 
 
-def test_non_convergence_raises(complete):
+def test_constant_outcome_is_an_estimation_error(complete):
     d = complete.copy()
-    d["chg"] = 1.0  # no residual variation: the covariance collapses
-    with pytest.raises(MMRMConvergenceError, match="did not converge"):
+    d["chg"] = 1.0  # no residual variation: the covariance is undefined (was a convergence error)
+    with pytest.raises(EstimationError, match="no residual variation: the outcome is constant"):
         fit_mmrm(d, **BASE_ARGS)
 
 
@@ -319,7 +324,7 @@ def test_duplicate_rows_listed(complete):
     assert set(fc["reason"]) == {"duplicate-observation"}
     assert set(fc["subject"]) == {"S001"}
     assert set(fc["timepoint"]) == {"week2"}
-    assert set(fc["column"]) == {"visit"}
+    assert set(fc["column"]) == {"subject"}  # one long-data validation: as compare_groups
 
 
 def test_missing_identifier_listed(complete):
