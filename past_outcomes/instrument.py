@@ -357,7 +357,7 @@ def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
         and (id_or_path.endswith((".yaml", ".yml")) or "/" in id_or_path)
     ):
         path = Path(id_or_path)
-        if not path.is_file():
+        if not _is_file(path):
             raise UnknownInstrumentError(
                 f"No instrument spec file at {short_repr(str(path))}. Check the path, or pass a "
                 f"bundled id ({', '.join(_bundled_ids())})."
@@ -369,13 +369,21 @@ def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
             f"An instrument must be an id, a path or an Instrument; got {type(id_or_path).__name__}."
         )
     path = instruments_dir() / f"{id_or_path}.yaml"
-    if not ID_PATTERN.fullmatch(id_or_path) or not path.is_file():
+    if not ID_PATTERN.fullmatch(id_or_path) or not _is_file(path):
         raise UnknownInstrumentError(
             f"No bundled instrument {short_repr(id_or_path)}. Bundled ids: "
             f"{', '.join(_bundled_ids())}; or pass the path of your own spec file."
         )
     stat = path.stat()
     return _load_path(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False also when the name cannot be a file (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _bundled_ids() -> list[str]:
