@@ -627,8 +627,11 @@ def _objects_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Object cells as float64 plus a not-a-number mask; vectorized where every non-missing
     cell is a number or every one is text (each distinct text read once), cell by cell for
     mixed columns."""
-    kind = pd.api.types.infer_dtype(cells, skipna=True)
-    missing = pd.isna(cells)
+    try:
+        kind = pd.api.types.infer_dtype(cells, skipna=True)
+        missing = pd.isna(cells)
+    except Exception:  # e.g. Decimal("sNaN") refuses to be compared
+        return _cells_to_float(cells)
     if kind == "empty":
         return np.full(len(cells), np.nan), np.zeros(len(cells), dtype=bool)
     if kind == "boolean":
