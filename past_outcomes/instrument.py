@@ -1,18 +1,23 @@
 """Instrument specs: load, validate and describe the declarative ``instruments/*.yaml`` files.
 
-A spec is data, never code. It is read with a safe YAML loader (no tags, no duplicate keys),
-checked against a closed vocabulary (unknown keys are errors) and turned into frozen
-dataclasses. Every rule in a spec names its source, a key of the spec's ``sources`` mapping.
-The vocabulary is documented in ``instruments/README.md``; the checks here enforce it:
+A spec is data, never code, and untrusted input: a user may load any file. It is refused
+before parsing when larger than :data:`MAX_SPEC_BYTES` or not UTF-8 text; read as plain YAML
+data only (no tags, anchors, aliases, merge keys, complex or duplicate keys; nesting and
+value count bounded); checked against a closed vocabulary (unknown keys are errors at every
+level) and turned into frozen dataclasses. Every rule in a spec names its source, a key of
+the spec's ``sources`` mapping. The vocabulary and the bounds are documented in
+``instruments/README.md``; the checks here enforce them:
 
-- unknown or missing keys, wrong types;
+- unknown or missing keys, wrong types, text too long, ids not matching their pattern in full;
+- numbers that are not finite, are booleans, are huge or lie outside their domain (a factor
+  or SD of 0, a reliability of 1, a missing code that is also an allowed answer);
 - duplicate item numbers, scale ids, classification ids or output columns;
 - references to unknown items, scales, classifications or sources;
 - scales whose declared ``range`` differs from the range their items imply;
-- bands with gaps or overlaps, or that do not cover the scale's range.
+- bands with gaps or overlaps, or that do not cover the scale's range exactly.
 
 Every failure raises :class:`~past_outcomes.errors.InstrumentDefinitionError` naming the file
-and the key path (``scales[2].items[4]``).
+and the key path (``scales[2].items[4]``), showing spec values only cut short (``short_repr``).
 """
 
 from __future__ import annotations

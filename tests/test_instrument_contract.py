@@ -87,13 +87,48 @@ def test_output_columns_are_prefixed_and_unique(path: Path):
 
 @pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
 def test_bands_tile_the_scale_range(path: Path):
+    # the rule of instruments/README.md: band i covers [min_i, min_i+1), the last [min, max];
+    # integer-valued scales write bands inclusively with whole-number edges (0-4, 5-9)
     inst = load_instrument(path)
     for cls in inst.classifications.values():
         if cls.type != "bands":
             continue
         scale = inst.scales[cls.scale]
-        covered = [v for b in cls.bands for v in range(int(b.min), int(b.max) + 1)]
-        assert covered == list(range(int(scale.range[0]), int(scale.range[1]) + 1))
+        step = 1.0 if scale.integer_valued else 0.0
+        assert cls.bands[0].min == scale.range[0]
+        assert cls.bands[-1].max == scale.range[1]
+        for prev, nxt in zip(cls.bands, cls.bands[1:], strict=False):
+            assert nxt.min == prev.max + step, (prev, nxt)
+        if scale.integer_valued:
+            covered = [v for b in cls.bands for v in range(int(b.min), int(b.max) + 1)]
+            assert covered == list(range(int(scale.range[0]), int(scale.range[1]) + 1))
+            assert all(float(b.min).is_integer() and float(b.max).is_integer() for b in cls.bands)
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+def test_every_score_in_the_range_gets_exactly_one_band(path: Path):
+    inst = load_instrument(path)
+    for cls in inst.classifications.values():
+        if cls.type != "bands":
+            continue
+        lo, hi = inst.scales[cls.scale].range
+        # a fine grid, including prorated (non-integer) values of integer-valued scales
+        grid = np.linspace(lo, hi, 1001)
+        mins = np.array([b.min for b in cls.bands])
+        index = np.searchsorted(mins, grid, side="right") - 1
+        assert (index >= 0).all() and (index < len(cls.bands)).all()
+        for value, i in zip(grid, index, strict=True):
+            band = cls.bands[i]
+            upper = cls.bands[i + 1].min if i + 1 < len(cls.bands) else hi
+            assert band.min <= value and (value < upper or value == hi), (value, band)
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+def test_spec_is_within_the_loader_bounds(path: Path):
+    from past_outcomes.instrument import MAX_SPEC_BYTES
+
+    # a wide margin under the size cap, so that the cap never bites a real spec
+    assert path.stat().st_size < MAX_SPEC_BYTES / 20
 
 
 def _random_answers(inst, data: st.DataObject, n: int) -> pd.DataFrame:
