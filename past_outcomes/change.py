@@ -176,12 +176,19 @@ def _pair(
     return _Paired(table=table, unpaired=unpaired)
 
 
+def _percent(change: np.ndarray, pre: np.ndarray) -> np.ndarray:
+    """``100 * change / pre``; missing where it is undefined or overflows (pre 0 or
+    subnormal, e.g. 1e-309): never inf."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        pct = 100.0 * change / pre
+    return np.where(np.isfinite(pct), pct, np.nan)
+
+
 def _change_columns(table: pd.DataFrame, subject: str) -> pd.DataFrame:
     pre = table["pre"].to_numpy(dtype=float)
     post = table["post"].to_numpy(dtype=float)
     change = post - pre
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(pre == 0, np.nan, 100.0 * change / pre)
+    pct = _percent(change, pre)
     return pd.DataFrame(
         {
             subject: table[subject].to_numpy(),
@@ -271,11 +278,11 @@ def _missing_notes(out: pd.DataFrame, unpaired: tuple, pct_column: str | None) -
             f"computed from it) is missing: {_listed(unpaired)}."
         )
     if pct_column is not None and pct_column in out:
-        zero = (out["pre"] == 0) & out["post"].notna()
+        zero = out[pct_column].isna() & out["pre"].notna() & out["post"].notna()
         if zero.any():
             notes.append(
                 f"{pct_column} is missing for {int(zero.sum())} subject(s) whose pre score is "
-                "0 (a percent of 0 is undefined)."
+                "0 or too close to 0 (a percent of 0 is undefined)."
             )
     return notes
 
@@ -448,10 +455,12 @@ class ChangeClassification(ResultBase):
                 "The pre-post correlation is missing: it needs at least 3 complete pairs and "
                 f"pre and post scores that vary ({self.n_complete} pair(s) here)."
             )
-        zero = (self.data["pre"] == 0) & self.data["post"].notna()
+        d = self.data
+        zero = d["pct_change"].isna() & d["pre"].notna() & d["post"].notna()
         if zero.any():
             lines.append(
-                f"pct_change is missing for {int(zero.sum())} subject(s) whose pre score is 0."
+                f"pct_change is missing for {int(zero.sum())} subject(s) whose pre score is 0 "
+                "or too close to 0."
             )
         return lines
 
@@ -1185,7 +1194,7 @@ def classify_responders(
         if resolved.kind == "change":
             met = op(improvement, thr)
         elif resolved.kind == "percent_change":
-            pct = np.where(x == 0, np.nan, 100.0 * improvement / x)
+            pct = _percent(improvement, x)
             out["pct_improvement"] = pct
             applicable &= ~np.isnan(pct)
             met = op(pct, thr)
