@@ -268,7 +268,7 @@ class Instrument:
             if s.id == name:
                 return s
         known = ", ".join(self.scales)
-        raise KeyError(f"{self.id} has no scale {name!r}; its scales are {known}.")
+        raise KeyError(f"{self.id} has no scale {short_repr(name)}; its scales are {known}.")
 
     @property
     def output_columns(self) -> tuple[str, ...]:
