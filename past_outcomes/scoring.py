@@ -96,11 +96,12 @@ def validate_responses(
     items
         Maps data column names to item columns, e.g. ``{"Q1": "fsfi_1"}``, for data whose
         columns are named otherwise. Every item must come from exactly one column and every
-        column may supply at most one item: a mapping that makes a column supply two items
-        (``{"phq9_2": "phq9_1"}`` while item 2 still reads ``phq9_2``... or ``phq9_1`` read
-        for items 1 and 2), or leaves a column named like a mapped item unused
-        (``{"Q1": "phq9_1"}`` while a ``phq9_1`` column exists) raises ArgumentError naming
-        both columns, before any cell is read.
+        column may supply at most one item (an unmapped item reads the column of its own
+        name). A mapping that makes one column supply two items (``{"phq9_2": "phq9_1"}``:
+        ``phq9_2`` would be item 1 and, by its name, item 2), or leaves a column named like a
+        mapped item unused (``{"Q1": "phq9_1"}`` beside a ``phq9_1`` column) raises
+        ArgumentError naming both columns, before any cell is read. Swaps
+        (``{"phq9_1": "phq9_2", "phq9_2": "phq9_1"}``) are fine.
     subject, timepoint
         Identifier columns used to locate errors and to detect duplicate administrations.
         By default ``"subject"`` and ``"timepoint"`` are used when the data have them;

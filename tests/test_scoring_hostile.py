@@ -54,9 +54,12 @@ def test_a_column_is_never_read_as_two_items():
         r"'phq9_2' \(items maps it there\)",
     ):
         score(data, "phq9", items={"phq9_1": "phq9_2"})
-    # the brief's spelling: item 2 mapped from phq9_1 -- the same column twice
-    with pytest.raises(ArgumentError, match="would be read as two items"):
-        validate_responses(data, "phq9", items={"phq9_1": "phq9_2"})
+    with pytest.raises(
+        ArgumentError,
+        match=r"column 'phq9_2' would be read as two items: 'phq9_1' \(items maps it there\) "
+        r"and 'phq9_2' \(its own name\)",
+    ):
+        validate_responses(data, "phq9", items={"phq9_2": "phq9_1"})
 
 
 def test_a_column_named_like_a_mapped_item_is_not_silently_ignored():
