@@ -143,11 +143,19 @@ def _same_cells(a: pd.Series, b: pd.Series) -> bool:
     for u, v in zip(a.tolist(), b.tolist(), strict=True):
         if u is v:
             continue
-        if _isnan(u) and _isnan(v):
+        if (_isnan(u) and _isnan(v)) or (type(u) is type(v) and _self_unequal(u, v)):
             continue
         if type(u) is not type(v) or u != v:
             return False
     return True
+
+
+def _self_unequal(u, v) -> bool:
+    """Both values are NaN-like (complex NaN included): unequal to themselves."""
+    try:
+        return bool(u != u) and bool(v != v)
+    except (TypeError, ValueError):
+        return False
 
 
 def _isnan(v) -> bool:
