@@ -41,7 +41,7 @@ _EXPORTS: dict[str, str] = {
     "compute_dppc2": "stats",
     "fit_mmrm": "mmrm",
     "MMRMResult": "mmrm",
-    "MMRMConvergenceError": "mmrm",
+    "MMRMConvergenceError": "errors",
     # data sets
     "read_dataset": "datasets",
     "list_datasets": "datasets",
@@ -94,6 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         EstimationError,
         InputFileError,
         InstrumentDefinitionError,
+        MMRMConvergenceError,
         NotebookExecutionError,
         OutputPathError,
         PastOutcomesError,
@@ -105,7 +106,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         UnpairedSubjectsWarning,
     )
     from past_outcomes.instrument import Instrument, list_instruments, load_instrument
-    from past_outcomes.mmrm import MMRMConvergenceError, MMRMResult, fit_mmrm
+    from past_outcomes.mmrm import MMRMResult, fit_mmrm
     from past_outcomes.scoring import score, validate_responses
     from past_outcomes.stats import (
         compare_groups,

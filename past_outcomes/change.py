@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator as _op
 import warnings
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
@@ -56,6 +55,7 @@ from past_outcomes.errors import (
     UnpairedSubjectsWarning,
 )
 from past_outcomes.instrument import (
+    DIRECTIONS,
     OPERATORS,
     RESPONDER_KINDS,
     BaselineThreshold,
@@ -86,7 +86,6 @@ RCI_METHODS: dict[str, str] = {
     "nk": "Nunnally-Kotsch",
     "ha": "Hageman-Arrindell",
 }
-DIRECTIONS = ("higher-is-better", "lower-is-better")
 CUTOFF_TYPES = ("a", "b", "c")
 #: Labels of the ``reliable`` column, in display order.
 RELIABLE_LABELS = ("improved", "unchanged", "deteriorated")
@@ -95,14 +94,6 @@ CHANGE_CATEGORIES = ("recovered", "improved", "unchanged", "deteriorated", "harm
 #: Labels of the responder ``category`` column of a rule with a diagnosis condition.
 MAPP_CATEGORIES = ("non-response", "response", "loss of diagnosis", "remission")
 
-_OPS = {
-    "<": _op.lt,
-    "<=": _op.le,
-    ">": _op.gt,
-    ">=": _op.ge,
-    "==": _op.eq,
-    "!=": _op.ne,
-}
 _LIST_MAX = 20
 
 
@@ -1189,7 +1180,7 @@ def classify_responders(
         thr = np.full(len(out), float(resolved.threshold))
     out["threshold"] = thr
 
-    op = _OPS[resolved.operator or ">="]
+    op = OPERATORS[resolved.operator or ">="]
     with np.errstate(invalid="ignore", divide="ignore"):
         if resolved.kind == "change":
             met = op(improvement, thr)
@@ -1220,7 +1211,7 @@ def classify_responders(
             dx_known = ~np.asarray(dx.isna())
             dx_post = np.asarray(dx.fillna(False), dtype=bool)
         if resolved.remission is not None:
-            rem_op = _OPS[resolved.remission["operator"]]
+            rem_op = OPERATORS[resolved.remission["operator"]]
             with np.errstate(invalid="ignore"):
                 in_remission = np.asarray(rem_op(y, float(resolved.remission["value"])), dtype=bool)
         else:

@@ -13,7 +13,7 @@ One hierarchy, so that callers can catch narrowly or broadly::
     │   └── ResponseValidationError              item responses are out of range, miscoded...
     ├── EstimationError (ValueError)             the data cannot support the statistic asked
     ├── NotebookExecutionError (RuntimeError)    a notebook stopped on one of these errors
-    └── MMRMConvergenceError (RuntimeError)      defined in past_outcomes.mmrm
+    └── MMRMConvergenceError (RuntimeError)      the MMRM's REML fit did not converge
 
     PastOutcomesWarning (UserWarning)
     ├── ProrationWarning                         a score was prorated from incomplete items
@@ -117,6 +117,10 @@ class NotebookExecutionError(PastOutcomesError, RuntimeError):
             f"notebook {notebook} stopped{where} on {ename}:\n{evalue}\n"
             "Fix the data or the arguments as the message says, then run it again."
         )
+
+
+class MMRMConvergenceError(PastOutcomesError, RuntimeError):
+    """The REML optimisation did not converge, or converged to a singular covariance."""
 
 
 class DataValidationError(PastOutcomesError, ValueError):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import functools
 import math
+import operator as _operator
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -64,7 +65,15 @@ ID_PATTERN = re.compile(r"\A[a-z][a-z0-9]*\Z")
 SUB_ID_PATTERN = re.compile(r"\A[a-z][a-z0-9_]*\Z")
 DIRECTIONS = ("higher-is-better", "lower-is-better")
 SCALE_METHODS = ("sum", "mean", "weighted_sum", "sum_of_scales")
-OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
+#: Comparison operators of the spec vocabulary: symbol -> function (iterating gives symbols).
+OPERATORS = {
+    "<": _operator.lt,
+    "<=": _operator.le,
+    ">": _operator.gt,
+    ">=": _operator.ge,
+    "==": _operator.eq,
+    "!=": _operator.ne,
+}
 CLASSIFICATION_TYPES = ("cutoff", "bands", "item_flag", "criteria", "count")
 RESPONDER_KINDS = ("change", "percent_change", "endpoint")
 

@@ -48,7 +48,7 @@ from past_outcomes.errors import (
     ArgumentError,
     DataValidationError,
     EstimationError,
-    PastOutcomesError,
+    MMRMConvergenceError,
     PastOutcomesWarning,
 )
 from past_outcomes.results import ResultBase
@@ -67,10 +67,6 @@ _METHOD_TEXT = {
         "LS means with equal weights (as emmeans)"
     ),
 }
-
-
-class MMRMConvergenceError(PastOutcomesError, RuntimeError):
-    """The REML optimisation did not converge, or converged to a singular covariance."""
 
 
 # --------------------------------------------------------------------------------------

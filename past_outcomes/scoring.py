@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator as _op
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -53,12 +52,17 @@ from past_outcomes.errors import (
     ResponseValidationError,
     short_repr,
 )
-from past_outcomes.instrument import Classification, Instrument, Scale, load_instrument
+from past_outcomes.instrument import (
+    OPERATORS,
+    Classification,
+    Instrument,
+    Scale,
+    load_instrument,
+)
 
 __all__ = ["score", "validate_responses"]
 
 MISSING_MODES = ("complete", "prorate")
-_OPS = {"<": _op.lt, "<=": _op.le, ">": _op.gt, ">=": _op.ge, "==": _op.eq, "!=": _op.ne}
 _DEFAULT = object()
 #: Sentences are written for this many failures per column and reason (the exception text
 #: lists the first 10 failures only; the rest are described by their reason code).
@@ -858,7 +862,7 @@ def _classify(cls: Classification, scores, x, pos, nan_free):
         s = scores[cls.scale]
         missing = np.isnan(s)
         with np.errstate(invalid="ignore"):
-            hit = _OPS[cls.operator](s, cls.value)
+            hit = OPERATORS[cls.operator](s, cls.value)
         return _bool_array(hit & ~missing, missing)
     if cls.type == "bands":
         s = scores[cls.scale]
@@ -875,7 +879,7 @@ def _classify(cls: Classification, scores, x, pos, nan_free):
         v = x[pos[cls.item]]
         missing = np.isnan(v)
         with np.errstate(invalid="ignore"):
-            hit = _OPS[cls.operator](v, cls.value)
+            hit = OPERATORS[cls.operator](v, cls.value)
         return _bool_array(hit & ~missing, missing)
     if cls.type == "count":
         count = np.zeros(x.shape[1], dtype=np.int32)
@@ -892,7 +896,7 @@ def _classify(cls: Classification, scores, x, pos, nan_free):
                 else:
                     unknown |= miss
             count += hit_row
-        hit = _OPS[cls.operator](count, cls.value)
+        hit = OPERATORS[cls.operator](count, cls.value)
         return _bool_array(hit & ~unknown, unknown)
     if cls.type == "criteria":
         # every requirement must hold; a label resting on a missing answer is missing, like the
@@ -907,7 +911,7 @@ def _classify(cls: Classification, scores, x, pos, nan_free):
                 sub = x[[pos[int(c.rsplit("_", 1)[1])] for c in cols]]
             miss = np.isnan(sub)
             with np.errstate(invalid="ignore"):
-                met = _OPS[req["operator"]](sub, req["value"]) & ~miss
+                met = OPERATORS[req["operator"]](sub, req["value"]) & ~miss
             met_all &= met.sum(axis=0) >= req["at_least"]
             any_missing |= miss.any(axis=0)
         return _bool_array(met_all & ~any_missing, any_missing)
