@@ -25,6 +25,7 @@ got; the remedy". (It could move to ``_checks.py``.)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
@@ -338,3 +339,89 @@ def validate_long(
     for col, values in clean.items():
         out[col] = values
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# pairing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Paired:
+    """Long data paired by subject at two timepoints (the output of :func:`pair_long`).
+
+    ``table`` has one row per subject seen at either timepoint (in order of first
+    appearance), the subject column, ``<measure>_pre`` and ``<measure>_post`` float columns
+    per measure, and one ``<column>`` per ``carry`` column (its value at ``pre``, or at
+    ``post`` where the subject has no pre row). ``excluded`` lists, per measure, the subjects
+    lacking a value at one or both timepoints (reasons ``no-pre``, ``no-post``, ``no-data``;
+    ``detail`` names the measure); they stay in ``table`` with missing values, so a caller
+    decides whether to keep or set them aside. ``rows`` are the validated rows in scope.
+    """
+
+    table: pd.DataFrame
+    excluded: pd.DataFrame
+    rows: pd.DataFrame
+
+    def complete(self, measure: str) -> pd.DataFrame:
+        """The rows of ``table`` with both values of ``measure`` present."""
+        t = self.table
+        return t[t[f"{measure}_pre"].notna() & t[f"{measure}_post"].notna()]
+
+
+def pair_long(
+    data: pd.DataFrame,
+    *,
+    measures: Sequence[str],
+    subject: str,
+    timepoint: str,
+    pre: Any,
+    post: Any,
+    group: str | None = None,
+    carry: Sequence[str] = (),
+    context: str,
+) -> Paired:
+    """Validate long data and pair each measure at ``pre`` and ``post`` by subject.
+
+    The one pairing of the package: every function comparing two timepoints calls it, so
+    every one validates the same way (:func:`validate_long`: ids present, one row per
+    subject and timepoint, finite numeric measures, one group per subject) and reports the
+    same exclusions. ``group`` is validated and carried like ``carry`` columns.
+    Arguments are expected to be checked already (columns exist, ``pre != post``).
+    """
+    from past_outcomes.results import excluded_frame
+
+    carried = list(dict.fromkeys([*([group] if group else []), *carry]))
+    rows = validate_long(
+        data[list(dict.fromkeys([subject, timepoint, *measures, *carried]))],
+        subject=subject,
+        timepoint=timepoint,
+        pre=pre,
+        post=post,
+        id_columns=[subject, *([group] if group else [])],
+        measures=measures,
+        group=group,
+        context=context,
+    )
+    subjects = pd.Index(rows[subject].unique())
+    is_pre = (rows[timepoint] == pre).to_numpy()
+    at_pre = rows.iloc[np.flatnonzero(is_pre)].set_index(subject)
+    at_post = rows.iloc[np.flatnonzero(~is_pre)].set_index(subject)
+    table = pd.DataFrame({subject: subjects})
+    records: list[dict] = []
+    for m in measures:
+        x = at_pre[m].reindex(subjects).to_numpy(dtype=float)
+        y = at_post[m].reindex(subjects).to_numpy(dtype=float)
+        table[f"{m}_pre"], table[f"{m}_post"] = x, y
+        for reason, mask in (
+            ("no-data", np.isnan(x) & np.isnan(y)),
+            ("no-pre", np.isnan(x) & ~np.isnan(y)),
+            ("no-post", ~np.isnan(x) & np.isnan(y)),
+        ):
+            records += [
+                {"subject": s, "reason": reason, "detail": m} for s in subjects[mask].tolist()
+            ]
+    for col in carried:
+        first = at_pre[col].reindex(subjects)
+        table[col] = first.where(first.notna(), at_post[col].reindex(subjects)).to_numpy()
+    return Paired(table=table, excluded=excluded_frame(records), rows=rows)
