@@ -1,0 +1,26 @@
+"""Trial statistics, one subject per module.
+
+Modules
+-------
+effect_size
+    Standardized effect sizes from summary statistics: ``compute_cohen_d``,
+    ``compute_smcr`` and ``compute_dppc2`` (Morris 2008).
+prepost
+    Within-subject change between two timepoints: ``compare_prepost``.
+groups
+    Change compared between two arms: ``compare_groups`` (ANCOVA, change-score
+    t-test, robust alternatives).
+proportions
+    Responder rates between two arms: ``compare_responders`` on subject-level
+    data, ``compare_proportions`` on counts.
+power
+    Power and sample size for two-arm comparisons: ``compute_power`` and
+    ``plan_sample_size``.
+reliability
+    Internal consistency of an instrument's items: ``compute_reliability``.
+mmrm
+    Mixed model for repeated measures: ``fit_mmrm``.
+
+Nothing is imported here: the package's top level loads each function lazily
+from its module.
+"""
