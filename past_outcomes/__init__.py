@@ -42,6 +42,10 @@ _EXPORTS: dict[str, str] = {
     "fit_mmrm": "mmrm",
     "MMRMResult": "mmrm",
     "MMRMConvergenceError": "errors",
+    # formatting for tables and reports
+    "format_p": "display",
+    "format_ci": "display",
+    "format_warnings": "display",
     # data sets
     "read_dataset": "datasets",
     "list_datasets": "datasets",
@@ -88,6 +92,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         plot_change,
     )
     from past_outcomes.datasets import list_datasets, read_dataset
+    from past_outcomes.display import format_ci, format_p, format_warnings
     from past_outcomes.errors import (
         ArgumentError,
         DataValidationError,
