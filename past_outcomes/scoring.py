@@ -904,15 +904,14 @@ def _classify(cls: Classification, scores, x, pos, nan_free):
         met_all = np.ones(x.shape[1], dtype=bool)
         any_missing = np.zeros(x.shape[1], dtype=bool)
         for req in cls.require:
-            cols = req["columns"]
-            if all(c in scores for c in cols):
-                sub = np.stack([scores[c] for c in cols])
+            if req.scales:
+                sub = np.stack([scores[c] for c in req.scales])
             else:
-                sub = x[[pos[int(c.rsplit("_", 1)[1])] for c in cols]]
+                sub = x[[pos[n] for n in req.items]]
             miss = np.isnan(sub)
             with np.errstate(invalid="ignore"):
-                met = OPERATORS[req["operator"]](sub, req["value"]) & ~miss
-            met_all &= met.sum(axis=0) >= req["at_least"]
+                met = OPERATORS[req.operator](sub, req.value) & ~miss
+            met_all &= met.sum(axis=0) >= req.at_least
             any_missing |= miss.any(axis=0)
         return _bool_array(met_all & ~any_missing, any_missing)
     raise AssertionError(f"unhandled classification type {cls.type}")  # pragma: no cover
