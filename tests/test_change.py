@@ -47,12 +47,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from past_outcomes.change import (
+from past_outcomes.change.difference import (
     ChangeClassification,
-    classify_change,
-    classify_responders,
+    ChangeResult,
     compute_change,
     plot_change,
+)
+from past_outcomes.change.rci import RCI_METHODS, classify_change
+from past_outcomes.change.responders import (
+    ResponderResult,
+    classify_responders,
+    plot_responders,
 )
 from past_outcomes.errors import (
     ArgumentError,
@@ -163,7 +168,7 @@ _ABBR = {"det": "deteriorated", "imp": "improved", "unch": "unchanged"}
 @pytest.mark.parametrize("method", ["jt", "gln", "hll", "en", "nk", "ha"])
 def test_golden_rci_every_method(golden, method):
     res = run(golden, method=method, reliability_post=0.80 if method == "nk" else None)
-    d = res.data
+    d = res.table
     assert list(d.columns[:1]) == ["subject"]
     assert d["subject"].tolist() == IDS
     np.testing.assert_allclose(d["rci"].to_numpy(), expected_rci(method), rtol=0, atol=1e-10)
@@ -194,8 +199,8 @@ def test_golden_intermediate_values(golden):
     assert res.r_pre_post == pytest.approx(cut["r_pp"], abs=1e-12)
     assert res.m_post == 25 and res.sd_post == pytest.approx(math.sqrt(432 / 7), abs=1e-12)
     assert res.cutoff == pytest.approx(cut["ha_c"], abs=1e-10)
-    assert res.data["functional_post"].tolist() == [False, True] + [False] * 6
-    assert "harmed" not in res.summary["category"].tolist()
+    assert res.table["functional_post"].tolist() == [False, True] + [False] * 6
+    assert "harmed" not in res.counts["category"].tolist()
 
 
 def test_nk_reliability_post_defaults_to_reliability(golden):
@@ -203,7 +208,7 @@ def test_nk_reliability_post_defaults_to_reliability(golden):
     assert res.reliability_post == R
     assert "no reliability_post" in res.reliability_post_source
     np.testing.assert_allclose(
-        res.data["rci"].to_numpy(),
+        res.table["rci"].to_numpy(),
         expected_rci("en") * SEM / (SEM * math.sqrt(R**2 + 1)),
         atol=1e-10,
     )
@@ -219,7 +224,7 @@ def test_cutoff_a_by_hand(golden):
     assert res.cutoff == pytest.approx(36 - 2 * 8, abs=1e-12)  # M_clin + dir 2 SD_clin = 20
     assert res.m_clinical == 36 and res.clinical_source == "sample"
     assert res.m_functional is None
-    d = res.data
+    d = res.table
     # s8: post 20 is not below a = 20 (strict) -> improved, not recovered; s4 (22) likewise
     assert d["functional_post"].tolist() == [False, True, False, False, False, True, False, False]
     assert d["category"].tolist() == [
@@ -234,7 +239,7 @@ def test_cutoff_b_uses_functional_sd(golden):
     assert res.cutoff == pytest.approx(24, abs=1e-12)
     cut = pd.read_csv(GOLDEN / "cutoff_golden.csv").set_index("quantity")["value"]
     assert res.cutoff == pytest.approx(cut["jt_b"]) and cut["jt_b_r_package"] == 28
-    d = res.data
+    d = res.table
     # s1: pre 24 is not above b = 24 (strict) -> not clinical; worsens to 36 -> harmed
     assert d["clinical_pre"].tolist() == [False] + [True] * 7
     assert d["category"].tolist() == [
@@ -247,7 +252,7 @@ def test_cutoff_c_by_hand(golden):
     res = run(golden, cutoff="c")
     assert res.cutoff == pytest.approx((8 * 12 + 6 * 36) / (8 + 6), abs=1e-12)  # 22.2857
     assert res.m_functional == 12 and res.sd_functional == 6 and res.functional_source == "argument"
-    s = res.summary.set_index("category")
+    s = res.counts.set_index("category")
     assert s.loc["recovered", "n"] == 4 and s.loc["recovered", "percent"] == 50
     assert s.loc["recovered", "denominator"] == 8 and s.loc["missing", "n"] == 0
 
@@ -267,8 +272,8 @@ def test_no_functional_population_gives_no_categories(golden):
             golden, measure="score", pre="baseline", post="week18",
             direction="lower-is-better", reliability=R,
         )  # fmt: skip
-    assert "category" not in res.data.columns and res.cutoff is None
-    assert res.summary.columns[0] == "reliable"
+    assert "category" not in res.table.columns and res.cutoff is None
+    assert res.counts.columns[0] == "reliable"
     assert any("No cutoff" in line for line in res.notes())
 
 
@@ -288,12 +293,12 @@ def test_spec_defaults_fsfi():
     assert res.sample_estimates == ()
     assert res.cutoff == pytest.approx((6.63 * 30.5 + 5.29 * 19.21) / (6.63 + 5.29), abs=1e-12)
     s_diff = math.sqrt(2) * 6.63 * math.sqrt(1 - 0.82)
-    np.testing.assert_allclose(res.data["rci"], np.array([15, 1, 10, -8]) / s_diff, atol=1e-12)
+    np.testing.assert_allclose(res.table["rci"], np.array([15, 1, 10, -8]) / s_diff, atol=1e-12)
     # c = (202.215 + 101.6209) / 11.92 = 25.489; S_diff = 3.978
     # s1: 15/3.978 = 3.77 improved, 15 < c < 30 -> recovered; s2: 0.25 unchanged;
     # s3: 10/3.978 = 2.51 improved but 26 > c is already functional (not clinical) -> improved;
     # s4: -8/3.978 = -2.01 deteriorated, clinical at pre -> deteriorated (not harmed)
-    assert res.data["category"].tolist() == ["recovered", "unchanged", "improved", "deteriorated"]
+    assert res.table["category"].tolist() == ["recovered", "unchanged", "improved", "deteriorated"]
 
 
 def test_missing_reliability_raises():
@@ -313,7 +318,7 @@ def test_missing_reliability_raises():
         ({"post": "week99"}, r"post must be a value of the 'timepoint' column; got 'week99'"),
         ({"direction": "up"}, r"direction must be one of"),
         ({"reliability": 1.2}, r"reliability must be strictly between 0 and 1; got 1.2"),
-        ({"alpha": 0}, r"alpha must be strictly between 0 and 1"),
+        ({"confidence": 1}, r"confidence must be strictly between 0 and 1; got 1"),
         ({"m_clinical": 30}, r"m_clinical and sd_clinical must be given together"),
     ],
 )
@@ -369,16 +374,19 @@ def test_missing_pre_or_post_gives_missing_categories(golden):
             data, measure="score", pre="baseline", post="week18", direction="lower-is-better",
             reliability=R, m_functional=12, sd_functional=6,
         )  # fmt: skip
-    d = res.data.set_index("subject")
-    assert res.unpaired == ("s9", "s10", "s11") and res.n_complete == 8 and res.n_subjects == 11
+    d = res.table.set_index("subject")
+    assert res.excluded.values.tolist() == [
+        ["s9", "no-post", "score"], ["s10", "no-pre", "score"], ["s11", "no-post", "score"]
+    ]  # fmt: skip
+    assert res.n_complete == 8 and res.n_subjects == 11
     for sid in ("s9", "s10", "s11"):
         assert np.isnan(d.loc[sid, "rci"])
         assert d.loc[sid, "reliable"] is pd.NA and d.loc[sid, "category"] is pd.NA
     assert bool(d.loc["s9", "clinical_pre"])  # pre 40 is known and clinical
     assert d.loc["s9", "functional_post"] is pd.NA
     # complete-case statistics are unchanged by the incomplete subjects
-    np.testing.assert_allclose(res.data["rci"].to_numpy()[:8], expected_rci("jt"), atol=1e-10)
-    s = res.summary.set_index("category")
+    np.testing.assert_allclose(res.table["rci"].to_numpy()[:8], expected_rci("jt"), atol=1e-10)
+    s = res.counts.set_index("category")
     assert s.loc["missing", "n"] == 3 and s.loc["recovered", "denominator"] == 8
 
 
@@ -386,12 +394,16 @@ def test_compute_change_unpaired_and_values():
     data = long_frame([10, 0, 5], [5, 3, 5])
     data = data[~((data.subject == "s3") & (data.timepoint == "week18"))]
     with pytest.warns(UnpairedSubjectsWarning, match=r"1 of 3 .*s3"):
-        out = compute_change(data, measure="score", pre="baseline", post="week18")
+        res = compute_change(data, measure="score", pre="baseline", post="week18")
+    assert isinstance(res, ChangeResult)
+    out = res.table
     assert out.columns.tolist() == ["subject", "pre", "post", "change", "pct_change"]
     assert out["change"].tolist()[:2] == [-5, 3]
     assert out["pct_change"].iloc[0] == -50 and np.isnan(out["pct_change"].iloc[1])  # pre 0
     assert np.isnan(out["post"].iloc[2]) and np.isnan(out["change"].iloc[2])
-    assert out.attrs["unpaired_subjects"] == ["s3"]
+    assert res.excluded.values.tolist() == [["s3", "no-post", "score"]]
+    assert any("1 subject(s) lack pre or post" in n for n in res.notes())
+    assert any("pct_change is missing for 1 subject(s)" in n for n in res.notes())
 
 
 def test_duplicate_rows_raise_with_failure_cases(golden):
@@ -446,8 +458,8 @@ def test_swapping_pre_and_post_flips_labels(pairs):
     post = [q for _, q in pairs]
     kw = dict(measure="score", pre="baseline", post="week18", direction="lower-is-better",
               reliability=0.8, sd_pre=7.0)  # fmt: skip
-    a = classify_change(long_frame(pre, post), **kw).data
-    b = classify_change(long_frame(post, pre), **kw).data
+    a = classify_change(long_frame(pre, post), **kw).table
+    b = classify_change(long_frame(post, pre), **kw).table
     flip = {"improved": "deteriorated", "deteriorated": "improved", "unchanged": "unchanged"}
     assert b["reliable"].tolist() == [flip[v] for v in a["reliable"]]
     np.testing.assert_allclose(a["rci"], -b["rci"], atol=1e-12)
@@ -462,7 +474,7 @@ def test_change_is_post_minus_pre_and_classification_monotone(pairs):
         long_frame(pre, post), measure="score", pre="baseline", post="week18",
         direction="higher-is-better", reliability=0.8, sd_pre=7.0,
     )  # fmt: skip
-    d = res.data
+    d = res.table
     np.testing.assert_array_equal(d["change"], np.array(post, float) - np.array(pre, float))
     rank = d["reliable"].map({"deteriorated": 0, "unchanged": 1, "improved": 2}).to_numpy()
     order = np.argsort(d["change"].to_numpy(), kind="stable")
@@ -498,9 +510,10 @@ def test_mapp_category_boundaries():
             ("h", 40, 45, False),  # worse -> non-response
         ]
     )
-    out = classify_responders(data, instrument="caps5", pre="baseline", post="week18")
-    assert out.attrs["rule"] == "mapp" and out.attrs["source"] == "mitchell2023"
-    assert "Mitchell" in out.attrs["citation"]
+    res = classify_responders(data, instrument="caps5", pre="baseline", post="week18")
+    assert res.rule == "mapp" and res.source == "mitchell2023"
+    assert "Mitchell" in res.citation
+    out = res.table
     assert out["category"].tolist() == [
         "response", "non-response", "non-response", "remission",
         "loss of diagnosis", "response", pd.NA, "non-response",
@@ -522,8 +535,9 @@ def test_iief_by_baseline_boundaries():
     pre = [10, 10, 11, 11, 16, 17, 17, 26]
     post = [17, 16, 16, 15, 21, 19, 18, 30]
     data = long_frame(pre, post, measure="iief_ef")
-    out = classify_responders(data, instrument="iief", pre="baseline", post="week18")
-    assert out.attrs["rule"] == "ef_mcid"
+    res = classify_responders(data, instrument="iief", pre="baseline", post="week18")
+    assert res.rule == "ef_mcid"
+    out = res.table
     np.testing.assert_array_equal(out["threshold"], [7, 7, 5, 5, 5, 2, 2, np.nan])
     assert out["baseline_band"].tolist() == [
         "severe", "severe", "moderate", "moderate", "moderate", "mild", "mild", pd.NA,
@@ -531,7 +545,7 @@ def test_iief_by_baseline_boundaries():
     assert out["responder"].tolist() == [True, False, True, False, True, True, False, pd.NA]
     overall = classify_responders(
         data, instrument="iief", rule="ef_mcid_overall", pre="baseline", post="week18"
-    )
+    ).table
     assert overall["responder"].tolist() == [True, True, True, True, True, False, False, True]
 
 
@@ -539,15 +553,18 @@ def test_phq9_response50_and_remission():
     pre = [20, 20, 10, 0, 8]
     post = [10, 11, 4, 0, 5]
     data = long_frame(pre, post, measure="phq9_total")
-    out = classify_responders(data, instrument="phq9", pre="baseline", post="week18")
-    assert out.attrs["rule"] == "response50"
+    res = classify_responders(data, instrument="phq9", pre="baseline", post="week18")
+    assert res.rule == "response50"
+    out = res.table
     np.testing.assert_allclose(out["pct_improvement"], [50, 45, 60, np.nan, 37.5])
     assert out["responder"].tolist() == [True, False, True, pd.NA, False]
     rem = classify_responders(
         data, instrument="phq9", rule="remission", pre="baseline", post="week18"
-    )
+    ).table
     assert rem["responder"].tolist() == [False, False, True, True, False]  # post < 5
-    mcid = classify_responders(data, instrument="phq9", rule="mcid5", pre="baseline", post="week18")
+    mcid = classify_responders(
+        data, instrument="phq9", rule="mcid5", pre="baseline", post="week18"
+    ).table
     assert mcid["responder"].tolist() == [True, True, True, False, False]
 
 
@@ -555,8 +572,9 @@ def test_gad7_mcid4_and_missing_post():
     data = long_frame([12, 12, 12], [8, 9, 1], measure="gad7_total")
     data = data.drop(index=5)
     with pytest.warns(UnpairedSubjectsWarning, match="s3"):
-        out = classify_responders(data, instrument="gad7", pre="baseline", post="week18")
-    assert out["responder"].tolist() == [True, False, pd.NA]
+        res = classify_responders(data, instrument="gad7", pre="baseline", post="week18")
+    assert res.table["responder"].tolist() == [True, False, pd.NA]
+    assert res.excluded.values.tolist() == [["s3", "no-post", "gad7_total"]]
 
 
 @pytest.mark.parametrize(
@@ -570,16 +588,16 @@ def test_gad7_mcid4_and_missing_post():
 )  # fmt: skip
 def test_user_defined_rule(rule):
     data = long_frame([12, 12, 12], [9, 10, 15], measure="gad7_total")
-    out = classify_responders(data, instrument="gad7", rule=rule, pre="baseline", post="week18")
-    assert out["responder"].tolist() == [True, False, False]
-    assert out.attrs["rule"] == "mine" and out.attrs["citation"] == "my protocol"
+    res = classify_responders(data, instrument="gad7", rule=rule, pre="baseline", post="week18")
+    assert res.table["responder"].tolist() == [True, False, False]
+    assert res.rule == "mine" and res.citation == "my protocol"
 
 
 def test_override_threshold_marks_rule_modified():
     data = long_frame([12, 12], [9, 10], measure="gad7_total")
-    out = classify_responders(data, instrument="gad7", threshold=3, pre="baseline", post="week18")
-    assert out["responder"].tolist() == [True, False]
-    assert out.attrs["rule"] == "mcid4+modified"
+    res = classify_responders(data, instrument="gad7", threshold=3, pre="baseline", post="week18")
+    assert res.table["responder"].tolist() == [True, False]
+    assert res.rule == "mcid4+modified"
 
 
 def test_responder_argument_errors():
@@ -598,7 +616,7 @@ def test_responder_argument_errors():
 def test_responders_on_spec_loaded_instrument_object():
     inst = load_instrument("pcl5")
     data = long_frame([50, 50], [40, 41], measure="pcl5_total")
-    out = classify_responders(data, instrument=inst, pre="baseline", post="week18")
+    out = classify_responders(data, instrument=inst, pre="baseline", post="week18").table
     assert out["responder"].tolist() == [True, False]
 
 
@@ -631,7 +649,7 @@ def test_mapp_on_data_scored_by_the_package():
         rows.append({"subject": sid, "timepoint": "baseline", **dict.fromkeys(items, a)})
         rows.append({"subject": sid, "timepoint": "week18", **dict.fromkeys(items, b)})
     raw = pd.DataFrame(rows)
-    scored = raw[["subject", "timepoint"]].join(po.score(raw, "caps5"))
-    out = classify_responders(scored, instrument="caps5", pre="baseline", post="week18")
+    scored = raw[["subject", "timepoint"]].join(po.score(raw, instrument="caps5"))
+    out = classify_responders(scored, instrument="caps5", pre="baseline", post="week18").table
     # totals 60 -> 20 (no dx), 60 -> 60, 40 -> 0 (no dx, <= 11)
     assert out["category"].tolist() == ["loss of diagnosis", "non-response", "remission"]
