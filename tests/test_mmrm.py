@@ -1,10 +1,14 @@
-"""Tests for past_outcomes.mmrm.fit_mmrm.
+"""Tests for past_outcomes.stats.mmrm.fit_mmrm (long data in, one result contract).
 
 Golden values come from R (nlme::gls REML with corSymm + varIdent, emmeans Satterthwaite mode),
 produced by tests/golden/mmrm/make_golden.R from tests/golden/mmrm/input.csv (itself generated
-by tests/golden/mmrm/make_input.py). Tolerances per quantity: estimates and SEs 1e-4 relative,
-Satterthwaite df 1 % (emmeans differentiates a profiled-sigma variance with numDeriv; we use the
-exact gradient, as R mmrm does), log-likelihood 1e-6 relative.
+by tests/golden/mmrm/make_input.py). That input is wide in the baseline (a ``base`` column and a
+``chg`` column per visit); the tests build the long frame fit_mmrm takes from it: one baseline
+row per subject (score = base) and one row per visit (score = base + chg), so that fit_mmrm
+derives exactly the covariate R used and the change up to rounding (checked below).
+Tolerances per quantity: estimates and SEs 1e-4 relative, Satterthwaite df 1 % (emmeans
+differentiates a profiled-sigma variance with numDeriv; we use the exact gradient, as R mmrm
+does), log-likelihood 1e-6 relative.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from past_outcomes.errors import (
     ArgumentError,
@@ -22,11 +29,15 @@ from past_outcomes.errors import (
     EstimationError,
     PastOutcomesWarning,
 )
-from past_outcomes.mmrm import MMRMResult, _Reml, fit_mmrm
+from past_outcomes.results import EXCLUSION_REASONS
+from past_outcomes.stats import _mmrm_data, _reml
+from past_outcomes.stats.mmrm import MMRMResult, fit_mmrm
+
+matplotlib.use("Agg")
 
 GOLDEN = Path(__file__).parent / "golden" / "mmrm"
 VISITS = ["week2", "week4", "week8", "week12"]
-BASE_ARGS = dict(measure="chg", subject="subject", visit="visit", group="arm", baseline="base")
+ARGS = dict(measure="score", group="arm", pre="baseline")
 MODELS = {
     "a": {},
     "b": {"covariates": ["site"]},
@@ -34,23 +45,50 @@ MODELS = {
 }
 
 
+def to_long(wide: pd.DataFrame) -> pd.DataFrame:
+    """The golden input as long data: a baseline row per subject, then its visits."""
+    first = wide.drop_duplicates("subject")
+    baseline = pd.DataFrame(
+        {
+            "subject": first["subject"],
+            "arm": first["arm"],
+            "site": first["site"],
+            "timepoint": "baseline",
+            "score": first["base"],
+        }
+    )
+    visits = pd.DataFrame(
+        {
+            "subject": wide["subject"],
+            "arm": wide["arm"],
+            "site": wide["site"],
+            "timepoint": wide["visit"],
+            "score": wide["base"] + wide["chg"],
+        }
+    )
+    return pd.concat([baseline, visits]).sort_values("subject", kind="stable", ignore_index=True)
+
+
 @pytest.fixture(scope="module")
-def data() -> pd.DataFrame:
+def wide() -> pd.DataFrame:
     return pd.read_csv(GOLDEN / "input.csv")
 
 
 @pytest.fixture(scope="module")
+def data(wide) -> pd.DataFrame:
+    return to_long(wide)
+
+
+@pytest.fixture(scope="module")
 def complete(data) -> pd.DataFrame:
-    return data.dropna(subset=["chg"]).reset_index(drop=True)
+    return data.dropna(subset=["score"]).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
 def fits(data) -> dict[str, MMRMResult]:
-    out = {}
-    for tag, extra in MODELS.items():
-        with pytest.warns(PastOutcomesWarning, match="2 row"):
-            out[tag] = fit_mmrm(data, **BASE_ARGS, reference="placebo", **extra)
-    return out
+    return {
+        tag: fit_mmrm(data, **ARGS, control="placebo", **extra) for tag, extra in MODELS.items()
+    }
 
 
 def _golden(name: str, tag: str) -> pd.DataFrame:
@@ -60,6 +98,32 @@ def _golden(name: str, tag: str) -> pd.DataFrame:
 def _rel(ours, theirs) -> np.ndarray:
     ours, theirs = np.asarray(ours, float), np.asarray(theirs, float)
     return np.abs(ours - theirs) / np.abs(theirs)
+
+
+# ----------------------------------------------------------------------------- long data in
+
+
+def test_long_frame_gives_the_golden_covariate_and_change(wide, data):
+    spec = _mmrm_data.check_arguments(
+        data, **ARGS, subject="subject", timepoint="timepoint", control=None, treatment=None,
+        covariates=(), covariance="unstructured", outcome="change", timepoints=None,
+        confidence=0.95,
+    )  # fmt: skip
+    rows, _ = _mmrm_data.validate(data, spec)
+    subjects, excluded, _ = _mmrm_data.subjects(rows, spec)
+    obs, _ = _mmrm_data.observations(rows, subjects, spec, excluded)
+    expected = wide.dropna(subset=["chg"])
+    assert list(obs["subject"]) == list(expected["subject"])
+    assert list(obs["timepoint"]) == list(expected["visit"])
+    np.testing.assert_array_equal(obs["baseline"], expected["base"])  # exactly R's covariate
+    np.testing.assert_allclose(obs["y"], expected["chg"], rtol=0, atol=1e-12)
+
+
+def test_baseline_rows_are_not_outcomes(fits, wide):
+    res = fits["a"]
+    assert res.n_observations == wide["chg"].notna().sum() == 209
+    assert res.timepoints == tuple(VISITS)
+    assert "baseline" not in set(res.lsmeans["timepoint"])
 
 
 # ----------------------------------------------------------------------------- R comparison
@@ -73,16 +137,16 @@ def test_loglik_matches_r(fits, tag):
 
 
 @pytest.mark.parametrize("tag", MODELS)
-@pytest.mark.parametrize("table", ["lsmeans", "contrasts", "coefficients"])
+@pytest.mark.parametrize("table", ["lsmeans", "table", "coefficients"])
 def test_estimates_se_df_match_r(fits, tag, table):
     ours = getattr(fits[tag], table)
-    r = _golden(table, tag)
+    r = _golden("contrasts" if table == "table" else table, tag)
     assert len(ours) == len(r)
     if table == "lsmeans":
         assert list(ours["group"]) == list(r["group"])
-        assert list(ours["visit"]) == list(r["visit"])
-    if table == "contrasts":
-        assert list(ours["visit"]) == list(r["visit"])
+        assert list(ours["timepoint"]) == list(r["visit"])
+    if table == "table":
+        assert list(ours["timepoint"]) == list(r["visit"])
         assert list(ours["contrast"]) == list(r["contrast"])
     assert _rel(ours["estimate"], r["estimate"]).max() < 1e-4
     assert _rel(ours["se"], r["se"]).max() < 1e-4
@@ -91,7 +155,7 @@ def test_estimates_se_df_match_r(fits, tag, table):
         # interval ends: tolerance relative to the standard error (ends can be near zero)
         for col in ("ci_low", "ci_high"):
             assert (np.abs(ours[col] - r[col]) / r["se"]).max() < 1e-3
-    if table == "contrasts":
+    if table == "table":
         assert _rel(ours["t"], r["t"]).max() < 1e-4
         assert _rel(ours["p_value"], r["p_value"]).max() < 0.02
 
@@ -107,111 +171,254 @@ def test_covariance_matches_r(fits, tag):
 def test_coefficient_terms_follow_r_order(fits):
     r = _golden("coefficients", "a")
     expected = [
-        t.replace("armactive", "arm[active]").replace("visitweek", "visit[week") for t in r["term"]
+        t.replace("armactive", "arm[active]")
+        .replace("visitweek", "timepoint[week")
+        .replace("base", "score_pre")
+        for t in r["term"]
     ]
-    expected = [t + "]" if "visit[" in t else t for t in expected]
+    expected = [t + "]" if "timepoint[" in t else t for t in expected]
     assert list(fits["a"].coefficients["term"]) == expected
 
 
 # ----------------------------------------------------------------------------- result object
 
 
-def test_result_shape_and_rendering(fits):
+def test_result_contract(fits):
     res = fits["a"]
-    assert res.summary is res.lsmeans
-    assert list(res.lsmeans.columns) == [
-        "group",
-        "visit",
-        "estimate",
-        "se",
-        "dof",
-        "ci_low",
-        "ci_high",
+    assert list(res.table.columns) == [
+        *["timepoint", "contrast", "estimate", "se", "dof"],
+        *["t", "p_value", "ci_low", "ci_high"],
     ]
-    assert list(res.contrasts.columns) == [
-        "visit",
-        "contrast",
-        "estimate",
-        "se",
-        "dof",
-        "t",
-        "p_value",
-        "ci_low",
-        "ci_high",
+    assert list(res.lsmeans.columns) == [
+        *["group", "timepoint", "estimate", "se", "dof", "ci_low", "ci_high"]
     ]
     assert list(res.coefficients.columns) == ["term", "estimate", "se", "dof", "t", "p_value"]
-    assert res.n_subjects == 60
+    assert res.to_frame().equals(res.table) and res.to_frame() is not res.table
+    assert list(res.excluded.columns) == ["subject", "reason", "detail"] and res.excluded.empty
+    assert (res.n_subjects, res.groups, res.group_sizes) == (60, ("placebo", "active"), (30, 30))
     assert res.method == (
         "REML GLS, unstructured covariance, Satterthwaite df; "
         "LS means with equal weights (as emmeans)"
     )
-    assert "Satterthwaite" in str(res)
-    assert "<table" in res._repr_html_()
+    assert not hasattr(type(res), "summary") and not hasattr(res, "dropped_rows")
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.loglik = 0.0  # type: ignore[misc]
 
 
-def test_dropped_rows_reported(data, fits):
-    dropped = fits["a"].dropped_rows
-    expected = data[data["chg"].isna()]
-    assert list(dropped.index) == list(expected.index)
-    assert list(dropped["subject"]) == ["S003", "S023"]
-    assert set(dropped["reason"]) == {"missing chg"}
-    assert fits["a"].n_observations == len(data) - 2
-    assert "2 row(s) left out" in str(fits["a"])
+def test_short_repr_and_renderings(fits):
+    res = fits["a"]
+    text = repr(res)
+    assert text.startswith("<MMRMResult: MMRM, change from baseline in score")
+    assert len(text.splitlines()) <= 8
+    assert "covariance_parameters" not in text and "lsmeans" not in text
+    assert "Satterthwaite" in str(res)
+    assert "<table" in res._repr_html_()
 
 
-def test_missing_covariate_rows_dropped(complete):
+def test_notes_say_what_the_numbers_rest_on(fits):
+    notes = fits["a"].notes()
+    assert notes[0].startswith("Method: REML GLS, unstructured")
+    assert "change in score from 'baseline', adjusted for score at 'baseline'" in notes[1]
+    assert "209 observations from 60 subjects ('placebo' 30, 'active' 30)" in notes[1]
+    assert "control group 'placebo'" in notes[1]
+    # the two rows with a missing score are missed visits, not subjects set aside
+    assert any(
+        n.startswith("2 post-baseline row(s) of analysed subjects have no score (S003 at")
+        for n in notes
+    )
+
+
+def test_plot_draws_ls_means_by_timepoint_and_group(fits):
+    import matplotlib.pyplot as plt
+
+    res = fits["a"]
+    ax = res.plot()
+    try:
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == ["baseline", *VISITS]
+        data_lines = [c.lines[0] for c in ax.containers]  # one errorbar per group
+        assert len(data_lines) == 2 and all(len(ln.get_xdata()) == 5 for ln in data_lines)
+        for line, g in zip(data_lines, res.groups, strict=True):
+            y = np.asarray(line.get_ydata(), float)
+            assert y[0] == 0.0  # change from baseline starts at 0
+            expected = res.lsmeans.loc[res.lsmeans["group"] == g, "estimate"].to_numpy()
+            np.testing.assert_allclose(y[1:], expected)
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == ["placebo (n = 30)", "active (n = 30)"]
+        assert "95% CI" in ax.get_title()
+        assert ax.get_ylabel() == "LS mean change from baseline in score"
+    finally:
+        plt.close(ax.figure)
+    fig, ax2 = plt.subplots()
+    try:
+        assert res.plot(ax=ax2) is ax2
+    finally:
+        plt.close(fig)
+
+
+def test_plot_of_score_model_starts_at_the_mean_baseline(data):
+    import matplotlib.pyplot as plt
+
+    res = fit_mmrm(data, **ARGS, outcome="score")
+    ax = res.plot()
+    try:
+        first = [c.lines[0].get_ydata()[0] for c in ax.containers]
+        assert first == [pytest.approx(res.baseline_mean)] * 2
+        assert ax.get_ylabel() == "LS mean score"
+    finally:
+        plt.close(ax.figure)
+
+
+# ----------------------------------------------------------------------------- change or score
+
+
+def test_score_outcome_gives_the_same_differences(fits, data):
+    change = fits["a"]
+    score = fit_mmrm(data, **ARGS, control="placebo", outcome="score")
+    for col in ("estimate", "se", "dof", "p_value"):
+        np.testing.assert_allclose(score.table[col], change.table[col], rtol=1e-6)
+    np.testing.assert_allclose(
+        score.lsmeans["estimate"], change.lsmeans["estimate"] + score.baseline_mean, rtol=1e-8
+    )
+    b_score = score.coefficients.set_index("term").loc["score_pre", "estimate"]
+    b_change = change.coefficients.set_index("term").loc["score_pre", "estimate"]
+    assert b_score == pytest.approx(b_change + 1.0, rel=1e-6)
+    assert score.loglik == pytest.approx(change.loglik, rel=1e-8)
+    assert "Outcome: score after 'baseline'" in score.notes()[1]
+    assert score.title.startswith("MMRM, score of score")
+
+
+# ----------------------------------------------------------------------------- subjects set aside
+
+
+def test_subjects_set_aside_are_listed_with_reasons(complete):
     d = complete.copy()
-    d.loc[[3, 10], "base"] = np.nan
-    with pytest.warns(PastOutcomesWarning, match="2 row"):
-        res = fit_mmrm(d, **BASE_ARGS)
-    assert list(res.dropped_rows.index) == [3, 10]
-    assert set(res.dropped_rows["reason"]) == {"missing base"}
+    d = d[~((d["subject"] == "S001") & (d["timepoint"] == "baseline"))]  # no baseline
+    d = d[~((d["subject"] == "S002") & (d["timepoint"] != "baseline"))]  # baseline only
+    d.loc[d["subject"] == "S004", "score"] = np.nan  # nothing at all
+    d.loc[d["subject"] == "S005", "arm"] = None  # no group on any row
+    d.loc[(d["subject"] == "S006") & (d["timepoint"] == "baseline"), "site"] = None
+    with pytest.warns(PastOutcomesWarning, match=r"5 subject\(s\) set aside") as caught:
+        res = fit_mmrm(d, **ARGS, covariates=["site"])
+    assert "S001, S002, S004, S005, S006" in str(caught[0].message)
+    ex = res.excluded
+    assert ex.values.tolist() == [
+        ["S001", "no-baseline", "no score at 'baseline'"],
+        ["S002", "no-post", "no score after 'baseline'"],
+        ["S004", "no-data", "no score at any timepoint analysed"],
+        ["S005", "no-group", "arm missing"],
+        ["S006", "missing-covariate", "site missing at 'baseline'"],
+    ]
+    assert set(ex["reason"]) <= set(EXCLUSION_REASONS)
+    kept = d[~d["subject"].isin(ex["subject"])]
+    ref = fit_mmrm(kept, **ARGS, covariates=["site"])
+    assert res.n_subjects == ref.n_subjects == 55
+    np.testing.assert_allclose(res.table["estimate"], ref.table["estimate"], rtol=1e-8)
 
 
-def test_no_warning_when_nothing_dropped(complete):
-    res = fit_mmrm(complete, **BASE_ARGS, reference="placebo")  # warnings are errors here
-    assert len(res.dropped_rows) == 0
+def test_group_on_one_row_is_the_subjects_group(complete):
+    d = complete.copy()
+    d.loc[(d["subject"] == "S001") & (d["timepoint"] != "baseline"), "arm"] = None
+    res = fit_mmrm(d, **ARGS)  # no warning: the group is read from the baseline row
+    ref = fit_mmrm(complete, **ARGS)
+    assert res.excluded.empty
+    np.testing.assert_allclose(res.table["estimate"], ref.table["estimate"], rtol=1e-10)
+
+
+def test_covariate_varying_within_subject_is_noted(complete):
+    d = complete.copy()
+    d.loc[(d["subject"] == "S001") & (d["timepoint"] == "week4"), "site"] = "Z"
+    res = fit_mmrm(d, **ARGS, covariates=["site"])
+    ref = fit_mmrm(complete, **ARGS, covariates=["site"])
+    assert any("site differs between the rows of 1 subject(s)" in n for n in res.notes())
+    np.testing.assert_allclose(res.table["estimate"], ref.table["estimate"], rtol=1e-10)
+
+
+def test_timepoints_limit_and_order_the_visits(complete):
+    res = fit_mmrm(complete, **ARGS, timepoints=["week2", "week4", "week8"])  # no warning
+    assert res.timepoints == ("week2", "week4", "week8")
+    ex = res.excluded
+    at_week12 = complete.loc[complete["timepoint"] == "week12", "subject"]
+    assert list(ex["subject"]) == list(at_week12)
+    assert set(ex["reason"]) == {"other-timepoint"}
+    assert set(ex["detail"]) == {"row(s) at 'week12' (not among timepoints)"}
+    ref = fit_mmrm(complete[complete["timepoint"] != "week12"], **ARGS)
+    np.testing.assert_allclose(res.table["estimate"], ref.table["estimate"], rtol=1e-8)
+    assert res.loglik == pytest.approx(ref.loglik, rel=1e-10)
 
 
 # ----------------------------------------------------------------------------- invariances
 
 
 def test_row_order_invariance(data, fits):
-    shuffled = data.sample(frac=1.0, random_state=7)
-    with pytest.warns(PastOutcomesWarning):
-        res = fit_mmrm(shuffled, **BASE_ARGS, reference="placebo")
+    res = fit_mmrm(data.sample(frac=1.0, random_state=7), **ARGS, control="placebo")
     ref = fits["a"]
-    for table in ("lsmeans", "contrasts", "coefficients"):
+    for table in ("lsmeans", "table", "coefficients"):
         a, b = getattr(res, table), getattr(ref, table)
         for col in ("estimate", "se", "dof"):
             np.testing.assert_allclose(a[col], b[col], rtol=1e-6)
     assert res.loglik == pytest.approx(ref.loglik, rel=1e-10)
 
 
-def test_visit_order_default_is_natural_and_categorical_respected(complete):
-    res = fit_mmrm(complete, **BASE_ARGS, reference="placebo")
-    assert res.visits == tuple(VISITS)
+def test_timepoint_order_natural_and_categorical_respected(complete):
+    res = fit_mmrm(complete, **ARGS, control="placebo")
+    assert res.timepoints == tuple(VISITS)
     d = complete.copy()
-    d["visit"] = pd.Categorical(d["visit"], categories=VISITS[::-1])
-    res2 = fit_mmrm(d, **BASE_ARGS, reference="placebo")
-    assert res2.visits == tuple(VISITS[::-1])
-    # the model is the same; only the order of the tables changes
-    a = res.contrasts.set_index("visit")["estimate"]
-    b = res2.contrasts.set_index("visit")["estimate"]
+    d["timepoint"] = pd.Categorical(d["timepoint"], categories=["baseline", *VISITS[::-1]])
+    res2 = fit_mmrm(d, **ARGS, control="placebo")
+    assert res2.timepoints == tuple(VISITS[::-1])
+    a = res.table.set_index("timepoint")["estimate"]
+    b = res2.table.set_index("timepoint")["estimate"]
     np.testing.assert_allclose(a.loc[VISITS], b.loc[VISITS], rtol=1e-6)
     assert res2.loglik == pytest.approx(res.loglik, rel=1e-9)
+    res3 = fit_mmrm(complete, **ARGS, timepoints=VISITS[::-1])
+    assert res3.timepoints == tuple(VISITS[::-1]) and res3.excluded.empty
 
 
-def test_default_reference_is_first_sorted_level(complete):
-    res = fit_mmrm(complete, **BASE_ARGS)
-    assert res.reference == "active"
-    assert set(res.contrasts["contrast"]) == {"placebo - active"}
+def test_default_control_is_first_sorted_level(complete):
+    res = fit_mmrm(complete, **ARGS)
+    assert res.control == "active"
+    assert set(res.table["contrast"]) == {"placebo - active"}
 
 
 def test_compound_symmetry_method_text(fits):
     assert "compound-symmetry" in fits["c"].method
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**16),
+    shift=st.floats(-50, 50, allow_nan=False),
+    scale=st.sampled_from([0.5, 1.0, 3.0]),
+)
+def test_shifting_scores_leaves_change_model_unchanged(seed, shift, scale):
+    """Adding a constant to every score (baseline included) leaves the change model's LS
+    means and differences unchanged; scaling scales them; change and score agree on the
+    differences."""
+    d = _trial(seed, n=24)
+    res = fit_mmrm(d, measure="score", pre=0, control="c")
+    moved = fit_mmrm(d.assign(score=d["score"] * scale + shift), measure="score", pre=0)
+    np.testing.assert_allclose(moved.table["estimate"], scale * res.table["estimate"], atol=1e-6)
+    np.testing.assert_allclose(
+        moved.lsmeans["estimate"], scale * res.lsmeans["estimate"], atol=1e-6
+    )
+    np.testing.assert_allclose(moved.table["se"], scale * res.table["se"], rtol=1e-4)
+    score = fit_mmrm(d, measure="score", pre=0, outcome="score")
+    np.testing.assert_allclose(score.table["estimate"], res.table["estimate"], atol=1e-6)
+
+
+def _trial(seed: int, n: int = 40, times=(1, 2, 3)) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        arm = "t" if i % 2 else "c"
+        base = rng.normal(20, 4)
+        rows.append((f"s{i}", arm, 0, base))
+        drift = rng.normal(0, 2)
+        for k, t in enumerate(times):
+            effect = -1.5 * (k + 1) if arm == "t" else 0.0
+            rows.append((f"s{i}", arm, t, 0.8 * base + 3 + effect + drift + rng.normal(0, 2)))
+    return pd.DataFrame(rows, columns=["subject", "group", "timepoint", "score"])
 
 
 # ----------------------------------------------------------------------------- recovery
@@ -219,7 +426,7 @@ def test_compound_symmetry_method_text(fits):
 
 def test_recovers_known_effect():
     rng = np.random.default_rng(11)
-    n, visits = 400, [1, 2, 3]
+    n, times = 400, [1, 2, 3]
     effect = np.array([-1.0, -2.0, -4.0])
     sd = np.array([3.0, 4.0, 5.0])
     corr = np.array([[1.0, 0.5, 0.3], [0.5, 1.0, 0.5], [0.3, 0.5, 1.0]])
@@ -227,43 +434,34 @@ def test_recovers_known_effect():
     arm = rng.integers(0, 2, n)
     base = rng.normal(20, 4, n)
     e = rng.multivariate_normal(np.zeros(3), sigma, n)
-    y = -2.0 + 0.4 * (base[:, None] - 20) + arm[:, None] * effect + e
-    rows = [
-        (i, "drug" if arm[i] else "placebo", visits[t], base[i], y[i, t])
+    chg = -2.0 + 0.4 * (base[:, None] - 20) + arm[:, None] * effect + e
+    rows = [(i, "drug" if arm[i] else "placebo", 0, base[i]) for i in range(n)]
+    rows += [
+        (i, "drug" if arm[i] else "placebo", times[t], base[i] + chg[i, t])
         for i in range(n)
         for t in range(3)
         if not (t > 0 and rng.random() < 0.15 * t)
     ]
-    d = pd.DataFrame(rows, columns=["id", "arm", "week", "base", "chg"])
-    res = fit_mmrm(
-        d, measure="chg", subject="id", visit="week", group="arm", baseline="base", reference=None
-    )
-    assert res.reference == "drug"  # sorted: "drug" < "placebo"
-    res = fit_mmrm(
-        d,
-        measure="chg",
-        subject="id",
-        visit="week",
-        group="arm",
-        baseline="base",
-        reference="placebo",
-    )
-    con = res.contrasts
+    d = pd.DataFrame(rows, columns=["id", "arm", "week", "total"])
+    args = dict(measure="total", subject="id", timepoint="week", group="arm", pre=0)
+    assert fit_mmrm(d, **args).control == "drug"  # sorted: "drug" < "placebo"
+    res = fit_mmrm(d, **args, control="placebo", treatment="drug")
+    con = res.table
+    assert list(con["contrast"]) == ["drug - placebo"] * 3
     z = (con["estimate"].to_numpy() - effect) / con["se"].to_numpy()
     assert np.all(np.abs(z) < 3)
     assert np.all((con["ci_low"] < effect) & (effect < con["ci_high"]))
     np.testing.assert_allclose(res.covariance.to_numpy(), sigma, rtol=0.25)
-    assert res.coefficients.set_index("term").loc["base", "estimate"] == pytest.approx(0.4, abs=0.1)
+    slope = res.coefficients.set_index("term").loc["total_pre", "estimate"]
+    assert slope == pytest.approx(0.4, abs=0.1)
 
 
 # ----------------------------------------------------------------------------- internals
 
 
 def test_analytic_gradient_matches_finite_differences(complete):
-    import past_outcomes.mmrm as m
-
     captured = {}
-    original = m._optimise
+    original = _reml.optimise
 
     def spy(reml, theta0):
         captured["reml"] = reml
@@ -271,12 +469,12 @@ def test_analytic_gradient_matches_finite_differences(complete):
         return original(reml, theta0)
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(m, "_optimise", spy)
+    mp.setattr(_reml, "optimise", spy)
     try:
-        fit_mmrm(complete, **BASE_ARGS, covariates=["site"])
+        fit_mmrm(complete, **ARGS, covariates=["site"])
     finally:
         mp.undo()
-    reml: _Reml = captured["reml"]
+    reml: _reml.Reml = captured["reml"]
     theta = captured["theta0"] + 0.05
     _, grad = reml.value_and_grad(theta)
     fd = np.empty_like(theta)
@@ -287,108 +485,162 @@ def test_analytic_gradient_matches_finite_differences(complete):
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-6)
 
 
+def test_input_is_not_modified(data):
+    before = data.copy(deep=True)
+    fit_mmrm(data, **ARGS, covariates=["site"], timepoints=VISITS[:2])
+    pd.testing.assert_frame_equal(data, before)
+
+
 # ----------------------------------------------------------------------------- edge cases
 
 
-def test_group_without_data_at_a_visit(complete):
-    d = complete[~((complete["arm"] == "active") & (complete["visit"] == "week12"))]
+def test_group_without_data_at_a_timepoint(complete):
+    d = complete[~((complete["arm"] == "active") & (complete["timepoint"] == "week12"))]
     with pytest.warns(PastOutcomesWarning, match="'active' at 'week12'"):
-        res = fit_mmrm(d, **BASE_ARGS, reference="placebo")
-    ls = res.lsmeans.set_index(["group", "visit"])
+        res = fit_mmrm(d, **ARGS, control="placebo")
+    ls = res.lsmeans.set_index(["group", "timepoint"])
     assert np.isnan(ls.loc[("active", "week12"), "estimate"])
     assert np.isfinite(ls.loc[("placebo", "week12"), "estimate"])
-    con = res.contrasts.set_index("visit")
+    con = res.table.set_index("timepoint")
     assert np.isnan(con.loc["week12", "estimate"])
     assert np.isfinite(con.loc[["week2", "week4", "week8"], "estimate"]).all()
     assert res.non_estimable == (("active", "week12"),)
     coef = res.coefficients.set_index("term")
-    assert np.isnan(coef.loc["arm[active]:visit[week12]", "estimate"])
+    assert np.isnan(coef.loc["arm[active]:timepoint[week12]", "estimate"])
+    assert any(n.startswith("Not estimable (no data)") for n in res.notes())
 
 
 def test_constant_outcome_is_an_estimation_error(complete):
     d = complete.copy()
-    d["chg"] = 1.0  # no residual variation: the covariance is undefined (was a convergence error)
+    d["score"] = 1.0  # no change at all: the covariance is undefined
     with pytest.raises(EstimationError, match="no residual variation: the outcome is constant"):
-        fit_mmrm(d, **BASE_ARGS)
+        fit_mmrm(d, **ARGS)
+
+
+def test_one_timepoint_and_collinear_covariate():
+    d = _trial(3, n=24, times=(1,))
+    res = fit_mmrm(d, measure="score", pre=0)
+    assert res.timepoints == (1,)
+    assert np.isfinite(res.lsmeans[["estimate", "se", "dof"]].to_numpy()).all()
+    d = d.assign(size=np.repeat(np.arange(24.0), 2), size2=np.repeat(2 * np.arange(24.0), 2))
+    res = fit_mmrm(d, measure="score", pre=0, covariates=["size", "size2"])
+    assert res.aliased == ("size2",)
+    assert np.isnan(res.coefficients.set_index("term").loc["size2", "estimate"])
+    assert any("Aliased" in n and "size2" in n for n in res.notes())
+
+
+def test_no_analysable_subject_is_an_estimation_error(complete):
+    d = complete[complete["timepoint"] == "baseline"]
+    with pytest.raises(EstimationError, match=r"none has \(60 no-post\)"):
+        fit_mmrm(d, **ARGS)
 
 
 # ----------------------------------------------------------------------------- errors
 
 
 def test_duplicate_rows_listed(complete):
-    d = pd.concat([complete, complete.iloc[[0]]], ignore_index=True)
+    d = pd.concat([complete, complete.iloc[[1]]], ignore_index=True)
     with pytest.raises(DataValidationError, match="subject S001 has more than one row") as info:
-        fit_mmrm(d, **BASE_ARGS)
+        fit_mmrm(d, **ARGS)
     fc = info.value.failure_cases
-    assert list(fc["row"]) == [0, len(d) - 1]
+    assert list(fc["row"]) == [1, len(d) - 1]
     assert set(fc["reason"]) == {"duplicate-observation"}
     assert set(fc["subject"]) == {"S001"}
-    assert set(fc["timepoint"]) == {"week2"}
+    assert set(fc["timepoint"]) == {complete["timepoint"][1]}
     assert set(fc["column"]) == {"subject"}  # one long-data validation: as compare_groups
 
 
-def test_missing_identifier_listed(complete):
+def test_missing_timepoint_listed(complete):
     d = complete.copy()
-    d.loc[4, "arm"] = None
+    d.loc[4, "timepoint"] = None
     with pytest.raises(DataValidationError, match="missing-value") as info:
-        fit_mmrm(d, **BASE_ARGS)
+        fit_mmrm(d, **ARGS)
     fc = info.value.failure_cases
-    assert fc[["row", "column", "reason"]].values.tolist() == [[4, "arm", "missing-value"]]
+    assert fc[["row", "column", "reason"]].values.tolist() == [[4, "timepoint", "missing-value"]]
 
 
-def test_non_numeric_outcome_listed(complete):
-    d = complete.astype({"chg": object})
-    d.loc[2, "chg"] = "n/a"
+def test_non_numeric_and_infinite_scores_listed(complete):
+    d = complete.astype({"score": object})
+    d.loc[2, "score"] = "n/a"
+    d.loc[7, "score"] = np.inf
     with pytest.raises(DataValidationError, match="not-a-number") as info:
-        fit_mmrm(d, **BASE_ARGS)
+        fit_mmrm(d, **ARGS)
     fc = info.value.failure_cases
-    assert fc[["row", "column", "value", "reason"]].values.tolist() == [
-        [2, "chg", "n/a", "not-a-number"]
+    assert fc[["row", "column", "reason"]].values.tolist() == [
+        [2, "score", "not-a-number"],
+        [7, "score", "not-finite"],
     ]
 
 
-def test_visit_outside_visits_listed(complete):
-    with pytest.raises(DataValidationError, match="out-of-range") as info:
-        fit_mmrm(complete, **BASE_ARGS, visits=["week2", "week4", "week8"])
-    fc = info.value.failure_cases
-    assert set(fc["value"]) == {"week12"}
-    assert len(fc) == (complete["visit"] == "week12").sum()
+def test_subject_in_two_groups_listed(complete):
+    d = complete.copy()
+    d.loc[(d["subject"] == "S001") & (d["timepoint"] == "week4"), "arm"] = "active"
+    with pytest.raises(DataValidationError, match="inconsistent-group") as info:
+        fit_mmrm(d, **ARGS)
+    assert set(info.value.failure_cases["subject"]) == {"S001"}
 
 
 def test_missing_column(complete):
-    with pytest.raises(ArgumentError, match=r"'score'.*not among its columns"):
-        fit_mmrm(complete, **{**BASE_ARGS, "measure": "score"})
+    with pytest.raises(ArgumentError, match=r"'total'.*not among its columns"):
+        fit_mmrm(complete, **{**ARGS, "measure": "total"})
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
         ({"covariance": "ar1"}, "covariance must be one of"),
+        ({"outcome": "chg"}, "outcome must be one of 'change', 'score'"),
         ({"confidence": 1.5}, "confidence must be strictly between 0 and 1"),
-        ({"reference": "sham"}, "reference must be one of the levels of arm"),
-        ({"visits": ["week2", "week2"]}, "visits must list each visit once"),
-        ({"visits": [*VISITS, "week16"]}, "visits lists 'week16'"),
-        ({"covariates": ["base"]}, "each column must play one role"),
+        ({"control": "sham"}, "control must be one of the levels of arm"),
+        ({"treatment": "sham"}, "treatment must be one of the levels of arm"),
+        ({"treatment": "active", "control": "active"}, "treatment and control must differ"),
+        ({"timepoints": ["week2", "week2"]}, "timepoints must list each timepoint once"),
+        ({"timepoints": ["baseline", "week2"]}, "timepoints must list post-baseline"),
+        ({"timepoints": "week2"}, "timepoints must be a list"),
+        ({"timepoints": [*VISITS, "week16"]}, "timepoints lists 'week16'"),
+        ({"covariates": ["score"]}, "each column must play one role"),
         ({"measure": 3}, "measure must be a column name"),
+        ({"pre": "screening"}, "pre must be a value of the 'timepoint' column"),
+        ({"pre": ["baseline"]}, "pre must be a value of the 'timepoint' column"),
     ],
 )
 def test_argument_errors(complete, kwargs, message):
     with pytest.raises(ArgumentError, match=message):
-        fit_mmrm(complete, **{**BASE_ARGS, **kwargs})
+        fit_mmrm(complete, **{**ARGS, **kwargs})
+
+
+def test_baseline_column_as_covariate_is_refused(complete):
+    d = complete.assign(score_pre=1.0)
+    with pytest.raises(ArgumentError, match="covariates must not include score_pre"):
+        fit_mmrm(d, **ARGS, covariates=["score_pre"])
+
+
+def test_one_group_is_refused(complete):
+    d = complete[complete["arm"] == "placebo"]
+    with pytest.raises(ArgumentError, match="arm must have at least two levels"):
+        fit_mmrm(d, **ARGS)
 
 
 def test_data_must_be_dataframe():
     with pytest.raises(ArgumentError, match="data must be a pandas DataFrame"):
-        fit_mmrm([1, 2], **BASE_ARGS)
+        fit_mmrm([1, 2], **ARGS)
 
 
-def test_three_arms_each_compared_with_reference(complete):
+def test_arguments_after_data_are_keyword_only(complete):
+    with pytest.raises(TypeError, match="positional"):
+        fit_mmrm(complete, "score")  # type: ignore[misc]
+
+
+def test_three_arms_each_compared_with_control(complete):
     d = complete.copy()
     high = d["subject"].isin(d["subject"].unique()[::3]) & (d["arm"] == "active")
     d.loc[high, "arm"] = "high"
-    d.loc[high, "chg"] -= 2.0
-    res = fit_mmrm(d, **BASE_ARGS, reference="placebo")
+    d.loc[high & (d["timepoint"] != "baseline"), "score"] -= 2.0
+    res = fit_mmrm(d, **ARGS, control="placebo")
     assert res.groups == ("placebo", "active", "high")
-    assert list(res.contrasts["contrast"]) == ["active - placebo", "high - placebo"] * 4
+    assert list(res.table["contrast"]) == ["active - placebo", "high - placebo"] * 4
     assert list(res.lsmeans["group"][:3]) == ["placebo", "active", "high"]
-    assert res.contrasts["estimate"].notna().all()
+    assert res.table["estimate"].notna().all()
+    only = fit_mmrm(d, **ARGS, control="placebo", treatment="high")
+    assert list(only.table["contrast"]) == ["high - placebo"] * 4
+    np.testing.assert_allclose(only.table["estimate"], res.table["estimate"].iloc[1::2], rtol=1e-12)

@@ -1,0 +1,599 @@
+"""Mixed model for repeated measures (MMRM) on long data: ``fit_mmrm`` and ``MMRMResult``.
+
+The model trials report over several post-baseline timepoints: the change from baseline (or
+the score itself) at each timepoint after ``pre``, with fixed effects for group, timepoint,
+group x timepoint, the baseline score and further baseline covariates; residuals correlated
+within subject with an unstructured covariance across timepoints (one variance per
+timepoint, one covariance per pair), fitted by restricted maximum likelihood (REML).
+Subjects with missed visits contribute the visits they have (missing at random).
+
+``fit_mmrm`` takes the same long data as every other function (one row per subject and
+timepoint, the raw score in ``measure``, the baseline as rows at ``pre``) and reads top to
+bottom as its steps. The first four turn long data into model rows (module
+:mod:`past_outcomes.stats._mmrm_data`): check the arguments; validate the rows in scope
+with the shared long-data validation (``_long.validate_long``); one row per subject
+(baseline, group and covariates read at ``pre``; the subjects set aside, ``.excluded``);
+the outcome (change or score) at each post-baseline timepoint. Then, here:
+:func:`_design` (treatment-coded fixed effects in R's term order, and the LS-mean grid),
+:func:`_estimate` (the REML fit; engine: :mod:`past_outcomes.stats._reml`),
+:func:`_coefficient_table` and :func:`_lsmean_tables` (the tables of the result).
+
+Validated against R: ``nlme::gls(chg ~ base + arm * visit, correlation = corSymm(form = ~
+as.integer(visit) | subject), weights = varIdent(form = ~ 1 | visit), method = "REML")`` with
+``emmeans(fit, ~ arm | visit, mode = "satterthwaite")`` and ``pairs(..., reverse = TRUE)``;
+see ``tests/golden/mmrm/make_golden.R``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from past_outcomes._long import no_spread
+from past_outcomes.errors import (
+    ArgumentError,
+    EstimationError,
+    MMRMConvergenceError,
+    PastOutcomesWarning,
+)
+from past_outcomes.results import ResultBase, excluded_frame
+from past_outcomes.stats import _mmrm_data as _data
+from past_outcomes.stats import _reml
+
+__all__ = ["fit_mmrm", "MMRMResult"]
+
+
+_METHOD_TEXT = "REML GLS, {} covariance, Satterthwaite df; LS means with equal weights (as emmeans)"
+
+
+# --------------------------------------------------------------------------------------
+# result
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class MMRMResult(ResultBase):
+    """Result of :func:`fit_mmrm`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        The contrasts: each group minus the control group in LS means, at each post-baseline
+        timepoint: ``timepoint, contrast, estimate, se, dof, t, p_value, ci_low, ci_high``
+        (``contrast`` reads ``"active - placebo"``; two-sided p-value; Satterthwaite
+        ``dof``). With ``treatment=`` given, only ``treatment - control``.
+    lsmeans : DataFrame
+        One row per group and timepoint: ``group, timepoint, estimate, se, dof, ci_low,
+        ci_high``. ``estimate`` is the LS mean of the outcome (equal weights over
+        categorical covariates, numeric covariates and the baseline at their mean).
+    coefficients : DataFrame
+        Fixed effects: ``term, estimate, se, dof, t, p_value`` (treatment coding; the
+        baseline term is ``<measure>_pre``; a term aliased with others, e.g. a group x
+        timepoint cell without data, has NaN throughout, as R reports NA).
+    covariance : DataFrame
+        Estimated residual covariance Sigma, timepoints x timepoints.
+    loglik : float
+        REML log-likelihood at the optimum, on the scale of R ``logLik()`` for ``gls``.
+    n_subjects, n_observations : int
+        Subjects and post-baseline observations that entered the fit.
+    excluded : DataFrame
+        Subjects set aside (``subject, reason, detail``): ``no-baseline``, ``no-post`` (a
+        baseline but no later value), ``no-data``, ``no-group``, ``missing-covariate``, and
+        ``other-timepoint`` for rows at a timepoint not among ``timepoints``.
+    measure, outcome, pre : str, str, Any
+        The score column, what was modelled (``"change"`` or ``"score"``) and the baseline
+        timepoint.
+    control : Any
+        The control (reference) level of the group column.
+    timepoints, groups : tuple
+        Post-baseline timepoints and group levels (control first), in the order used.
+    group_sizes : tuple of int
+        Subjects analysed per group, aligned with ``groups``.
+    baseline_mean : float
+        Mean baseline score of the analysed subjects' observations: the value at which LS
+        means hold the baseline covariate.
+    confidence : float
+        Confidence level of the intervals.
+    method : str
+        How the model was fitted.
+    covariance_parameters : DataFrame
+        Optimisation-scale covariance parameters with their asymptotic covariance (``theta``
+        and one column per parameter), for diagnostics.
+    n_iterations : int
+        Iterations of the optimiser.
+    non_estimable : tuple
+        ``(group, timepoint)`` cells whose LS mean is not estimable (no data).
+    aliased : tuple
+        Fixed-effect terms that are linear combinations of earlier ones.
+    data_notes : tuple of str
+        What the data preparation noticed (rows without a value, covariates that vary within
+        a subject, timepoints without data); shown by :meth:`notes`.
+    """
+
+    table: pd.DataFrame
+    lsmeans: pd.DataFrame
+    coefficients: pd.DataFrame
+    covariance: pd.DataFrame
+    loglik: float
+    n_subjects: int
+    n_observations: int
+    excluded: pd.DataFrame
+    measure: str
+    outcome: str
+    pre: Any
+    control: Any
+    timepoints: tuple
+    groups: tuple
+    group_sizes: tuple
+    baseline_mean: float
+    confidence: float
+    method: str
+    covariance_parameters: pd.DataFrame
+    n_iterations: int
+    non_estimable: tuple = ()
+    aliased: tuple = ()
+    data_notes: tuple = ()
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        what = "change from baseline in" if self.outcome == "change" else "score of"
+        return f"MMRM, {what} {self.measure}: differences in LS means by timepoint"
+
+    def notes(self) -> list[str]:
+        """Method; what was modelled and on how much data; then anything worth a word."""
+        sizes = ", ".join(f"{g!r} {n}" for g, n in zip(self.groups, self.group_sizes, strict=True))
+        outcome = (
+            f"change in {self.measure} from {self.pre!r}"
+            if self.outcome == "change"
+            else f"{self.measure} after {self.pre!r}"
+        )
+        lines = [
+            f"Method: {self.method}.",
+            f"Outcome: {outcome}, adjusted for {self.measure} at {self.pre!r} (held at its "
+            f"mean, {self.baseline_mean:.4g}, in LS means); {self.n_observations} "
+            f"observations from {self.n_subjects} subjects ({sizes}); control group "
+            f"{self.control!r}; REML log-likelihood {self.loglik:.6g}; "
+            f"{self.confidence:.0%} confidence intervals.",
+            *self.data_notes,
+        ]
+        if self.non_estimable:
+            cells = ", ".join(f"{g}/{t}" for g, t in self.non_estimable)
+            lines.append(f"Not estimable (no data), NaN in the tables: {cells}.")
+        if self.aliased:
+            lines.append(
+                f"Aliased with earlier terms, so not estimable (NaN in coefficients): "
+                f"{', '.join(self.aliased)}."
+            )
+        return lines
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """LS means by timepoint and group with their confidence intervals; returns the Axes.
+
+        One line per group, dodged sideways, from ``pre`` to the last timepoint. At ``pre``
+        each line starts at 0 for ``outcome="change"`` and at the mean baseline score (where
+        the LS means hold it) for ``outcome="score"``. The legend gives each group's number
+        of analysed subjects. ``kwargs`` go to ``Axes.errorbar``.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.5, 4.2))
+        times = [self.pre, *self.timepoints]
+        start = 0.0 if self.outcome == "change" else self.baseline_mean
+        offsets = (np.arange(len(self.groups)) - (len(self.groups) - 1) / 2) * 0.08
+        markers = "osD^v<>p"
+        for i, (g, n) in enumerate(zip(self.groups, self.group_sizes, strict=True)):
+            ls = self.lsmeans.iloc[i :: len(self.groups)]  # rows are timepoint x group
+            est = ls["estimate"].to_numpy()
+            x = np.arange(len(times)) + offsets[i]
+            err = np.vstack([np.r_[0.0, est - ls["ci_low"]], np.r_[0.0, ls["ci_high"] - est]])
+            style = {"marker": markers[i % len(markers)], "capsize": 3, **kwargs}
+            ax.errorbar(x, np.r_[start, est], yerr=err, label=f"{g} (n = {n})", **style)
+        if self.outcome == "change":
+            ax.axhline(0, color="grey", lw=0.8, ls=":")
+        ax.set_xticks(range(len(times)), [str(t) for t in times])
+        what = "change from baseline in " if self.outcome == "change" else ""
+        ax.set_ylabel(f"LS mean {what}{self.measure}")
+        ax.set_title(f"MMRM LS mean {what}{self.measure} ({self.confidence:.0%} CI)")
+        ax.legend(frameon=False)
+        return ax
+
+
+# --------------------------------------------------------------------------------------
+# public function
+
+
+def fit_mmrm(
+    data: pd.DataFrame,
+    *,
+    measure: str,
+    subject: str = "subject",
+    timepoint: str = "timepoint",
+    group: str = "group",
+    pre: Any,
+    control: Any = None,
+    treatment: Any = None,
+    covariates: Iterable[str] | str = (),
+    covariance: str = "unstructured",
+    outcome: str = "change",
+    timepoints: Sequence[Any] | None = None,
+    confidence: float = 0.95,
+) -> MMRMResult:
+    """Fit a mixed model for repeated measures; report LS means and group differences.
+
+    Takes long data, as every function of the package: one row per subject and timepoint,
+    the raw score in ``measure``, the baseline as rows at ``pre``. The baseline covariate
+    (the score at ``pre``) and, for ``outcome="change"``, the change from baseline at each
+    later timepoint are derived here; the rows at ``pre`` are not outcomes.
+
+    Written by hand because statsmodels has no linear model with an unstructured residual
+    covariance fitted by REML (MixedLM keeps the residual as sigma^2 I). Validated against R
+    ``nlme::gls(chg ~ base + arm * visit, correlation = corSymm(form = ~ as.integer(visit) |
+    subject), weights = varIdent(form = ~ 1 | visit), method = "REML")`` followed by
+    ``emmeans(fit, ~ arm | visit, mode = "satterthwaite")`` and ``pairs(..., reverse =
+    TRUE)``: estimates and standard errors agree to 1e-4 relative, Satterthwaite df to 1 %,
+    and the log-likelihood to 1e-6 (``tests/golden/mmrm/make_golden.R``).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long format: one row per subject and timepoint. Missed visits are absent rows or
+        rows with a missing ``measure``; they are assumed missing at random.
+    measure : str
+        The score column (the raw score at each timepoint, baseline included).
+    subject, timepoint, group : str
+        Subject, timepoint and group (arm) columns. A subject's group is read from any of
+        its rows (it must be the same on all of them).
+    pre : Any
+        The baseline timepoint, a value of the ``timepoint`` column.
+    control : optional
+        The control (reference) level of ``group``; differences are each other level
+        minus this one. Default: the first level (category order, else sorted).
+    treatment : optional
+        When given, the table holds only ``treatment - control`` (every group still enters
+        the model and its covariance).
+    covariates : str or sequence of str
+        Baseline covariates, read on each subject's row at ``pre``: numeric columns enter
+        linearly, other columns as factors (treatment coding).
+    covariance : {"unstructured", "compound-symmetry"}
+        Residual covariance across timepoints within subject.
+    outcome : {"change", "score"}
+        Model the change from ``pre`` (default) or the post-baseline score itself; either
+        way adjusted for the baseline score, so the differences between groups are the same
+        and the LS means differ by the mean baseline.
+    timepoints : sequence, optional
+        The post-baseline timepoints to analyse, in order. Default: every timepoint other
+        than ``pre``, in category order if ``timepoint`` is categorical, else sorted
+        (numbers numerically, text in natural order: ``week2`` before ``week12``). Rows at
+        other timepoints are set aside (``other-timepoint`` in ``.excluded``).
+    confidence : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    MMRMResult
+        ``table`` (the contrasts: group differences in LS means by timepoint), ``lsmeans``,
+        ``coefficients``, ``covariance``, ``loglik``, ``excluded``, ``notes()``, ``plot()``.
+
+    Raises
+    ------
+    ArgumentError
+        A column is missing, an option is unknown, ``pre``, ``control``, ``treatment`` or
+        ``timepoints`` do not match the data.
+    DataValidationError
+        A subject has two rows at one timepoint (``duplicate-observation``); a subject or
+        timepoint is missing (``missing-value``); a score or numeric covariate is not a
+        finite number (``not-a-number``, ``not-finite``, ``out-of-range``); a subject is in
+        two groups (``inconsistent-group``). ``failure_cases`` lists every one.
+    EstimationError
+        No subject can be analysed, or the outcome has no residual variation.
+    MMRMConvergenceError
+        The REML optimisation does not converge or the covariance is singular.
+
+    Warns
+    -----
+    PastOutcomesWarning
+        Subjects were set aside (listed in ``excluded``); a group has no data at some
+        timepoint (those LS means and differences are NaN).
+
+    Notes
+    -----
+    The model is ``y ~ <measure>_pre + covariates + group * timepoint`` with
+    ``Cov(e_i) = Sigma[timepoints of i]``, ``y`` the change or the score. The REML criterion
+    is minimised over the log-Cholesky factor of Sigma with BFGS and an analytic gradient,
+    then polished by Newton steps. Each LS mean is ``l' beta`` with ``l`` the design row for
+    that group and timepoint, the baseline and numeric covariates at their mean over the
+    analysed observations and categorical covariates averaged with equal weights over their
+    levels (emmeans' default, SAS LSMEANS). Degrees of freedom are Satterthwaite's,
+    ``2 (l'Vl)^2 / (g' A g)``, as in R ``mmrm`` and emmeans' ``mode = "satterthwaite"``.
+    """
+    spec = _data.check_arguments(
+        data,
+        measure=measure,
+        subject=subject,
+        timepoint=timepoint,
+        group=group,
+        pre=pre,
+        control=control,
+        treatment=treatment,
+        covariates=covariates,
+        covariance=covariance,
+        outcome=outcome,
+        timepoints=timepoints,
+        confidence=confidence,
+    )
+    rows, other = _data.validate(data, spec)
+    subjects, excluded, notes = _data.subjects(rows, spec)
+    excluded = excluded_frame(pd.concat([excluded, other], ignore_index=True))
+    obs, more_notes = _data.observations(rows, subjects, spec, excluded)
+    time_levels = _data.time_levels(data[spec.timepoint], obs["timepoint"], spec)
+    group_levels = _data.group_levels(data[spec.group], obs["group"], spec)
+    model = _design(obs, spec, group_levels, time_levels)
+    fit = _estimate(model, obs, spec, time_levels)
+    alpha = 1.0 - spec.confidence
+    lsmeans, contrasts, non_estimable = _lsmean_tables(model, fit, group_levels, time_levels, alpha)
+    if spec.treatment is not None:
+        contrasts = contrasts[contrasts["contrast"] == _label(spec.treatment, group_levels[0])]
+    _warn(excluded, non_estimable)
+    names = fit.structure.names(time_levels)
+    cov_params = pd.DataFrame(fit.theta_vcov, index=names, columns=names)
+    cov_params.insert(0, "theta", fit.theta)
+    counts = obs.drop_duplicates("subject")["group"]
+    return MMRMResult(
+        table=contrasts.reset_index(drop=True),
+        lsmeans=lsmeans,
+        coefficients=_coefficient_table(model.names, model.keep, fit, alpha),
+        covariance=pd.DataFrame(
+            fit.sigma,
+            index=pd.Index(time_levels, name="timepoint"),
+            columns=pd.Index(time_levels, name="timepoint"),
+        ),
+        loglik=float(-0.5 * fit.criterion),
+        n_subjects=int(obs["subject"].nunique()),
+        n_observations=len(obs),
+        excluded=excluded,
+        measure=spec.measure,
+        outcome=spec.outcome,
+        pre=spec.pre,
+        control=group_levels[0],
+        timepoints=tuple(time_levels),
+        groups=tuple(group_levels),
+        group_sizes=tuple(int(sum(_data.same(v, g) for v in counts)) for g in group_levels),
+        baseline_mean=float(obs["baseline"].mean()),
+        confidence=spec.confidence,
+        method=_METHOD_TEXT.format(spec.covariance),
+        covariance_parameters=cov_params,
+        n_iterations=fit.n_iterations,
+        non_estimable=tuple(non_estimable),
+        aliased=tuple(n for j, n in enumerate(model.names) if j not in set(model.keep)),
+        data_notes=tuple(notes + more_notes),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# step 5: design
+
+
+@dataclasses.dataclass(frozen=True)
+class _Model:
+    """The design: full matrix, term names, kept (non-aliased) columns, the null space of
+    X (to test estimability) and how each column is set on the LS-mean grid."""
+
+    X_all: np.ndarray
+    names: list[str]
+    keep: list[int]
+    null_basis: np.ndarray
+    grid_parts: list[tuple[str, Any]]
+
+    @property
+    def X(self) -> np.ndarray:
+        return self.X_all[:, self.keep]
+
+
+def _design(obs: pd.DataFrame, spec: _data.Spec, group_levels: list, time_levels: list) -> _Model:
+    """Treatment-coded design matrix in R's term order; on the LS-mean grid each column is
+    ("const", value), ("group", g), ("time", t) or ("cell", (g, t))."""
+    columns: list[np.ndarray] = [np.ones(len(obs)), obs["baseline"].to_numpy()]
+    names = ["(Intercept)", spec.baseline_term]
+    grid_parts: list[tuple[str, Any]] = [("const", 1.0), ("const", float(obs["baseline"].mean()))]
+    for cov in spec.covariates:
+        if cov in spec.numeric:
+            columns.append(obs[cov].to_numpy(dtype=float))
+            names.append(cov)
+            grid_parts.append(("const", float(obs[cov].mean())))
+            continue
+        levels = _data.level_order(obs[cov])
+        for lev in levels[1:]:
+            columns.append(_data.equals(obs[cov], lev).astype(float))
+            names.append(f"{cov}[{lev}]")
+            grid_parts.append(("const", 1.0 / len(levels)))  # equal weights over levels
+    is_group = {g: _data.equals(obs["group"], g) for g in group_levels[1:]}
+    is_time = {t: _data.equals(obs["timepoint"], t) for t in time_levels[1:]}
+    for g, mask in is_group.items():
+        columns.append(mask.astype(float))
+        names.append(f"{spec.group}[{g}]")
+        grid_parts.append(("group", g))
+    for t, mask in is_time.items():
+        columns.append(mask.astype(float))
+        names.append(f"{spec.timepoint}[{t}]")
+        grid_parts.append(("time", t))
+    for g in group_levels[1:]:
+        for t in time_levels[1:]:
+            columns.append((is_group[g] & is_time[t]).astype(float))
+            names.append(f"{spec.group}[{g}]:{spec.timepoint}[{t}]")
+            grid_parts.append(("cell", (g, t)))
+    X_all = np.column_stack(columns)
+    keep, null_basis = _reml.full_rank_columns(X_all)  # aliased: e.g. a cell without data
+    return _Model(X_all, names, keep, null_basis, grid_parts)
+
+
+# --------------------------------------------------------------------------------------
+# step 6: the REML fit
+
+
+def _estimate(model: _Model, obs: pd.DataFrame, spec: _data.Spec, time_levels: list) -> _reml.Fit:
+    """Fit the model by REML; refuse designs that cannot be estimated."""
+    X, y = model.X, obs["y"].to_numpy()
+    n_obs, p = X.shape
+    n_times = len(time_levels)
+    if spec.covariance == "compound-symmetry" and n_times < 2:
+        raise ArgumentError("compound-symmetry needs at least two post-baseline timepoints.")
+    if n_obs - p <= 0:
+        raise ArgumentError(
+            f"the model has {p} fixed effects but only {n_obs} observations; "
+            "use fewer covariates or more data."
+        )
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    if no_spread(float(np.sqrt(np.mean(resid**2))), y):
+        what = "the outcome is constant" if no_spread(float(np.std(y)), y) else "a perfect fit"
+        raise EstimationError(
+            f"fit_mmrm: the fixed effects reproduce the {spec.outcome} in {spec.measure} "
+            f"exactly (no residual variation: {what}), so the residual covariance, and with "
+            f"it every SE, is undefined. Check that {spec.measure} is the score and not a "
+            "function of the covariates."
+        )
+    subj_codes, subj_uniques = pd.factorize(obs["subject"])
+    time_codes = np.full(n_obs, -1)
+    for k, t in enumerate(time_levels):
+        time_codes[_data.equals(obs["timepoint"], t)] = k
+    structure = (
+        _reml.Unstructured(n_times)
+        if spec.covariance == "unstructured"
+        else _reml.CompoundSymmetry(n_times)
+    )
+    n_subj = len(subj_uniques)
+    patterns = _reml.patterns(X, y, subj_codes, time_codes, n_subj, n_times)
+    reml = _reml.Reml(patterns, structure, n_obs, p)
+    try:
+        theta0 = structure.start(_reml.start_sigma(X, y, subj_codes, time_codes, n_subj, n_times))
+        return _reml.fit(reml, theta0)
+    except np.linalg.LinAlgError as err:
+        raise MMRMConvergenceError(
+            f"fit_mmrm: the covariance could not be estimated ({err}); the data are too few "
+            "or too regular for it. Try covariance='compound-symmetry' or check timepoints "
+            "with few observations."
+        ) from None
+
+
+# --------------------------------------------------------------------------------------
+# step 7: tables
+
+
+def _coefficient_table(names: list[str], keep: list[int], fit: _reml.Fit, alpha: float):
+    rows = []
+    position = {j: i for i, j in enumerate(keep)}
+    for j, name in enumerate(names):
+        if j not in position:  # aliased term, as R reports NA
+            rows.append((name, *([np.nan] * 5)))
+            continue
+        c = np.zeros(len(keep))
+        c[position[j]] = 1.0
+        var, dof = fit.satterthwaite(c)
+        est = fit.beta[position[j]]
+        se, t, pv, _, _ = _inference(est, var, dof, alpha)
+        rows.append((name, est, se, dof, t, pv))
+    return pd.DataFrame(rows, columns=["term", "estimate", "se", "dof", "t", "p_value"])
+
+
+def _grid_row(model: _Model, g: Any, t: Any) -> np.ndarray:
+    """The design row of group ``g`` at timepoint ``t`` on the LS-mean grid."""
+    row = np.empty(len(model.names))
+    for j, (kind, val) in enumerate(model.grid_parts):
+        if kind == "const":
+            row[j] = val
+        elif kind == "group":
+            row[j] = float(_data.same(g, val))
+        elif kind == "time":
+            row[j] = float(_data.same(t, val))
+        else:
+            row[j] = float(_data.same(g, val[0]) and _data.same(t, val[1]))
+    return row
+
+
+def _linear(model: _Model, fit: _reml.Fit, l_full: np.ndarray):
+    """``(estimate, variance, dof)`` of ``l'beta``; None when not estimable (``l`` not
+    orthogonal to the null space of X)."""
+    if model.null_basis.size:
+        scale = max(1.0, float(np.max(np.abs(l_full))))
+        if np.max(np.abs(l_full @ model.null_basis)) > 1e-8 * scale:
+            return None
+    c = l_full[model.keep]
+    var, dof = fit.satterthwaite(c)
+    return float(c @ fit.beta), var, dof
+
+
+def _lsmean_tables(model: _Model, fit: _reml.Fit, group_levels: list, time_levels: list, alpha):
+    """LS means per group and timepoint, and each group minus the control at each one."""
+    control = group_levels[0]
+    grid = {(g, t): _grid_row(model, g, t) for t in time_levels for g in group_levels}
+    ls_rows, con_rows, non_estimable = [], [], []
+    for t in time_levels:
+        for g in group_levels:
+            res = _linear(model, fit, grid[g, t])
+            if res is None:
+                non_estimable.append((g, t))
+                ls_rows.append((g, t, *([np.nan] * 5)))
+                continue
+            se, _, _, lo, hi = _inference(*res, alpha)
+            ls_rows.append((g, t, res[0], se, res[2], lo, hi))
+        for g in group_levels[1:]:
+            res = _linear(model, fit, grid[g, t] - grid[control, t])
+            if res is None:
+                con_rows.append((t, _label(g, control), *([np.nan] * 7)))
+                continue
+            se, tval, pv, lo, hi = _inference(*res, alpha)
+            con_rows.append((t, _label(g, control), res[0], se, res[2], tval, pv, lo, hi))
+    lsmeans = pd.DataFrame(
+        ls_rows, columns=["group", "timepoint", "estimate", "se", "dof", "ci_low", "ci_high"]
+    )
+    contrasts = pd.DataFrame(
+        con_rows,
+        columns=[
+            *["timepoint", "contrast", "estimate", "se", "dof"],
+            *["t", "p_value", "ci_low", "ci_high"],
+        ],
+    )
+    return lsmeans, contrasts, non_estimable
+
+
+def _label(g: Any, control: Any) -> str:
+    return f"{g} - {control}"
+
+
+def _inference(est, var, dof, alpha):
+    from scipy import stats
+
+    se = np.sqrt(var)
+    t = est / se
+    q = stats.t.ppf(1.0 - alpha / 2.0, dof)
+    p = 2.0 * stats.t.sf(np.abs(t), dof)
+    return se, t, p, est - q * se, est + q * se
+
+
+def _warn(excluded: pd.DataFrame, non_estimable: list) -> None:
+    """Warn about subjects set aside and about cells without data."""
+    if non_estimable:
+        cells = ", ".join(f"{g!r} at {t!r}" for g, t in non_estimable[: _data.SHOWN])
+        warnings.warn(
+            f"fit_mmrm: no data for {cells}{', ...' if len(non_estimable) > _data.SHOWN else ''}; "
+            "those LS means and differences are not estimable and are reported as NaN.",
+            PastOutcomesWarning,
+            stacklevel=3,
+        )
+    aside = excluded[excluded["reason"] != "other-timepoint"]
+    if len(aside):
+        ids = list(pd.unique(aside["subject"]))
+        counts = ", ".join(f"{n} {r}" for r, n in aside["reason"].value_counts().items())
+        shown = ", ".join(_data.text(v) for v in ids[: _data.SHOWN]) + (
+            ", ..." if len(ids) > _data.SHOWN else ""
+        )
+        warnings.warn(
+            f"fit_mmrm: {len(ids)} subject(s) set aside ({counts}): {shown}. They are listed "
+            "in result.excluded; the model uses every other subject's visits.",
+            PastOutcomesWarning,
+            stacklevel=3,
+        )
