@@ -653,3 +653,186 @@ def test_mapp_on_data_scored_by_the_package():
     out = classify_responders(scored, instrument="caps5", pre="baseline", post="week18").table
     # totals 60 -> 20 (no dx), 60 -> 60, 40 -> 0 (no dx, <= 11)
     assert out["category"].tolist() == ["loss of diagnosis", "non-response", "remission"]
+
+
+# ------------------------------------------------------------------------------------------
+# the redesign (issue 10): one table of methods, confidence, results with .excluded
+# ------------------------------------------------------------------------------------------
+
+
+def test_every_method_is_one_entry_of_the_table():
+    for method in RCI_METHODS.values():
+        assert method.name and method.citation and method.r_function.startswith("calc_rci.cs_")
+    assert [m.one_sided for m in RCI_METHODS.values()] == [False] * 5 + [True]
+
+
+def test_adding_a_method_is_one_entry(golden, monkeypatch):
+    jt = RCI_METHODS["jt"]
+    monkeypatch.setitem(RCI_METHODS, "jt2", dataclasses.replace(jt, name="JT again"))
+    res = run(golden, method="jt2")
+    assert res.method_name == "JT again"
+    np.testing.assert_allclose(res.table["rci"], expected_rci("jt"), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("method", "confidence", "crit"),
+    [("jt", 0.95, 1.959963984540054), ("jt", 0.90, 1.6448536269514722),
+     ("ha", 0.95, 1.6448536269514722), ("ha", 0.90, 1.2815515655446004)],
+)  # fmt: skip
+def test_confidence_sets_the_critical_value(golden, method, confidence, crit):
+    res = run(golden, method=method, confidence=confidence)
+    assert res.critical_value == pytest.approx(crit, abs=1e-12)
+    assert res.confidence == confidence
+    assert f"(confidence {confidence:g})" in res.notes()[1]
+    sign_rci = -res.table["rci"].to_numpy()
+    assert res.table["reliable"].tolist() == [
+        "improved" if v > crit else "deteriorated" if v < -crit else "unchanged" for v in sign_rci
+    ]
+
+
+def test_alpha_is_gone(golden):
+    with pytest.raises(TypeError, match="alpha"):
+        classify_change(golden, measure="score", pre="baseline", post="week18", alpha=0.05)
+
+
+def test_excluded_names_every_subject_set_aside_in_order_of_appearance(golden):
+    extra = pd.DataFrame(
+        [
+            {"subject": "s0", "timepoint": "week4", "score": 30},  # only at another timepoint
+            {"subject": "s9", "timepoint": "week18", "score": 12},  # no pre
+            {"subject": "s10", "timepoint": "baseline", "score": np.nan},  # nothing usable
+            {"subject": "s10", "timepoint": "week18", "score": np.nan},
+        ]
+    )
+    data = pd.concat([extra.iloc[:1], golden, extra.iloc[1:]], ignore_index=True)
+    with pytest.warns(UnpairedSubjectsWarning, match=r"3 of 11 subject\(s\).*s0, s9, s10"):
+        res = compute_change(data, measure="score", pre="baseline", post="week18")
+    assert res.table["subject"].tolist() == ["s0", *IDS, "s9", "s10"]
+    assert res.excluded.values.tolist() == [
+        ["s0", "no-data", "score"], ["s9", "no-pre", "score"], ["s10", "no-data", "score"]
+    ]  # fmt: skip
+    assert res.table["change"].isna().tolist() == [True] + [False] * 8 + [True, True]
+
+
+def test_results_render_briefly_and_plot(golden):
+    import matplotlib.pyplot as plt
+
+    res = run(golden)
+    lines = repr(res).splitlines()
+    assert lines[0].startswith("<ChangeClassification: Reliable change") and len(lines) <= 9
+    assert res.to_frame().equals(res.table) and res.to_frame() is not res.table
+    assert res.excluded.columns.tolist() == ["subject", "reason", "detail"]
+    assert res.reliable_counts.set_index("reliable").loc["improved", "n"] == 5
+    ax = res.plot(color_by="reliable")
+    assert "improved (5)" in ax.get_legend_handles_labels()[1]
+    with pytest.raises(ArgumentError, match="result must be a ChangeClassification; got dict"):
+        plot_change({})
+    plt.close("all")
+
+
+# ------------------------------------------------------------------------------------------
+# ResponderResult: counts with Wilson intervals, exclusions, notes, plot
+# ------------------------------------------------------------------------------------------
+
+
+def test_responder_counts_are_wilson_rates_as_computed_by_hand():
+    from statsmodels.stats.proportion import proportion_confint
+
+    pre = [20, 20, 10, 0, 8, 16, 12]
+    post = [10, 11, 4, 0, 5, 8, 2]
+    data = long_frame(pre, post, measure="phq9_total")
+    res = classify_responders(data, instrument="phq9", pre="baseline", post="week18")
+    assert isinstance(res, ResponderResult)
+    # by hand, as notebook 02 did: responders over the subjects the rule applies to
+    flags = res.table["responder"]
+    k, n = int(flags.sum()), int(flags.notna().sum())
+    assert (k, n) == (4, 6)  # s4 (pre 0) is not eligible
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    row = res.counts.set_index("category").loc["responder"]
+    assert (row["n"], row["denominator"]) == (4, 6) and row["rate"] == 4 / 6
+    assert row["ci_low"] == pytest.approx(low, abs=1e-12)
+    assert row["ci_high"] == pytest.approx(high, abs=1e-12)
+    non = res.counts.set_index("category").loc["non-responder"]
+    assert (non["n"], non["denominator"]) == (2, 6)
+    assert res.excluded.values.tolist() == [
+        ["s4", "not-eligible", "percent change undefined at a baseline of 0"]
+    ]
+    assert any("pct_improvement is missing for 1 subject" in n for n in res.notes())
+    narrow = classify_responders(
+        data, instrument="phq9", pre="baseline", post="week18", confidence=0.5
+    ).counts.set_index("category")
+    assert narrow.loc["responder", "ci_low"] > row["ci_low"]
+
+
+def test_mapp_counts_per_category_and_missing_diagnosis_note():
+    data = caps_frame(
+        [("a", 40, 30, True), ("b", 40, 31, True), ("d", 21, 11, False),
+         ("e", 22, 12, False), ("g", 40, 20, pd.NA)]
+    )  # fmt: skip
+    res = classify_responders(data, instrument="caps5", pre="baseline", post="week18")
+    counts = res.counts.set_index("category")
+    assert counts.index.tolist() == ["responder", "non-responder", *MAPP]
+    assert counts.loc["responder", ["n", "denominator"]].tolist() == [4, 5]
+    # g responded but its diagnosis at post is unknown: no category
+    assert counts.loc["response", ["n", "denominator"]].tolist() == [1, 4]
+    assert counts.loc["remission", "n"] == 1 and counts.loc["loss of diagnosis", "n"] == 1
+    assert any("category is missing for 1 responder(s)" in n for n in res.notes())
+
+
+MAPP = ["non-response", "response", "loss of diagnosis", "remission"]
+
+
+def test_iief_not_eligible_is_excluded_with_its_band():
+    data = long_frame([10, 26, 17], [17, 30, 19], measure="iief_ef")
+    res = classify_responders(data, instrument="iief", pre="baseline", post="week18")
+    assert res.excluded.values.tolist() == [
+        ["s2", "not-eligible", "baseline in no by_baseline band"]
+    ]
+    assert res.counts.set_index("category").loc["responder", "denominator"] == 2
+    assert any("no by_baseline band" in n for n in res.notes())
+
+
+def test_no_subject_evaluable_gives_missing_rates_with_a_note():
+    data = long_frame([12, 12], [8, 9], measure="gad7_total")
+    data.loc[data["timepoint"] == "week18", "gad7_total"] = np.nan
+    with pytest.warns(UnpairedSubjectsWarning):
+        res = classify_responders(data, instrument="gad7", pre="baseline", post="week18")
+    assert res.counts["denominator"].tolist() == [0, 0]
+    assert res.counts[["rate", "ci_low", "ci_high"]].isna().all().all()
+    assert any("No subject could be evaluated" in n for n in res.notes())
+    assert res.excluded["reason"].tolist() == ["no-post", "no-post"]
+
+
+def test_responder_plot_draws_rates_with_intervals():
+    import matplotlib.pyplot as plt
+
+    data = caps_frame([("a", 40, 30, True), ("b", 40, 31, True), ("d", 21, 11, False)])
+    res = classify_responders(data, instrument="caps5", pre="baseline", post="week18")
+    ax = res.plot()
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(reversed(["responder",
+        "non-responder", *MAPP]))  # fmt: skip
+    assert "2/3" in [t.get_text() for t in ax.texts]
+    assert plot_responders(res, ax=ax) is ax
+    with pytest.raises(ArgumentError, match="result must be a ResponderResult; got DataFrame"):
+        plot_responders(res.table)
+    plt.close("all")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(scores, scores), min_size=1, max_size=15),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
+def test_responder_counts_add_up_and_intervals_hold_the_rate(pairs, confidence):
+    data = long_frame([p for p, _ in pairs], [q for _, q in pairs], measure="phq9_total")
+    res = classify_responders(
+        data, instrument="phq9", rule="mcid5", pre="baseline", post="week18",
+        confidence=confidence,
+    )  # fmt: skip
+    c = res.counts.set_index("category")
+    assert c.loc["responder", "n"] + c.loc["non-responder", "n"] == len(pairs)
+    assert (c["denominator"] == len(pairs)).all()
+    assert (c["ci_low"] <= c["rate"] + 1e-12).all() and (c["rate"] <= c["ci_high"] + 1e-12).all()
+    assert c.loc["responder", "n"] == int(
+        (np.array(pairs)[:, 0] - np.array(pairs)[:, 1] >= 5).sum()
+    )

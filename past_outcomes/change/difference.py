@@ -197,7 +197,7 @@ def missing_notes(table: pd.DataFrame, unpaired: Sequence[Any], pct_column: str)
 # --------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ChangeResult(ResultBase):
     """Result of :func:`compute_change`.
 
@@ -309,7 +309,7 @@ def count_labels(values: pd.Series, labels: Sequence[str], column: str) -> pd.Da
     return table
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ChangeClassification(ResultBase):
     """Result of :func:`~past_outcomes.change.rci.classify_change`.
 

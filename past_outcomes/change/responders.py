@@ -334,7 +334,7 @@ def count_responders(table: pd.DataFrame, confidence: float) -> pd.DataFrame:
     return counts.astype({"n": "int64", "denominator": "int64"})
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ResponderResult(ResultBase):
     """Result of :func:`classify_responders`.
 
@@ -619,7 +619,7 @@ def plot_responders(result: ResponderResult, *, ax: Any = None, title: str | Non
     low = 100 * counts["ci_low"].to_numpy(dtype=float)
     high = 100 * counts["ci_high"].to_numpy(dtype=float)
     ax.errorbar(
-        rate, pos, xerr=np.vstack([rate - low, high - rate]), fmt="o", color="#2166ac",
+        rate, pos, xerr=np.clip(np.vstack([rate - low, high - rate]), 0, None), fmt="o", color="#2166ac",
         ecolor="0.4", capsize=3, lw=1.2,
     )  # fmt: skip
     for p, r, k, n in zip(pos, rate, counts["n"], counts["denominator"], strict=True):
