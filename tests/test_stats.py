@@ -1,4 +1,4 @@
-"""Tests of past_outcomes.stats.
+"""Tests of past_outcomes.stats (every module but mmrm).
 
 Golden values come from R (tests/golden/stats/stats_golden.R -> golden_r.csv, run on the CSVs
 written by tests/golden/stats/make_data.py), from published figures (MAPP1, MAPP2, Griffiths
@@ -18,19 +18,17 @@ import pingouin as pg
 import pytest
 
 from past_outcomes.errors import ArgumentError, DataValidationError, UnpairedSubjectsWarning
-from past_outcomes.stats import (
-    compare_groups,
-    compare_proportions,
-    compare_responders,
+from past_outcomes.stats.effect_size import (
     compute_cohen_d,
     compute_dppc2,
-    compute_power,
-    compute_reliability,
     compute_smcr,
-    plan_sample_size,
-    prepost_test,
     small_sample_correction,
 )
+from past_outcomes.stats.groups import compare_groups
+from past_outcomes.stats.power import compute_power, plan_sample_size
+from past_outcomes.stats.prepost import compare_prepost
+from past_outcomes.stats.proportions import compare_proportions, compare_responders
+from past_outcomes.stats.reliability import compute_reliability
 
 GOLDEN = Path(__file__).parent / "golden" / "stats"
 
@@ -56,13 +54,13 @@ def close(value, expected, rel=1e-9, abs=1e-12):
 
 
 # --------------------------------------------------------------------------------------------
-# prepost_test
+# compare_prepost
 # --------------------------------------------------------------------------------------------
 
 
 def test_prepost_matches_r(trial, r_values):
     r = r_values
-    row = prepost_test(trial, measures="score", pre="baseline", post="week12").iloc[0]
+    row = compare_prepost(trial, measure="score", pre="baseline", post="week12").table.iloc[0]
     assert row["n"] == 44 and row["n_unpaired"] == 0
     # t.test(post, pre, paired = TRUE)
     assert close(row["t"], r["paired_t"])
@@ -91,7 +89,7 @@ def test_prepost_matches_r(trial, r_values):
 
 
 def test_prepost_several_measures_adjusts_p(trial, r_values):
-    out = prepost_test(trial, measures=["score", "other"], pre="baseline", post="week12")
+    out = compare_prepost(trial, measure=["score", "other"], pre="baseline", post="week12").table
     assert list(out["measure"]) == ["score", "other"]
     assert close(out["p_value"].iloc[1], r_values["paired2_p"], rel=1e-7)
     # p.adjust(c(p1, p2), "holm") and "BH"
@@ -112,7 +110,7 @@ def test_prepost_small_hand_example():
             "x": [10, 12, 14, 16, 9, 10, 13, 12],
         }
     )
-    row = prepost_test(data, measures="x", pre="pre", post="post").iloc[0]
+    row = compare_prepost(data, measure="x", pre="pre", post="post").table.iloc[0]
     assert row["mean_diff"] == pytest.approx(-2.0)
     assert row["cohen_dz"] == pytest.approx(-2 / math.sqrt(2))
     assert row["cohen_dav"] == pytest.approx(-0.90750, abs=1e-5)
@@ -128,10 +126,11 @@ def test_prepost_unpaired_subjects_warn_and_are_recorded(trial):
         UnpairedSubjectsWarning,
         match=r"2 subject\(s\) lack score at .baseline. or .week12.: S03, S07",
     ):
-        out = prepost_test(data, measures="score", pre="baseline", post="week12")
-    row = out.iloc[0]
+        out = compare_prepost(data, measure="score", pre="baseline", post="week12")
+    row = out.table.iloc[0]
     assert row["n"] == 42 and row["n_unpaired"] == 2
-    assert row["unpaired_subjects"] == "S03, S07"
+    assert out.excluded.values.tolist() == [["S03", "no-post", "score"], ["S07", "no-pre", "score"]]
+    assert "unpaired_subjects" not in out.table
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,7 +139,7 @@ def test_prepost_unpaired_subjects_warn_and_are_recorded(trial):
 
 
 def _compare(trial, **kw):
-    args = dict(measure="score", group="group", pre="baseline", post="week12")
+    args = dict(measure="score", pre="baseline", post="week12")
     args.update(treatment="drug", control="placebo")
     args.update(kw)
     return compare_groups(trial, **args)
@@ -149,7 +148,7 @@ def _compare(trial, **kw):
 def test_compare_groups_ancova_matches_r(trial, r_values):
     r = r_values
     res = _compare(trial)
-    s = res.summary.set_index("quantity")
+    s = res.table.set_index("quantity")
     adj = s.loc["adjusted_difference"]
     # lm(score.week12 ~ group + score.baseline), placebo the reference level
     assert close(adj["estimate"], r["ancova_diff"])
@@ -171,18 +170,18 @@ def test_compare_groups_ancova_matches_r(trial, r_values):
 
 def test_compare_groups_change_outcome_and_hc3(trial, r_values):
     res = _compare(trial, method="ancova-change")
-    adj = res.summary.set_index("quantity").loc["adjusted_difference"]
+    adj = res.table.set_index("quantity").loc["adjusted_difference"]
     assert close(adj["estimate"], r_values["ancova_change_diff"])  # identical coefficient
     am = res.adjusted_means.set_index("group")
     assert close(am.loc["drug", "estimate"], r_values["emm_change_drug"])
-    robust = _compare(trial, robust=True).summary.set_index("quantity")
+    robust = _compare(trial, robust=True).table.set_index("quantity")
     # HC3 by hand in R: bread %*% crossprod(X * e / (1 - h)) %*% bread
     assert close(robust.loc["adjusted_difference", "se"], r_values["ancova_hc3_se"])
 
 
 def test_compare_groups_change_tests_match_r(trial, r_values):
     r = r_values
-    s = _compare(trial).summary.set_index("quantity")
+    s = _compare(trial).table.set_index("quantity")
     w = s.loc["change_difference"]  # t.test(ct, cc): Welch
     assert close(w["statistic"], r["welch_t"])
     assert close(w["dof"], r["welch_df"])
@@ -204,10 +203,10 @@ def test_compare_groups_change_tests_match_r(trial, r_values):
 def test_compare_groups_infers_arms_and_records_unpaired(trial):
     data = trial[~((trial.subject == "S30") & (trial.timepoint == "baseline"))]
     with pytest.warns(UnpairedSubjectsWarning, match=r"1 subject\(s\) lack .* S30\."):
-        res = compare_groups(data, measure="score", group="group", pre="baseline", post="week12")
+        res = compare_groups(data, measure="score", pre="baseline", post="week12")
     assert (res.treatment, res.control) == ("placebo", "drug")  # sorted: control first
     assert "inferred" in res.title
-    assert res.unpaired_subjects == ("S30",)
+    assert res.excluded.values.tolist() == [["S30", "no-pre", "score"]]
     assert res.groups.set_index("group").loc["placebo", "n"] == 19
     with pytest.warns(UnpairedSubjectsWarning):
         res2 = _compare(data, control="placebo", treatment=None)
@@ -238,7 +237,7 @@ def test_mapp1_between_group_d_from_summary_statistics():
         mean_control=-13.9,
         sd_control=11.5,
         n_control=37,
-    ).iloc[0]
+    ).table.iloc[0]
     assert out["sd_pooled"] == pytest.approx(11.5533, abs=1e-4)
     assert abs(out["cohen_d"]) == pytest.approx(0.91, abs=0.005)  # published d = 0.91
     # Student t = d sqrt(42 * 37 / 79) = 4.03, p = 1.3e-4 (analysis.md section 1.1)
@@ -276,7 +275,7 @@ def _smcr(arm, k):
         sd_pre=arm["sd_pre"][k],
         n=arm["n"][k],
         r=MORRIS_R[k],
-    ).iloc[0]
+    ).table.iloc[0]
 
 
 @pytest.mark.parametrize("k", range(5))
@@ -302,7 +301,7 @@ def test_morris_2008_smcr_and_dppc(k, r_values):
         sd_pre_control=MORRIS_C["sd_pre"][k],
         n_control=MORRIS_C["n"][k],
         r=MORRIS_R[k],
-    ).iloc[0]
+    ).table.iloc[0]
     assert d2["d_ppc2"] == pytest.approx(dppc2[k], abs=0.005)
     assert d2["d_ppc2"] == pytest.approx(r_values[f"dppc2_{k + 1}"], rel=1e-9)
     assert d2["ci_low"] < d2["d_ppc2"] < d2["ci_high"]
@@ -321,7 +320,7 @@ def test_dppc2_variance_is_morris_equation_25():
         sd_pre_control=13.8,
         n_control=20,
         r=0.47,
-    ).iloc[0]
+    ).table.iloc[0]
     c, d = small_sample_correction(38), d2["d_ppc2"]
     expected = 2 * c**2 * 0.53 * 0.1 * (38 / 36) * (1 + d**2 / (2 * 0.53 * 0.1)) - d**2
     assert d2["var"] == pytest.approx(expected)
@@ -333,14 +332,17 @@ def test_dppc2_variance_is_morris_equation_25():
 # --------------------------------------------------------------------------------------------
 
 
+COUNTS = ("count_treatment", "n_treatment", "count_control", "n_control")
+
+
 @pytest.mark.parametrize(
     ("tag", "counts"),
     [("mapp2", (45, 52, 29, 42)), ("griffiths", (23, 25, 8, 25))],
 )
 def test_compare_proportions_matches_r(tag, counts, r_values):
     r = {k.removeprefix(tag + "_"): v for k, v in r_values.items() if k.startswith(tag)}
-    res = compare_proportions(*counts)
-    s = res.summary.set_index("quantity")
+    res = compare_proportions(**dict(zip(COUNTS, counts, strict=True)))
+    s = res.table.set_index("quantity")
     # Newcombe (1998) method 10 coded by hand in stats_golden.R from the Wilson limits
     assert close(s.loc["risk_difference", "estimate"], r["rd"])
     assert close(s.loc["risk_difference", "ci_low"], r["rd_low"], rel=1e-7)
@@ -359,26 +361,35 @@ def test_compare_proportions_matches_r(tag, counts, r_values):
 
 
 def test_mapp2_and_griffiths_published_figures():
-    mapp2 = compare_proportions(45, 52, 29, 42, treatment="MDMA-AT", control="placebo")
+    mapp2 = compare_proportions(
+        count_treatment=45,
+        n_treatment=52,
+        count_control=29,
+        n_control=42,
+        treatment="MDMA-AT",
+        control="placebo",
+    )
     arms = mapp2.arms.set_index("group")
     assert arms.loc["MDMA-AT", "percent"] == pytest.approx(86.5, abs=0.05)
     assert arms.loc["placebo", "percent"] == pytest.approx(69.0, abs=0.05)
     # RD = 45/52 - 29/42 = 0.865385 - 0.690476 = 0.174908; Newcombe 95% CI 0.0074 to 0.3402
-    rd = mapp2.summary.set_index("quantity").loc["risk_difference"]
+    rd = mapp2.table.set_index("quantity").loc["risk_difference"]
     assert (rd["estimate"], rd["ci_low"], rd["ci_high"]) == pytest.approx(
         (0.174908, 0.007372, 0.340210), abs=1e-6
     )
     assert mapp2.nnt_text == "NNTB 5.7 (95% CI 2.9 to 135.6)"
     # Griffiths 2016 Table 6: 92 % vs 32 %, p < .001 by z test; z^2 = Pearson chi-square
-    g = compare_proportions(23, 25, 8, 25).summary.set_index("quantity")
+    g = compare_proportions(
+        count_treatment=23, n_treatment=25, count_control=8, n_control=25
+    ).table.set_index("quantity")
     assert g.loc["chi_square", "p_value"] < 0.001
     z = (0.92 - 0.32) / math.sqrt(0.62 * 0.38 * (2 / 25))  # pooled p = 31/50
     assert g.loc["chi_square", "statistic"] == pytest.approx(z**2)
 
 
 def test_nnt_when_rd_ci_crosses_zero():
-    res = compare_proportions(10, 20, 8, 20)
-    s = res.summary.set_index("quantity").loc["nnt"]
+    res = compare_proportions(count_treatment=10, n_treatment=20, count_control=8, n_control=20)
+    s = res.table.set_index("quantity").loc["nnt"]
     assert s["estimate"] == pytest.approx(10.0)  # 1 / (0.5 - 0.4)
     assert s["ci_low"] > 0 > s["ci_high"]  # NNTB 1/upper ... NNTH 1/|lower|
     assert "to ∞ to NNTH" in res.nnt_text and res.nnt_text.startswith("NNTB 10.0")
@@ -405,8 +416,8 @@ def test_compare_responders_missing_policies():
     assert list(arms["responders"]) == [45, 29] and list(arms["n"]) == [52, 42]
     assert list(arms["n_missing"]) == [3, 9]
     assert "3 with a missing outcome excluded" in arms.loc["MDMA", "denominator"]
-    ref = compare_proportions(45, 52, 29, 42).summary
-    pd.testing.assert_frame_equal(excl.summary, ref)
+    ref = compare_proportions(count_treatment=45, n_treatment=52, count_control=29, n_control=42)
+    pd.testing.assert_frame_equal(excl.table, ref.table)
     nri = compare_responders(data, missing="non-responder", **kw)
     arms = nri.arms.set_index("group")
     assert list(arms["responders"]) == [45, 29] and list(arms["n"]) == [55, 51]
@@ -439,7 +450,7 @@ def test_compare_responders_bad_values_and_duplicates():
 
 
 def test_plan_sample_size_two_sample_and_dropout():
-    out = plan_sample_size(effect_size=0.5, dropout=0.2).set_index("arm")
+    out = plan_sample_size(effect_size=0.5, dropout=0.2).table.set_index("arm")
     exact = pg.power_ttest(d=0.5, power=0.8, alpha=0.05)  # 63.77 per group
     assert out.loc["treatment", "n_exact"] == pytest.approx(exact, rel=1e-4)
     assert out.loc["treatment", "n"] == 64 and out.loc["control", "n"] == 64
@@ -450,12 +461,12 @@ def test_plan_sample_size_two_sample_and_dropout():
 
 
 def test_plan_sample_size_paired_and_ratio():
-    paired = plan_sample_size(effect_size=0.5, design="paired").iloc[0]
+    paired = plan_sample_size(effect_size=0.5, design="paired").table.iloc[0]
     assert paired["n_exact"] == pytest.approx(
         pg.power_ttest(d=0.5, power=0.8, contrast="paired"), rel=1e-4
     )  # 33.37
     assert paired["n"] == 34
-    unequal = plan_sample_size(effect_size=0.5, ratio=2).set_index("arm")
+    unequal = plan_sample_size(effect_size=0.5, ratio=2).table.set_index("arm")
     n1, n2 = unequal.loc["treatment", "n_exact"], unequal.loc["control", "n_exact"]
     assert n2 == pytest.approx(2 * n1)
     assert pg.power_ttest2n(nx=n1, ny=n2, d=0.5) == pytest.approx(0.8, abs=1e-4)
@@ -463,10 +474,10 @@ def test_plan_sample_size_paired_and_ratio():
 
 def test_compute_power_matches_pingouin():
     # MAPP2 completers 52 vs 42 at d = 0.7: power 0.916 (analysis.md section 4)
-    out = compute_power(effect_size=0.7, n=52, ratio=42 / 52).iloc[0]
+    out = compute_power(effect_size=0.7, n=52, ratio=42 / 52).table.iloc[0]
     assert out["power"] == pytest.approx(pg.power_ttest2n(nx=52, ny=42, d=0.7), rel=1e-5)
     assert out["power"] == pytest.approx(0.916, abs=0.0005)
-    curve = compute_power(effect_size=0.5, n=[20, 34, 50], design="paired")
+    curve = compute_power(effect_size=0.5, n=[20, 34, 50], design="paired").table
     assert curve["power"].is_monotonic_increasing and len(curve) == 3
     assert curve["power"].iloc[1] == pytest.approx(
         pg.power_ttest(d=0.5, n=34, contrast="paired"), rel=1e-5
@@ -500,8 +511,8 @@ def _stand_in(scales: dict[str, tuple[str, ...]], reverse=()):
 def test_reliability_matches_psych(items, r_values):
     cols = tuple(items.columns)
     inst = _stand_in({"all": cols, "single": cols[:1]})
-    res = compute_reliability(items, inst)
-    row = res.summary.set_index("scale").loc["all"]
+    res = compute_reliability(items, instrument=inst)
+    row = res.table.set_index("scale").loc["all"]
     assert row["n_items"] == 6 and row["n_complete"] == 150
     assert close(row["cronbach_alpha"], r_values["alpha"])  # psych::alpha raw_alpha
     a_pg, ci_pg = pg.cronbach_alpha(items)
@@ -510,16 +521,18 @@ def test_reliability_matches_psych(items, r_values):
     assert row["omega_total"] == pytest.approx(r_values["omega_model"], abs=1e-5)
     # psych::omega(nfactors = 1) divides by the observed total variance instead
     assert row["omega_total"] == pytest.approx(r_values["psych_omega_t"], abs=1e-3)
-    single = res.summary.set_index("scale").loc["single"]
+    single = res.table.set_index("scale").loc["single"]
     assert math.isnan(single["cronbach_alpha"]) and "at least 2 items" in single["note"]
 
 
 def test_reliability_reflects_reverse_keyed_items(items):
     flipped = items.assign(item_2=4 - items["item_2"])
-    plain = compute_reliability(items, _stand_in({"all": tuple(items.columns)}))
-    keyed = compute_reliability(flipped, _stand_in({"all": tuple(items.columns)}, ("item_2",)))
-    assert keyed.summary["cronbach_alpha"].iloc[0] == pytest.approx(
-        plain.summary["cronbach_alpha"].iloc[0]
+    plain = compute_reliability(items, instrument=_stand_in({"all": tuple(items.columns)}))
+    keyed = compute_reliability(
+        flipped, instrument=_stand_in({"all": tuple(items.columns)}, ("item_2",))
+    )
+    assert keyed.table["cronbach_alpha"].iloc[0] == pytest.approx(
+        plain.table["cronbach_alpha"].iloc[0]
     )
 
 
@@ -529,8 +542,8 @@ def test_reliability_on_a_real_instrument():
     raw = np.clip(np.round(1.5 + latent + rng.normal(scale=0.8, size=(80, 9))), 0, 3)
     data = pd.DataFrame(raw, columns=[f"phq9_{i}" for i in range(1, 10)])
     data.iloc[0, 3] = np.nan  # one incomplete row: n_complete = 79
-    res = compute_reliability(data, "phq9")
-    row = res.summary.set_index("scale").loc["phq9_total"]
+    res = compute_reliability(data, instrument="phq9")
+    row = res.table.set_index("scale").loc["phq9_total"]
     assert row["n_complete"] == 79
     expected = pg.cronbach_alpha(data.dropna())[0]
     assert row["cronbach_alpha"] == pytest.approx(expected)
@@ -539,13 +552,13 @@ def test_reliability_on_a_real_instrument():
 
 def test_reliability_errors(items):
     with pytest.raises(ArgumentError, match="item columns of at least one scale"):
-        compute_reliability(items, _stand_in({"x": ("nope_1", "nope_2")}))
+        compute_reliability(items, instrument=_stand_in({"x": ("nope_1", "nope_2")}))
     with pytest.raises(ArgumentError, match="instrument must be an instrument id"):
-        compute_reliability(items, 42)
+        compute_reliability(items, instrument=42)
     bad = items.astype({"item_3": object})
     bad.loc[2, "item_3"] = "often"
     with pytest.raises(DataValidationError, match="not-a-number") as err:
-        compute_reliability(bad, _stand_in({"all": tuple(items.columns)}))
+        compute_reliability(bad, instrument=_stand_in({"all": tuple(items.columns)}))
     assert err.value.failure_cases[["row", "column"]].iloc[0].tolist() == [2, "item_3"]
 
 
@@ -556,7 +569,7 @@ def test_reliability_errors(items):
 
 def test_missing_column_is_an_argument_error(trial):
     with pytest.raises(ArgumentError, match="must have the column\\(s\\) 'scroe'"):
-        prepost_test(trial, measures="scroe", pre="baseline", post="week12")
+        compare_prepost(trial, measure="scroe", pre="baseline", post="week12")
     with pytest.raises(ArgumentError, match="'arm'"):
         compare_groups(trial, measure="score", group="arm", pre="baseline", post="week12")
 
@@ -564,18 +577,22 @@ def test_missing_column_is_an_argument_error(trial):
 @pytest.mark.parametrize("confidence", [0, 1, 1.5, 95, "high"])
 def test_bad_confidence(trial, confidence):
     with pytest.raises(ArgumentError, match="confidence must be"):
-        prepost_test(trial, measures="score", pre="baseline", post="week12", confidence=confidence)
+        compare_prepost(
+            trial, measure="score", pre="baseline", post="week12", confidence=confidence
+        )
     with pytest.raises(ArgumentError, match="confidence must be"):
-        compare_proportions(1, 2, 1, 2, confidence=confidence)
+        compare_proportions(
+            count_treatment=1, n_treatment=2, count_control=1, n_control=2, confidence=confidence
+        )
 
 
 def test_other_argument_errors(trial):
     with pytest.raises(ArgumentError, match="pre and post must be different"):
-        prepost_test(trial, measures="score", pre="baseline", post="baseline")
+        compare_prepost(trial, measure="score", pre="baseline", post="baseline")
     with pytest.raises(
         ArgumentError, match="post must be a value of the 'timepoint' column; got 'week18'"
     ):
-        prepost_test(trial, measures="score", pre="baseline", post="week18")
+        compare_prepost(trial, measure="score", pre="baseline", post="week18")
     with pytest.raises(ArgumentError, match="method must be one of"):
         _compare(trial, method="t-test")
     with pytest.raises(ArgumentError, match="treatment must be one of the labels"):
@@ -590,13 +607,13 @@ def test_other_argument_errors(trial):
             missing="drop",
         )
     with pytest.raises(ArgumentError, match="between 0 and its n"):
-        compare_proportions(30, 20, 1, 20)
+        compare_proportions(count_treatment=30, n_treatment=20, count_control=1, n_control=20)
 
 
 def test_duplicate_subject_timepoint_rows(trial):
     dup = pd.concat([trial, trial.iloc[[0]]], ignore_index=True)  # S01 baseline twice
     with pytest.raises(DataValidationError, match="duplicate-observation x2") as err:
-        prepost_test(dup, measures="score", pre="baseline", post="week12")
+        compare_prepost(dup, measure="score", pre="baseline", post="week12")
     fc = err.value.failure_cases
     assert fc["row"].tolist() == [0, len(trial)]
     assert fc["subject"].tolist() == ["S01", "S01"]
@@ -610,14 +627,14 @@ def test_text_in_a_measure_is_a_data_error(trial):
     data = trial.astype({"score": object})
     data.loc[5, "score"] = "n/a"
     with pytest.raises(DataValidationError, match="not-a-number x1") as err:
-        prepost_test(data, measures="score", pre="baseline", post="week12")
+        compare_prepost(data, measure="score", pre="baseline", post="week12")
     fc = err.value.failure_cases
     assert fc[["row", "subject", "column", "value"]].iloc[0].tolist() == [5, "S03", "score", "n/a"]
 
 
 def test_inputs_are_not_mutated(trial):
     before = trial.copy(deep=True)
-    prepost_test(trial, measures=["score", "other"], pre="baseline", post="week12")
+    compare_prepost(trial, measure=["score", "other"], pre="baseline", post="week12")
     _compare(trial, robust=True)
     pd.testing.assert_frame_equal(trial, before)
     data = _responder_data()
@@ -633,7 +650,7 @@ def test_result_objects_are_frozen_and_render(trial):
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.measure = "other"  # type: ignore[misc]
     assert "adjusted_difference" in str(res) and "<table" in res._repr_html_()
-    resp = compare_proportions(45, 52, 29, 42)
+    resp = compare_proportions(count_treatment=45, n_treatment=52, count_control=29, n_control=42)
     assert "NNTB 5.7" in str(resp)
     with pytest.raises(dataclasses.FrozenInstanceError):
         resp.nnt_text = ""  # type: ignore[misc]
@@ -643,8 +660,8 @@ def test_omega_is_not_reported_for_two_item_scales():
     from past_outcomes import read_dataset
 
     data = read_dataset("past_pilot")
-    result = compute_reliability(data[data["timepoint"] == "baseline"], "fsfi")
-    desire = result.scales.set_index("scale").loc["fsfi_desire"]
+    result = compute_reliability(data[data["timepoint"] == "baseline"], instrument="fsfi")
+    desire = result.table.set_index("scale").loc["fsfi_desire"]
     assert desire["n_items"] == 2
     assert np.isnan(desire["omega_total"])
     assert "not estimable with 2 items" in desire["note"]
@@ -662,8 +679,234 @@ def test_a_subject_with_neither_value_is_reported_not_dropped_silently():
     with pytest.warns(
         UnpairedSubjectsWarning, match=r"1 subject\(s\) have no score at either timepoint .*: C\."
     ):
-        out = prepost_test(data, measures="score", pre="pre", post="post")
-    assert out.loc[0, "n"] == 3
-    assert out.loc[0, "n_unpaired"] == 0
-    assert out.loc[0, "n_no_data"] == 1
-    assert out.loc[0, "no_data_subjects"] == "C"
+        out = compare_prepost(data, measure="score", pre="pre", post="post")
+    assert out.table.loc[0, "n"] == 3
+    assert out.table.loc[0, "n_unpaired"] == 0
+    assert out.table.loc[0, "n_no_data"] == 1
+    assert out.excluded.values.tolist() == [["C", "no-data", "score"]]
+
+
+# --------------------------------------------------------------------------------------------
+# the result contract and the one vocabulary
+# --------------------------------------------------------------------------------------------
+
+DATA_FUNCTIONS = {
+    "compare_prepost": lambda t: compare_prepost(
+        t, measure=["score", "other"], pre="baseline", post="week12"
+    ),
+    "compare_groups": lambda t: _compare(t),
+    "compare_responders": lambda t: compare_responders(
+        _responder_data(), responder="responder", group="arm", treatment="MDMA", control="placebo"
+    ),
+    "compute_reliability": lambda t: compute_reliability(
+        pd.read_csv(GOLDEN / "items.csv"),
+        instrument=_stand_in({"all": ("item_1", "item_2", "item_3")}),
+    ),  # fmt: skip
+    "compute_cohen_d": lambda t: compute_cohen_d(
+        mean_treatment=1,
+        sd_treatment=1,
+        n_treatment=10,
+        mean_control=0,
+        sd_control=1,
+        n_control=10,
+    ),  # fmt: skip
+    "compute_smcr": lambda t: compute_smcr(mean_pre=10, mean_post=8, sd_pre=3, n=20, r=0.5),
+    "compute_dppc2": lambda t: compute_dppc2(
+        mean_pre_treatment=10,
+        mean_post_treatment=6,
+        sd_pre_treatment=3,
+        n_treatment=20,
+        mean_pre_control=10,
+        mean_post_control=8,
+        sd_pre_control=3,
+        n_control=20,
+        r=0.5,
+    ),  # fmt: skip
+    "compute_power": lambda t: compute_power(effect_size=0.5, n=[10, 20, 40]),
+    "plan_sample_size": lambda t: plan_sample_size(effect_size=0.5),
+    "compare_proportions": lambda t: compare_proportions(
+        count_treatment=45, n_treatment=52, count_control=29, n_control=42
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATA_FUNCTIONS))
+def test_every_function_returns_a_result_with_the_contract(name, trial):
+    from past_outcomes.results import EXCLUDED_COLUMNS, ResultBase
+
+    res = DATA_FUNCTIONS[name](trial)
+    assert isinstance(res, ResultBase) and dataclasses.is_dataclass(res)
+    assert isinstance(res.table, pd.DataFrame) and len(res.table)
+    copy = res.to_frame()
+    pd.testing.assert_frame_equal(copy, res.table)
+    assert copy is not res.table
+    assert list(res.excluded.columns) == EXCLUDED_COLUMNS
+    notes = res.notes()
+    assert notes and all(isinstance(n, str) and n for n in notes)
+    text = repr(res)
+    assert text.startswith(f"<{type(res).__name__}: ") and len(text.splitlines()) <= 10
+    assert "<table" in res._repr_html_() and not hasattr(res, "summary")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.table = pd.DataFrame()  # type: ignore[misc]
+    if "note" in res.table:  # a note in the table is a note of the result too
+        for note in res.table["note"]:
+            for part in filter(None, str(note).split("; ")):
+                assert any(part in n for n in notes), part
+
+
+@pytest.mark.parametrize(
+    ("func", "defaults"),
+    [
+        (compare_prepost, {"subject": "subject", "timepoint": "timepoint", "confidence": 0.95}),
+        (compare_groups, {"group": "group", "subject": "subject", "timepoint": "timepoint",
+                          "treatment": None, "control": None, "confidence": 0.95}),
+        (compare_responders, {"group": "group", "subject": "subject", "confidence": 0.95}),
+        (compute_reliability, {"confidence": 0.95}),
+    ],
+)  # fmt: skip
+def test_data_first_everything_else_keyword_only(func, defaults):
+    import inspect
+
+    params = list(inspect.signature(func).parameters.values())
+    assert params[0].name == "data" and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
+    for name, value in defaults.items():
+        assert inspect.signature(func).parameters[name].default == value, name
+    assert "alpha" not in inspect.signature(func).parameters
+
+
+@pytest.mark.parametrize(
+    "func",
+    [compute_cohen_d, compute_smcr, compute_dppc2, compute_power, plan_sample_size,
+     compare_proportions],
+)  # fmt: skip
+def test_summary_statistic_functions_are_keyword_only(func):
+    import inspect
+
+    kinds = {p.kind for p in inspect.signature(func).parameters.values()}
+    assert kinds == {inspect.Parameter.KEYWORD_ONLY}
+    with pytest.raises(TypeError, match="positional argument"):
+        func(1)
+
+
+def test_old_names_and_arguments_are_gone(trial):
+    import past_outcomes.stats.prepost as prepost
+
+    assert not hasattr(prepost, "prepost_test")
+    with pytest.raises(TypeError, match="measures"):
+        compare_prepost(trial, measures="score", pre="baseline", post="week12")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="positional"):
+        compute_reliability(trial, "phq9")  # type: ignore[misc]
+
+
+def test_compare_prepost_measure_must_name_columns(trial):
+    for bad in ([], ["score", "score"], 3, [""]):
+        with pytest.raises(ArgumentError, match="measure must"):
+            compare_prepost(trial, measure=bad, pre="baseline", post="week12")
+
+
+def test_compare_groups_lists_subjects_of_other_arms_without_a_warning(trial):
+    data = trial.copy()
+    data.loc[data.subject.isin(["S01", "S02"]), "group"] = "waitlist"
+    res = _compare(data)  # no UnpairedSubjectsWarning: warnings are errors here
+    assert res.excluded.values.tolist() == [
+        ["S01", "no-group", "group = 'waitlist'"],
+        ["S02", "no-group", "group = 'waitlist'"],
+    ]
+    assert res.groups.set_index("group").loc["drug", "n"] == 22
+    assert "1 row(s)" not in repr(res) and "2 excluded: .excluded" in repr(res)
+
+
+def test_compare_groups_unpaired_in_an_arm_and_other_arms_in_one_table(trial):
+    data = trial[~((trial.subject == "S05") & (trial.timepoint == "week12"))].copy()
+    data.loc[data.subject == "S40", "group"] = "waitlist"
+    with pytest.warns(UnpairedSubjectsWarning, match=r"1 subject\(s\) lack score .*: S05\."):
+        res = _compare(data)
+    assert res.excluded.values.tolist() == [
+        ["S05", "no-post", "score"],
+        ["S40", "no-group", "group = 'waitlist'"],
+    ]
+
+
+def test_compare_responders_excluded_table():
+    data = _responder_data()
+    data.loc[0, "arm"] = "waitlist"
+    data.loc[1, "arm"] = None
+    kw = dict(responder="responder", group="arm", treatment="MDMA", control="placebo")
+    res = compare_responders(data, **kw)
+    ex = res.excluded
+    assert ex.loc[ex.reason == "no-group", ["subject", "detail"]].values.tolist() == [
+        [0, "arm = 'waitlist'"],
+        [1, "arm missing"],
+    ]
+    missing = ex.loc[ex.reason == "missing-response", "subject"].tolist()
+    assert missing == [52, 53, 54, *range(97, 106)]  # 3 MDMA and 9 placebo without outcome
+    assert list(res.arms["n"]) == [50, 42]
+    nri = compare_responders(data, missing="non-responder", **kw)
+    assert set(nri.excluded["reason"]) == {"no-group"}
+    # without a subject column, each row is a subject named by its row label
+    no_ids = compare_responders(data.drop(columns="subject").set_index(data.index + 1000),
+                                subject=None, **kw)  # fmt: skip
+    ex = no_ids.excluded
+    assert ex.loc[ex.reason == "no-group", "subject"].tolist() == [1000, 1001]
+    assert ex.loc[ex.reason == "missing-response", "subject"].iloc[0] == 1052
+    with pytest.raises(ArgumentError, match="'subject'"):
+        compare_responders(data.drop(columns="subject"), **kw)
+
+
+def test_responder_plot_draws_rates_with_their_cis():
+    import matplotlib.pyplot as plt
+
+    res = compare_proportions(count_treatment=45, n_treatment=52, count_control=29, n_control=42,
+                              treatment="MDMA-AT", control="placebo")  # fmt: skip
+    ax = res.plot()
+    line = ax.lines[0]
+    assert list(line.get_ydata()) == pytest.approx([100 * 45 / 52, 100 * 29 / 42])
+    bars = ax.collections[0].get_segments()  # one vertical segment per arm: the Wilson CI
+    for seg, (_, row) in zip(bars, res.arms.iterrows(), strict=True):
+        assert (seg[0][1], seg[1][1]) == pytest.approx((row["ci_low"], row["ci_high"]))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["MDMA-AT", "placebo"]
+    plt.close(ax.figure)
+
+
+def test_power_plot_is_the_power_curve_and_other_results_have_none():
+    import matplotlib.pyplot as plt
+
+    res = compute_power(effect_size=0.5, n=[40, 10, 20])
+    ax = res.plot()
+    assert list(ax.lines[0].get_xdata()) == [10, 20, 40]
+    assert list(ax.lines[0].get_ydata()) == pytest.approx(list(res.table.sort_values("n")["power"]))
+    plt.close(ax.figure)
+    with pytest.raises(ArgumentError, match="PowerResult has no figure"):
+        plan_sample_size(effect_size=0.5).plot()
+    with pytest.raises(ArgumentError, match="EffectSizeResult has no figure"):
+        compute_smcr(mean_pre=10, mean_post=8, sd_pre=3, n=20, r=0.5).plot()
+
+
+def test_effect_size_result_value_and_notes():
+    res = compute_dppc2(mean_pre_treatment=10, mean_post_treatment=6, sd_pre_treatment=3,
+                        n_treatment=2, mean_pre_control=10, mean_post_control=8,
+                        sd_pre_control=3, n_control=2, r=0.5)  # fmt: skip
+    assert res.value == pytest.approx(res.table["d_ppc2"].iloc[0])
+    assert math.isnan(res.table["var"].iloc[0])
+    assert any("2 subjects per arm" in n for n in res.notes())
+
+
+def test_chi_square_without_any_responder_says_why():
+    res = compare_proportions(count_treatment=0, n_treatment=10, count_control=0, n_control=12)
+    chi = res.table.set_index("quantity").loc["chi_square"]
+    assert math.isnan(chi["p_value"]) and "no responders in either arm" in chi["note"]
+    assert any("chi_square: undefined" in n for n in res.notes())
+
+
+def test_reliability_lists_the_rows_it_sets_aside(items):
+    data = items.copy()
+    data.index = [f"R{i}" for i in range(len(data))]
+    data.iloc[3, 1] = np.nan  # item_2 of R3
+    inst = _stand_in({"first": ("item_1", "item_2", "item_3"), "last": ("item_4", "item_5")})
+    res = compute_reliability(data, instrument=inst)
+    assert res.table.set_index("scale").loc["first", "n_complete"] == len(data) - 1
+    assert res.table.set_index("scale").loc["last", "n_complete"] == len(data)
+    assert res.excluded.values.tolist() == [
+        ["R3", "missing-response", "an item is missing; set aside from first (item_2 missing)"]
+    ]
