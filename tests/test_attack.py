@@ -277,7 +277,7 @@ LONG_TARGETS = {
     "classify_responders": lambda d: po.classify_responders(
         d.rename(columns={"score": "phq9_total"}), instrument="phq9", pre="pre", post="post"
     ),
-    "prepost_test": lambda d: po.prepost_test(d, measures="score", pre="pre", post="post"),
+    "compare_prepost": lambda d: po.compare_prepost(d, measure="score", pre="pre", post="post"),
     "compare_groups": lambda d: po.compare_groups(
         d, measure="score", group="group", pre="pre", post="post", treatment="A", control="B"
     ),
@@ -316,7 +316,7 @@ def test_compare_responders_gives_a_result_or_a_documented_error(data, missing):
     attempt(
         "compare_responders",
         lambda: po.compare_responders(
-            frame, responder="responder", group="group", treatment="A", control="B", missing=missing
+            frame, responder="responder", treatment="A", control="B", subject=None, missing=missing
         ),
         frame,
     )
@@ -332,7 +332,7 @@ ITEM_TARGETS = {
         d.rename(columns=lambda c: c.replace("phq9", "gad7")).iloc[:, :7], instrument="gad7"
     ),
     "validate_responses": lambda d: po.validate_responses(d, instrument="phq9"),
-    "compute_reliability": lambda d: po.compute_reliability(d, "phq9"),
+    "compute_reliability": lambda d: po.compute_reliability(d, instrument="phq9"),
 }
 
 
@@ -408,7 +408,7 @@ SCALAR_TARGETS = {
         effect_size=a[0], power=a[1], alpha=a[2], ratio=a[3], dropout=a[4]
     ),
     "compare_proportions": lambda a: po.compare_proportions(
-        a[0], a[1], a[2], a[3], confidence=a[4]
+        count_treatment=a[0], n_treatment=a[1], count_control=a[2], n_control=a[3], confidence=a[4]
     ),
 }
 
