@@ -76,12 +76,12 @@ def main() -> None:
 
     data = make_data(args.rows)
     inst = load_instrument("fsfi")
-    engine = score(data, inst)
+    engine = score(data, instrument=inst)
     baseline = minimal_fsfi(data)
     np.testing.assert_allclose(engine["fsfi_total"], baseline["fsfi_total"], atol=1e-9)
 
     t_base = best_of(lambda: minimal_fsfi(data), args.repeats)
-    t_engine = best_of(lambda: score(data, inst), args.repeats)
+    t_engine = best_of(lambda: score(data, instrument=inst), args.repeats)
     t_import = import_time()
     print(f"rows: {args.rows:,} FSFI administrations (best of {args.repeats})")
     print(f"minimal pandas FSFI (no validation): {t_base:.3f} s")

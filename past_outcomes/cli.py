@@ -194,7 +194,7 @@ def _cmd_score(args) -> int:
                 "--instrument, and check that item columns are named <id>_<n>."
             )
     try:
-        scores = score(data, instruments, missing=args.missing)
+        scores = score(data, instrument=instruments, missing=args.missing)
     except DataValidationError as exc:
         if not args.dataset:
             exc.add_note(f"(Row numbers are line numbers of {source}; the header is line 1.)")

@@ -25,7 +25,7 @@ def test_text_and_fractions_in_a_users_file_are_kept_for_validation(tmp_path):
     assert data["ebi_1"].dtype == "Float64"
     assert data["phq9_1"].dtype == "string"
     with pytest.raises(ValueError, match="got the text 'two'"):
-        validate_responses(data.assign(**{f"phq9_{i}": 0 for i in range(2, 10)}), "phq9")
+        validate_responses(data.assign(**{f"phq9_{i}": 0 for i in range(2, 10)}), instrument="phq9")
 
 
 def test_unknown_names_and_missing_files_are_argument_errors():

@@ -68,7 +68,7 @@ def _answers(inst, which: str) -> pd.DataFrame:
 @pytest.mark.parametrize("which", ["min", "max"])
 def test_extreme_answers_give_the_scale_extremes(path: Path, which: str):
     inst = load_instrument(path)
-    out = score(_answers(inst, which), inst)
+    out = score(_answers(inst, which), instrument=inst)
     for col, scale in inst.scales.items():
         expected = scale.range[0] if which == "min" else scale.range[1]
         # reverse-keyed items would swap the extremes; none are declared in bundled specs
@@ -78,7 +78,7 @@ def test_extreme_answers_give_the_scale_extremes(path: Path, which: str):
 @pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
 def test_output_columns_are_prefixed_and_unique(path: Path):
     inst = load_instrument(path)
-    out = score(_answers(inst, "max"), inst)
+    out = score(_answers(inst, "max"), instrument=inst)
     assert list(out.columns[: len(inst.output_columns)]) == list(inst.output_columns)
     assert out.columns.is_unique
     assert all(c.startswith(f"{inst.id}_") for c in out.columns)
@@ -148,7 +148,7 @@ def _random_answers(inst, data: st.DataObject, n: int) -> pd.DataFrame:
 def test_scores_stay_inside_their_declared_range(path: Path, data):
     inst = load_instrument(path)
     frame = _random_answers(inst, data, 5)
-    out = score(frame, inst)
+    out = score(frame, instrument=inst)
     for col, scale in inst.scales.items():
         values = out[col].to_numpy()
         assert not np.isnan(values).any()
@@ -163,7 +163,7 @@ def test_a_missing_item_never_yields_a_number_under_complete(path: Path, data):
     frame = _random_answers(inst, data, 3).astype(float)
     victim = data.draw(st.sampled_from(inst.items), label="missing item")
     frame[victim.column] = math.nan
-    out = score(frame, inst, missing="complete")
+    out = score(frame, instrument=inst, missing="complete")
     for col, scale in inst.scales.items():
         if victim.n in scale.items:
             assert out[col].isna().all(), col
@@ -180,6 +180,6 @@ def test_scores_are_monotone_in_each_item(path: Path, data):
     item = data.draw(st.sampled_from(inst.items), label="raised item")
     raised = frame.copy()
     raised[item.column] = item.max
-    before, after = score(frame, inst), score(raised, inst)
+    before, after = score(frame, instrument=inst), score(raised, instrument=inst)
     for col in inst.scales:
         assert after[col].iloc[0] >= before[col].iloc[0] - 1e-12

@@ -717,7 +717,7 @@ def test_bands_on_a_real_valued_scale_are_half_open_when_scoring():
             "sink_5": [1.98, 2.0, 2.0, 2.5],
         }
     )
-    out = score(data, inst)
+    out = score(data, instrument=inst)
     assert out["sink_avg"].tolist() == pytest.approx([1.49, 1.5, 2.0, 3.25])
     assert out["sink_level"].tolist() == ["b0", "b1", "b2", "b2"]
 

@@ -45,7 +45,7 @@ def test_bad_cells_raise_one_error_with_a_failure_table(name, mutate, expected):
     with pytest.raises(
         ResponseValidationError, match=r"Responses to phq9 failed validation"
     ) as info:
-        score(data, "phq9")
+        score(data, instrument="phq9")
     fc = info.value.failure_cases
     got = [(r.row, r.column, r.value, r.reason) for r in fc.itertuples()]
     assert got == expected
@@ -54,7 +54,7 @@ def test_bad_cells_raise_one_error_with_a_failure_table(name, mutate, expected):
 
 def test_float_codes_like_3_0_are_fine_and_missing_is_not_an_error():
     data = phq9([[1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, np.nan]])
-    out = score(data, "phq9")
+    out = score(data, instrument="phq9")
     assert math.isnan(out["phq9_total"].iloc[0])
     assert out["phq9_n_answered"].iloc[0] == 8
 
@@ -65,7 +65,7 @@ def test_zero_on_a_one_to_five_item_is_out_of_range():
     with pytest.raises(
         ResponseValidationError, match=r"fsfi_1 must be an integer from 1 to 5; got 0 in row 0"
     ):
-        score(data, "fsfi")
+        score(data, instrument="fsfi")
 
 
 def test_six_on_a_zero_to_five_item_is_out_of_range():
@@ -74,7 +74,7 @@ def test_six_on_a_zero_to_five_item_is_out_of_range():
     with pytest.raises(
         ResponseValidationError, match=r"fsfi_19 must be an integer from 0 to 5; got 6"
     ):
-        score(data, "fsfi")
+        score(data, instrument="fsfi")
 
 
 def test_all_errors_are_collected_and_located_by_subject_and_timepoint():
@@ -82,7 +82,7 @@ def test_all_errors_are_collected_and_located_by_subject_and_timepoint():
     data.loc[0, "phq9_1"] = 7
     data.loc[3, "phq9_5"] = 9
     with pytest.raises(ResponseValidationError) as info:
-        validate_responses(data, "phq9")
+        validate_responses(data, instrument="phq9")
     fc = info.value.failure_cases
     assert fc[["row", "subject", "timepoint", "reason"]].values.tolist() == [
         [0, "S1", "t0", "out-of-range"],
@@ -102,13 +102,13 @@ def test_score_never_mutates_its_input():
     data = phq9(GOOD, subject=["a", "b"])
     data.loc[0, "phq9_9"] = np.nan
     before = data.copy(deep=True)
-    score(data, "phq9")
+    score(data, instrument="phq9")
     pd.testing.assert_frame_equal(data, before)
 
 
 def test_items_maps_other_column_names():
     data = pd.DataFrame([[1, 2, 0, 0, 0, 0, 3]], columns=[f"Q{i}" for i in range(1, 8)])
-    out = score(data, "gad7", items={f"Q{i}": f"gad7_{i}" for i in range(1, 8)})
+    out = score(data, instrument="gad7", items={f"Q{i}": f"gad7_{i}" for i in range(1, 8)})
     assert out["gad7_total"].iloc[0] == 6
 
 
@@ -124,12 +124,12 @@ def test_items_maps_other_column_names():
 )
 def test_argument_errors_raise_at_once(kwargs, message):
     with pytest.raises(ArgumentError, match=message):
-        score(phq9(GOOD), "phq9", **kwargs)
+        score(phq9(GOOD), instrument="phq9", **kwargs)
 
 
 def test_non_dataframe_input_is_rejected():
     with pytest.raises(ArgumentError, match="data must be a pandas DataFrame"):
-        score([[1] * 9], "phq9")
+        score([[1] * 9], instrument="phq9")
 
 
 def test_missing_codes_declared_in_a_users_spec_become_missing(tmp_path):
@@ -143,7 +143,8 @@ def test_missing_codes_declared_in_a_users_spec_become_missing(tmp_path):
     path = tmp_path / "gad7.yaml"
     path.write_text(text)
     out = score(
-        pd.DataFrame([[1, 1, 1, 1, 1, 1, 9]], columns=[f"gad7_{i}" for i in range(1, 8)]), path
+        pd.DataFrame([[1, 1, 1, 1, 1, 1, 9]], columns=[f"gad7_{i}" for i in range(1, 8)]),
+        instrument=path,
     )
     assert math.isnan(out["gad7_total"].iloc[0])
     assert out["gad7_n_answered"].iloc[0] == 6
@@ -152,6 +153,6 @@ def test_missing_codes_declared_in_a_users_spec_become_missing(tmp_path):
 def test_nullable_integer_columns_are_accepted():
     data = phq9(GOOD).astype("Int64")
     data.loc[1, "phq9_9"] = pd.NA
-    out = score(data, "phq9")
+    out = score(data, instrument="phq9")
     assert out["phq9_total"].iloc[0] == 5
     assert math.isnan(out["phq9_total"].iloc[1])

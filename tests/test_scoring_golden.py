@@ -30,7 +30,7 @@ FSFI_B = [1, 1] + [0] * 12 + [1, 1] + [0, 0, 0]
 
 
 def test_fsfi_complete_answers():
-    out = score(frame("fsfi", [FSFI_A, FSFI_B]), "fsfi")
+    out = score(frame("fsfi", [FSFI_A, FSFI_B]), instrument="fsfi")
     expected = {
         "fsfi_desire": [6.0, 1.2],
         "fsfi_arousal": [4.8, 0.0],
@@ -50,7 +50,7 @@ def test_fsfi_complete_answers():
 
 def test_an_instrument_not_administered_gets_no_labels():
     # a man's row in a mixed-gender file: no FSFI item answered at all
-    out = score(frame("fsfi", [FSFI_A, [NA] * 19]), "fsfi")
+    out = score(frame("fsfi", [FSFI_A, [NA] * 19]), instrument="fsfi")
     assert out["fsfi_sexually_active"].tolist() == [True, pd.NA]
     assert out["fsfi_dysfunction"].tolist() == [False, pd.NA]
     assert out["fsfi_n_answered"].tolist() == [19, 0]
@@ -61,12 +61,12 @@ def test_fsfi_cutoff_is_inclusive_at_26_55():
     # answers, so test the cutoff on a total of exactly 26.4 (<= 26.55) and 27.0 (> 26.55).
     low = [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 4, 4]  # 4.8*5 + (5+4+4)*.4 = 29.2
     rows = [low]
-    out = score(frame("fsfi", rows), "fsfi")
+    out = score(frame("fsfi", rows), instrument="fsfi")
     assert out["fsfi_total"].iloc[0] == pytest.approx(4.8 * 5 + 13 * 0.4)
     # 26.4: desire 4.8, arousal (4+4+4+4)*.3=4.8, lubrication 4.8, orgasm (4+4+3)*.4=4.4,
     # satisfaction (4+4+3)*.4=4.4, pain (3+3+3)*.4=3.6 -> 26.8; adjust pain to (3+3+2) -> 3.2: 26.4
     r = [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 4, 4, 3, 3, 3, 2]
-    out = score(frame("fsfi", [r]), "fsfi")
+    out = score(frame("fsfi", [r]), instrument="fsfi")
     assert out["fsfi_total"].iloc[0] == pytest.approx(26.4)
     assert bool(out["fsfi_dysfunction"].iloc[0]) is True
 
@@ -81,7 +81,7 @@ def test_fsfi_proration_follows_proscorer():
     # d: desire missing; domains 0,0,0,0.8,0 -> 0.8/5*6 = 0.96, floored to 2 (PROscorer)
     data = frame("fsfi", [c, d])
     with pytest.warns(ProrationWarning, match="prorated"):
-        out = score(data, "fsfi", missing="prorate")
+        out = score(data, instrument="fsfi", missing="prorate")
     assert out["fsfi_desire"].iloc[0] == pytest.approx(6.0)
     assert out["fsfi_arousal"].iloc[0] == pytest.approx(4.8)
     assert math.isnan(out["fsfi_pain"].iloc[0])
@@ -90,7 +90,7 @@ def test_fsfi_proration_follows_proscorer():
     assert out["fsfi_prorated"].tolist() == [True, True]
     assert out["fsfi_arousal_prorated"].tolist() == [True, False]
     assert out["fsfi_sexually_active"].tolist() == [True, False]  # nzero15 = 4 and 15
-    complete = score(data, "fsfi")  # no warning: nothing prorated under "complete"
+    complete = score(data, instrument="fsfi")  # no warning: nothing prorated under "complete"
     assert complete.loc[0, ["fsfi_desire", "fsfi_arousal", "fsfi_pain", "fsfi_total"]].isna().all()
     assert complete["fsfi_arousal"].iloc[1] == 0.0  # row d's arousal items are all answered
     assert complete["fsfi_lubrication"].iloc[0] == pytest.approx(5.4)
@@ -111,7 +111,7 @@ def test_ptsd_clusters_totals_and_symptom_rule(prefix):
     decided = list(DX_ROW)
     decided[2] = NA  # B is already met by item 1, but the label rests on a missing answer
     hopeless = [0, 0, 0, 0, 0, NA] + [0] * 14  # cannot be met whatever item 6 is: still missing
-    out = score(frame(prefix, [DX_ROW, no_e, undecided, decided, hopeless]), prefix)
+    out = score(frame(prefix, [DX_ROW, no_e, undecided, decided, hopeless]), instrument=prefix)
     assert out[f"{prefix}_total"].tolist()[:2] == [13, 12]
     assert out[f"{prefix}_b"].tolist()[:2] == [3, 3]
     assert out[f"{prefix}_c"].tolist()[:2] == [2, 2]
@@ -125,7 +125,7 @@ def test_ptsd_clusters_totals_and_symptom_rule(prefix):
 def test_pcl5_probable_cutoff_is_33():
     at = [2] * 16 + [1] * 1 + [0] * 3  # 32 + 1 = 33
     below = [2] * 16 + [0] * 4  # 32
-    out = score(frame("pcl5", [at, below]), "pcl5")
+    out = score(frame("pcl5", [at, below]), instrument="pcl5")
     assert out["pcl5_total"].tolist() == [33, 32]
     assert out["pcl5_probable"].tolist() == [True, False]
 
@@ -149,14 +149,14 @@ def test_phq9_bands(total, band):
     items = [3] * (total // 3) + ([total % 3] if total % 3 else [])
     items += [0] * (9 - len(items))
     items = items[1:] + items[:1]  # keep item 9 varied
-    out = score(frame("phq9", [items]), "phq9")
+    out = score(frame("phq9", [items]), instrument="phq9")
     assert out["phq9_total"].iloc[0] == total
     assert out["phq9_band"].iloc[0] == band
 
 
 def test_phq9_item9_flag_is_independent_of_the_total():
     rows = [[0] * 8 + [1], [3] * 8 + [0], [0] * 8 + [NA]]
-    out = score(frame("phq9", rows), "phq9")
+    out = score(frame("phq9", rows), instrument="phq9")
     assert out["phq9_total"].tolist()[:2] == [1, 24]
     assert out["phq9_item9_flag"].tolist() == [True, False, pd.NA]
     assert out["phq9_band"].tolist() == ["minimal", "severe", pd.NA]
@@ -178,7 +178,7 @@ def test_phq9_item9_flag_is_independent_of_the_total():
 def test_gad7_bands(total, band):
     items = [3] * (total // 3) + ([total % 3] if total % 3 else [])
     items += [0] * (7 - len(items))
-    out = score(frame("gad7", [items]), "gad7")
+    out = score(frame("gad7", [items]), instrument="gad7")
     assert out["gad7_total"].iloc[0] == total
     assert out["gad7_band"].iloc[0] == band
 
@@ -211,7 +211,7 @@ def test_iief_erectile_function_bands(ef, band):
     if ef == 30:
         row[14] = 5
         row[:5] = [5] * 5
-    out = score(frame("iief", [row]), "iief")
+    out = score(frame("iief", [row]), instrument="iief")
     assert out["iief_ef"].iloc[0] == ef
     assert out["iief_ef_band"].iloc[0] == band
     assert bool(out["iief_ed"].iloc[0]) is (ef <= 25)
@@ -220,7 +220,7 @@ def test_iief_erectile_function_bands(ef, band):
 def test_iief_domains():
     row = [5, 4, 3, 2, 1, 3, 3, 3, 4, 4, 2, 3, 4, 5, 1]
     # EF = 5+4+3+2+1+1 = 16; OF = 4+4 = 8; SD = 2+3 = 5; IS = 3+3+3 = 9; OS = 4+5 = 9; total 47
-    out = score(frame("iief", [row]), "iief")
+    out = score(frame("iief", [row]), instrument="iief")
     assert out.loc[
         0, ["iief_ef", "iief_of", "iief_sd", "iief_is", "iief_os", "iief_total"]
     ].tolist() == [16, 8, 5, 9, 9, 47]
@@ -241,7 +241,7 @@ def test_iief_domains():
     ],
 )
 def test_iief5_bands(items, total, band):
-    out = score(frame("iief5", [items]), "iief5")
+    out = score(frame("iief5", [items]), instrument="iief5")
     assert out["iief5_total"].iloc[0] == total
     assert out["iief5_band"].iloc[0] == band
     assert bool(out["iief5_ed"].iloc[0]) is (total <= 21)
@@ -250,11 +250,11 @@ def test_iief5_bands(items, total, band):
 def test_fsds_and_fsdsr_distress_cutoffs():
     fsds = score(
         frame("fsds", [[2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0], [2, 2, 2, 2, 2, 2, 2, 1, 0, 0, 0, 0]]),
-        "fsds",
+        instrument="fsds",
     )
     assert fsds["fsds_total"].tolist() == [14, 15]
     assert fsds["fsds_distress"].tolist() == [False, True]
-    fsdsr = score(frame("fsdsr", [[1] * 10 + [0] * 3, [1] * 11 + [0] * 2]), "fsdsr")
+    fsdsr = score(frame("fsdsr", [[1] * 10 + [0] * 3, [1] * 11 + [0] * 2]), instrument="fsdsr")
     assert fsdsr["fsdsr_total"].tolist() == [10, 11]
     assert fsdsr["fsdsr_distress"].tolist() == [False, True]
 
@@ -263,7 +263,7 @@ def test_meq30_factor_means_and_complete_mystical_experience():
     all3 = [3] * 30
     one_low = list(all3)
     one_low[3] = 2  # item 4 is on the mystical factor: (14*3 + 2)/15 = 2.9333
-    out = score(frame("meq30", [all3, one_low]), "meq30")
+    out = score(frame("meq30", [all3, one_low]), instrument="meq30")
     assert out["meq30_mystical"].tolist() == pytest.approx([3.0, 44 / 15])
     assert out["meq30_positive_mood"].tolist() == pytest.approx([3.0, 3.0])
     assert out["meq30_total"].tolist() == pytest.approx([3.0, 89 / 30])
@@ -271,14 +271,14 @@ def test_meq30_factor_means_and_complete_mystical_experience():
 
 
 def test_ebi_is_the_mean_of_six_visual_analogue_items():
-    out = score(frame("ebi", [[10, 20, 30, 40, 50, 60.5]]), "ebi")
+    out = score(frame("ebi", [[10, 20, 30, 40, 50, 60.5]]), instrument="ebi")
     assert out["ebi_total"].iloc[0] == pytest.approx(210.5 / 6)
 
 
 def test_several_instruments_at_once_keep_the_index():
     data = pd.concat([frame("phq9", [[1] * 9, [0] * 9]), frame("gad7", [[2] * 7, [0] * 7])], axis=1)
     data.index = ["r1", "r2"]
-    out = score(data, ["phq9", "gad7"])
+    out = score(data, instrument=["phq9", "gad7"])
     assert list(out.index) == ["r1", "r2"]
     assert out["phq9_total"].tolist() == [9, 0]
     assert out["gad7_total"].tolist() == [14, 0]

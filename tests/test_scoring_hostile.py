@@ -53,13 +53,13 @@ def test_a_column_is_never_read_as_two_items():
         match=r"column 'phq9_1' would be read as two items: 'phq9_1' \(its own name\) and "
         r"'phq9_2' \(items maps it there\)",
     ):
-        score(data, "phq9", items={"phq9_1": "phq9_2"})
+        score(data, instrument="phq9", items={"phq9_1": "phq9_2"})
     with pytest.raises(
         ArgumentError,
         match=r"column 'phq9_2' would be read as two items: 'phq9_1' \(items maps it there\) "
         r"and 'phq9_2' \(its own name\)",
     ):
-        validate_responses(data, "phq9", items={"phq9_2": "phq9_1"})
+        validate_responses(data, instrument="phq9", items={"phq9_2": "phq9_1"})
 
 
 def test_a_column_named_like_a_mapped_item_is_not_silently_ignored():
@@ -70,16 +70,16 @@ def test_a_column_named_like_a_mapped_item_is_not_silently_ignored():
         match=r"'phq9_1' could come from column 'Q1' \(items maps it there\) or from the "
         r"column named 'phq9_1', which would be silently ignored",
     ):
-        score(data, "phq9", items={"Q1": "phq9_1"})
+        score(data, instrument="phq9", items={"Q1": "phq9_1"})
 
 
 def test_swapping_two_items_explicitly_is_allowed_and_read_as_asked():
     data = phq9([[3, 0, 0, 0, 0, 0, 0, 0, 0]])
-    out = score(data, "phq9", items={"phq9_1": "phq9_9", "phq9_9": "phq9_1"})
+    out = score(data, instrument="phq9", items={"phq9_1": "phq9_9", "phq9_9": "phq9_1"})
     assert out["phq9_item9_flag"].tolist() == [True]  # item 9 now reads the 3
     assert out["phq9_total"].tolist() == [3.0]
     renamed = data.rename(columns={"phq9_1": "Q1"})
-    out = score(renamed, "phq9", items={"Q1": "phq9_1"})  # no same-named rival: fine
+    out = score(renamed, instrument="phq9", items={"Q1": "phq9_1"})  # no same-named rival: fine
     assert out["phq9_total"].tolist() == [3.0]
 
 
@@ -87,7 +87,7 @@ def test_one_column_cannot_feed_two_instruments():
     data = pd.concat([good(), good().rename(columns=lambda c: c.replace("phq9", "gad7"))], axis=1)
     data = data.drop(columns=["phq9_1", "gad7_8", "gad7_9"])
     with pytest.raises(ArgumentError, match=r"column 'gad7_1' would be read as two items"):
-        score(data, ["phq9", "gad7"], items={"gad7_1": "phq9_1"})
+        score(data, instrument=["phq9", "gad7"], items={"gad7_1": "phq9_1"})
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_one_column_cannot_feed_two_instruments():
 def test_bad_item_maps_are_argument_errors(items, message):
     for call in (score, validate_responses):
         with pytest.raises(ArgumentError, match=message):
-            call(good(), "phq9", items=items)
+            call(good(), instrument="phq9", items=items)
 
 
 @FAST
@@ -141,13 +141,13 @@ def test_item_maps_obey_one_column_one_item(pairs, present):
     ok = ok and not any(d in data.columns and d not in used for s, d in pairs.items() if s != d)
     if not ok:
         with pytest.raises(ArgumentError, match="items|item"):
-            score(data, "phq9", items=pairs)
+            score(data, instrument="phq9", items=pairs)
     elif all(i in source for i in ITEMS):
-        out = score(data, "phq9", items=pairs)
+        out = score(data, instrument="phq9", items=pairs)
         assert out["phq9_total"].iloc[0] == sum(codes[source[i]] for i in ITEMS[:4])
     else:
         absent = {(None, i, "missing-column") for i in ITEMS if i not in source}
-        assert fails(lambda: score(data, "phq9", items=pairs)) == absent
+        assert fails(lambda: score(data, instrument="phq9", items=pairs)) == absent
     pd.testing.assert_frame_equal(data, before)
 
 
@@ -226,15 +226,15 @@ def test_one_cell_of_an_object_column(cell, expected, neighbour):
     data["phq9_1"] = column
     before = data.copy(deep=True)
     if expected == MISSING:
-        out = score(data, "phq9")
+        out = score(data, instrument="phq9")
         assert math.isnan(out["phq9_total"].iloc[0])
         assert out["phq9_n_answered"].tolist() == [8, 9]
     elif isinstance(expected, int):
-        out = score(data, "phq9")
+        out = score(data, instrument="phq9")
         assert out["phq9_total"].tolist() == [8 + expected, 9]
         assert not np.signbit(out["phq9_total"].iloc[0])  # "-0" is zero, not minus zero
     else:
-        assert fails(lambda: score(data, "phq9")) == {(0, "phq9_1", expected)}
+        assert fails(lambda: score(data, instrument="phq9")) == {(0, "phq9_1", expected)}
     assert [type(v) for v in data["phq9_1"]] == [type(v) for v in before["phq9_1"]]
 
 
@@ -244,7 +244,7 @@ def test_not_a_number_messages_say_what_the_cell_holds():
     data.loc[1, "phq9_1"] = 1 + 2j
     data.loc[2, "phq9_1"] = "x" * 500
     with pytest.raises(ResponseValidationError) as info:
-        score(data, "phq9")
+        score(data, instrument="phq9")
     text = str(info.value)
     assert "got the boolean True (a boolean is not an answer code) in row 0" in text
     assert "got the complex number (1+2j) in row 1" in text
@@ -295,9 +295,9 @@ def test_column_dtypes(values, dtype, expected):
     before = data.copy(deep=True)
     bad = {(p, "phq9_5", r) for p, r in expected.items() if isinstance(r, str) and r != MISSING}
     if bad:
-        assert fails(lambda: validate_responses(data, "phq9")) == bad
+        assert fails(lambda: validate_responses(data, instrument="phq9")) == bad
     else:
-        out = score(data, "phq9")
+        out = score(data, instrument="phq9")
         want = [8.0 + v if v != MISSING else math.nan for v in expected.values()]
         np.testing.assert_array_equal(out["phq9_total"].to_numpy(), want)
     pd.testing.assert_frame_equal(data, before)
@@ -306,9 +306,9 @@ def test_column_dtypes(values, dtype, expected):
 def test_pyarrow_strings_if_installed():
     pytest.importorskip("pyarrow")
     data = _bad_column(["2", None], "string[pyarrow]")
-    assert score(data, "phq9")["phq9_total"].iloc[0] == 10
+    assert score(data, instrument="phq9")["phq9_total"].iloc[0] == 10
     data = _bad_column(["2", "nan"], "string[pyarrow]")
-    assert fails(lambda: score(data, "phq9")) == {(1, "phq9_5", "not-a-number")}
+    assert fails(lambda: score(data, instrument="phq9")) == {(1, "phq9_5", "not-a-number")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ def test_messages_are_capped_and_the_failure_table_is_complete(bad):
     n = 3000
     data = phq9([[bad] * 9] * n, dtype=object if bad == "text" else None)
     with pytest.raises(ResponseValidationError) as info:
-        score(data, "phq9")
+        score(data, instrument="phq9")
     fc = info.value.failure_cases
     assert len(fc) == 9 * n
     assert fc["position"].tolist() == list(range(n)) * 9
@@ -344,7 +344,7 @@ def test_messages_are_capped_and_the_failure_table_is_complete(bad):
 def test_repeated_column_names_are_refused_by_name(call):
     data = pd.concat([good(), good()[["phq9_3"]]], axis=1)
     with pytest.raises(ArgumentError, match=r"unique column names; 'phq9_3' appear"):
-        call(data, "phq9")
+        call(data, instrument="phq9")
 
 
 @pytest.mark.parametrize("call", [score, validate_responses])
@@ -352,25 +352,25 @@ def test_multiindex_columns_are_refused(call):
     data = good()
     data.columns = pd.MultiIndex.from_tuples([("phq9", c) for c in ITEMS])
     with pytest.raises(ArgumentError, match=r"one level of column names; got 2 levels"):
-        call(data, "phq9")
+        call(data, instrument="phq9")
 
 
 def test_column_labels_that_are_not_text_do_not_crash():
     data = good()
     for extra in (0, None, ("a", "b"), 1.5, pd.Timestamp(0)):
         data[extra] = ["x", "y"]
-    out = score(data, "phq9")
+    out = score(data, instrument="phq9")
     assert out["phq9_total"].tolist() == [5, 18]
     # such labels can also be mapped, and name the column in failures
     renamed = data.drop(columns=["phq9_1", "phq9_2"])
     renamed[7] = [1, 2]
     renamed[("q", 2)] = [9, 2]
     with pytest.raises(ResponseValidationError, match=r"\('q', 2\) must be an integer") as info:
-        score(renamed, "phq9", items={7: "phq9_1", ("q", 2): "phq9_2"})
+        score(renamed, instrument="phq9", items={7: "phq9_1", ("q", 2): "phq9_2"})
     fc = info.value.failure_cases
     assert fc[["position", "column", "reason"]].values.tolist() == [[0, ("q", 2), "out-of-range"]]
     renamed[("q", 2)] = [1, 2]
-    out = score(renamed, "phq9", items={7: "phq9_1", ("q", 2): "phq9_2"})
+    out = score(renamed, instrument="phq9", items={7: "phq9_1", ("q", 2): "phq9_2"})
     assert out["phq9_total"].tolist() == [5, 18]
 
 
@@ -384,7 +384,7 @@ def test_rows_missing_an_id_are_reported_once_and_not_as_duplicates():
     data["subject"] = ["a", None, np.nan, "a", "b"]
     data["timepoint"] = ["t0", "t0", "t0", "t0", pd.NA]
     with pytest.raises(ResponseValidationError) as info:
-        score(data, "phq9")
+        score(data, instrument="phq9")
     fc = info.value.failure_cases
     assert fc[["position", "column", "reason"]].values.tolist() == [
         [1, "subject", "missing-value"],
@@ -396,7 +396,7 @@ def test_rows_missing_an_id_are_reported_once_and_not_as_duplicates():
     assert "subject must identify the subject of every row; it is missing in row 1" in str(
         info.value
     )
-    out = score(data, "phq9", subject=None, timepoint=None)  # no ids: nothing to check
+    out = score(data, instrument="phq9", subject=None, timepoint=None)  # no ids: nothing to check
     assert out["phq9_total"].tolist() == [9] * 5
 
 
@@ -429,9 +429,9 @@ def test_id_failures_match_a_reference(ids):
         if sum(k == key for _, k in complete) > 1:
             expected.add((pos, "subject+timepoint", "duplicate-observation"))
     if expected:
-        assert fails(lambda: validate_responses(data, "phq9")) == expected
+        assert fails(lambda: validate_responses(data, instrument="phq9")) == expected
     else:
-        assert validate_responses(data, "phq9").shape == (len(ids), 9)
+        assert validate_responses(data, instrument="phq9").shape == (len(ids), 9)
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def test_id_failures_match_a_reference(ids):
 def test_zero_rows_give_an_empty_result_with_every_column():
     for dtype in ("int64", "float64", object, "Int64", "str"):
         data = phq9([]).astype(dtype)
-        out = score(data, "phq9")
+        out = score(data, instrument="phq9")
         assert len(out) == 0
         assert list(out.columns) == [
             "phq9_total",
@@ -457,7 +457,7 @@ def test_zero_rows_give_an_empty_result_with_every_column():
 def test_zero_columns_report_every_missing_item(rows):
     data = pd.DataFrame(index=range(rows))
     with pytest.raises(ResponseValidationError, match="missing-column x9") as info:
-        score(data, "phq9")
+        score(data, instrument="phq9")
     assert info.value.failure_cases["column"].tolist() == ITEMS
 
 
@@ -466,7 +466,7 @@ def test_repeated_index_labels_keep_positions_apart():
     data.index = ["r", "r", "s"]
     data.loc[:, "phq9_4"] = [1, "x", 9]
     with pytest.raises(ResponseValidationError) as info:
-        score(data, "phq9")
+        score(data, instrument="phq9")
     fc = info.value.failure_cases
     assert fc[["row", "position", "reason"]].values.tolist() == [
         ["r", 1, "not-a-number"],
@@ -474,7 +474,7 @@ def test_repeated_index_labels_keep_positions_apart():
     ]
     assert "in row 'r' (position 1; the index repeats this label)" in str(info.value)
     good_rows = data.assign(phq9_4=[1, 2, 3])
-    out = score(good_rows, "phq9")
+    out = score(good_rows, instrument="phq9")
     assert list(out.index) == ["r", "r", "s"]
     assert out["phq9_total"].tolist() == [9, 10, 11]  # by position, never by label
 
@@ -484,9 +484,9 @@ def test_a_multiindex_of_rows_is_reported_as_tuples():
     data.index = pd.MultiIndex.from_tuples([("a", 1), ("a", 2)], names=["site", "n"])
     data["phq9_2"] = [1, 4]
     with pytest.raises(ResponseValidationError, match=r"got 4 in row \('a', 2\)") as info:
-        score(data, "phq9")
+        score(data, instrument="phq9")
     assert info.value.failure_cases["row"].tolist() == [("a", 2)]
-    out = score(data.assign(phq9_2=[1, 2]), "phq9")
+    out = score(data.assign(phq9_2=[1, 2]), instrument="phq9")
     assert out.index.equals(data.index)
     assert out["phq9_total"].tolist() == [9, 10]
 
@@ -495,7 +495,7 @@ def test_nullable_and_categorical_answers_score_like_plain_numbers():
     plain = phq9([[0, 1, 2, 3, 0, 1, 2, 3, 0], [3, 3, 3, 3, 3, 3, 3, 3, None]])
     # totals by hand: 0+1+2+3+0+1+2+3+0 = 12; second row misses item 9
     for dtype in ("float64", "Int64", "Float64", "category", object):
-        out = score(plain.astype(dtype), "phq9")
+        out = score(plain.astype(dtype), instrument="phq9")
         np.testing.assert_array_equal(out["phq9_total"], [12.0, math.nan], err_msg=str(dtype))
         assert out["phq9_n_answered"].tolist() == [9, 8]
         assert out["phq9_item9_flag"].tolist() == [False, pd.NA]
@@ -510,7 +510,7 @@ def test_nullable_and_categorical_answers_score_like_plain_numbers():
 def test_outputs_share_no_memory_with_the_input(dtype):
     data = phq9([[1] * 9, [2] * 9], dtype=dtype)
     data.index = pd.Index([10, 20])
-    for out in (score(data, "phq9"), validate_responses(data, "phq9")):
+    for out in (score(data, instrument="phq9"), validate_responses(data, instrument="phq9")):
         for col in out.columns:
             array = np.asarray(out[col].array) if out[col].dtype != object else None
             for src in data.columns:
@@ -643,14 +643,14 @@ def test_hostile_frames_score_like_the_reference_or_name_every_bad_cell(case):
     for call in (score, validate_responses):
         if bad:
             with pytest.raises(ResponseValidationError) as info:
-                call(frame, "phq9")
+                call(frame, instrument="phq9")
             fc = info.value.failure_cases
             got = set(zip(fc["position"], fc["column"], fc["reason"], strict=True))
             assert got == bad
             labels = [frame.index[p] for p in fc["position"]]
             assert fc["row"].tolist() == labels
         elif call is score:
-            out = call(frame, "phq9")
+            out = call(frame, instrument="phq9")
             for pos in range(len(frame)):
                 answers = [expected[item][pos] for item in ITEMS]
                 answered = [a for a in answers if a != MISSING]
@@ -659,7 +659,7 @@ def test_hostile_frames_score_like_the_reference_or_name_every_bad_cell(case):
                 assert out["phq9_n_answered"].iloc[pos] == len(answered)
             assert out.index.equals(frame.index)
         else:
-            matrix = call(frame, "phq9")
+            matrix = call(frame, instrument="phq9")
             want = [[math.nan if e == MISSING else e for e in expected[i]] for i in ITEMS]
             np.testing.assert_array_equal(matrix.to_numpy().T.reshape(9, -1), want)
         _unchanged(frame, snap)

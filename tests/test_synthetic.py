@@ -157,7 +157,7 @@ def test_caps5_totals_match_the_package_scorer(trial):
     """End to end: the package's scorer and a hand sum agree on every row."""
     from past_outcomes.scoring import score
 
-    scored = score(trial[["subject", "timepoint", *item_columns("caps5")]], "caps5")
+    scored = score(trial[["subject", "timepoint", *item_columns("caps5")]], instrument="caps5")
     np.testing.assert_array_equal(scored["caps5_total"].to_numpy(dtype=float), trial["total"])
     np.testing.assert_array_equal(scored["caps5_dx"].to_numpy(dtype=bool), trial["rule"])
 

@@ -1,0 +1,464 @@
+"""Validating item responses: every cell, every item column, the identifiers (one step of scoring).
+
+:func:`validated_matrices` reads the item columns of one or more instruments and collects
+every failure into one :class:`~past_outcomes.errors.ResponseValidationError` (the failure
+table is described in the ``past_outcomes.scoring`` module docstring). It is the engine
+behind ``validate_responses`` and ``score``; its steps: the item map (:func:`check_item_map`),
+the identifier columns (:func:`id_columns`), each item column (:func:`_read_item`), the
+missing and unknown columns (:func:`_column_failures`), the identifiers
+(:func:`_id_failures`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from past_outcomes._cells import cell_text as _text
+from past_outcomes._cells import is_missing, to_float
+from past_outcomes._checks import check_dataframe
+from past_outcomes.errors import ArgumentError, ResponseValidationError, short_repr
+from past_outcomes.instrument import Instrument, Item
+
+#: Sentences are written for this many failures per column and reason (the exception text
+#: lists the first 10 failures only; the rest are described by their reason code).
+_MESSAGES_PER_FRAME = 50
+#: The visible defaults of the identifier arguments: a column of this exact name may be
+#: absent (it is then not used); any other name must be a column of the data.
+ID_DEFAULTS = {"subject": "subject", "timepoint": "timepoint"}
+
+
+def validated_matrices(data, instruments, items, subject, timepoint) -> dict[str, tuple]:
+    """Validate every cell; return instrument id -> (float array of shape (items, rows),
+    boolean array marking the items known to have no missing answer)."""
+    check_dataframe("data", data)
+    source_of = check_item_map(data, items, instruments)
+    ids = _Ids(data, *id_columns(data, subject, timepoint))
+    matrices, failures = {}, []
+    for inst in instruments:
+        values, fails = _validate_one(data, inst, source_of, ids)
+        matrices[inst.id] = values
+        failures.extend(fails)
+    failures.extend(_id_failures(data, ids))
+    if failures:
+        fc = pd.concat(failures, ignore_index=True)
+        names = ", ".join(i.id for i in instruments)
+        raise ResponseValidationError(
+            fc,
+            context=f"Responses to {names} failed validation",
+            remedy=(
+                "Remedy: fix or recode the listed cells (answers must use the instrument's "
+                "official codes; leave unanswered items empty), map differently named columns "
+                "with items={'your column': 'item column'}, and keep one row per subject and "
+                "timepoint."
+            ),
+        )
+    return matrices
+
+
+def has_column(data: pd.DataFrame, name) -> bool:
+    try:
+        return name in data.columns
+    except TypeError:  # an unhashable name is no column
+        return False
+
+
+def check_item_map(data: pd.DataFrame, items, instruments: Sequence[Instrument]) -> dict[str, str]:
+    """Return item column -> data column for the mapped items, checking the user's mapping.
+
+    Every item must come from exactly one column and every column supplies at most one
+    item; an unmapped item reads the column of its own name.
+    """
+    if items is None:
+        return {}
+    if not isinstance(items, Mapping):
+        raise ArgumentError(
+            f"items must map data columns to item columns, e.g. {{'Q1': 'fsfi_1'}}; got "
+            f"{type(items).__name__}."
+        )
+    ordered = [c for inst in instruments for c in inst.item_columns]
+    known = set(ordered)
+    names = ", ".join(i.id for i in instruments)
+    mapped: dict[str, object] = {}
+    for src, dst in items.items():
+        if not isinstance(dst, str):
+            raise ArgumentError(
+                f"items must map each data column to an item column name (text); got "
+                f"{short_repr(src)} -> {short_repr(dst)} ({type(dst).__name__}). Write e.g. "
+                f"{{'Q1': {ordered[0]!r}}}."
+            )
+        if dst not in known:
+            raise ArgumentError(
+                f"items maps {short_repr(src)} to {dst!r}, which is not an item column of "
+                f"{names}. Item columns are named <id>_<n>, e.g. {ordered[0]!r}; to score "
+                "another instrument, list it in instrument=."
+            )
+        if not has_column(data, src):
+            raise ArgumentError(
+                f"items maps {short_repr(src)} to {dst!r}, but the data have no column "
+                f"{short_repr(src)}."
+            )
+        if dst in mapped:
+            raise ArgumentError(
+                f"items maps two columns to {dst!r}: {short_repr(mapped[dst])} and "
+                f"{short_repr(src)}. Map one column per item."
+            )
+        mapped[dst] = src
+    # which column each item reads: the mapped one, else the one named like the item
+    source = {c: mapped[c] if c in mapped else c for c in ordered}
+    source = {c: s for c, s in source.items() if c in mapped or has_column(data, s)}
+    supplied: dict[object, str] = {}
+    for item_col, src in source.items():
+        if src in supplied:
+            first, second = supplied[src], item_col
+            why = [
+                f"{it!r} ({'items maps it there' if it in mapped else 'its own name'})"
+                for it in (first, second)
+            ]
+            raise ArgumentError(
+                f"each data column can supply one item only; column {short_repr(src)} would be "
+                f"read as two items: {why[0]} and {why[1]}. Map every item explicitly "
+                "(e.g. swap both names in items=) or rename the column."
+            )
+        supplied[src] = item_col
+    for dst, src in mapped.items():
+        if src != dst and has_column(data, dst) and dst not in supplied:
+            raise ArgumentError(
+                f"each item must come from one column; {dst!r} could come from column "
+                f"{short_repr(src)} (items maps it there) or from the column named {dst!r}, "
+                f"which would be silently ignored. Drop or rename column {dst!r}, or map it to "
+                "another item."
+            )
+    return mapped  # type: ignore[return-value]
+
+
+def id_columns(data: pd.DataFrame, subject, timepoint) -> tuple[object, object]:
+    """The subject and timepoint columns in use (None: not used).
+
+    ``None`` ignores the identifier. A name that is a column of the data is used. The visible
+    default (``"subject"``, ``"timepoint"``) is used when the data have such a column and
+    ignored when they do not; any other name that is not a column is an ArgumentError.
+    """
+    cols = []
+    for name, value in (("subject", subject), ("timepoint", timepoint)):
+        if value is None:
+            cols.append(None)
+        elif has_column(data, value):
+            cols.append(value)
+        elif isinstance(value, str) and value == ID_DEFAULTS[name]:
+            cols.append(None)  # the default, and the data have no such column
+        else:
+            raise ArgumentError(
+                f"{name}={short_repr(value)} must name a column of the data; it does not. "
+                f"Pass the right column name or {name}=None."
+            )
+    return cols[0], cols[1]
+
+
+class _Ids:
+    """Row locations for failure tables: labels, positions and identifier values."""
+
+    def __init__(self, data: pd.DataFrame, subject_col, timepoint_col):
+        self.index = data.index
+        self.unique = data.index.is_unique
+        self.subject_col = subject_col
+        self.timepoint_col = timepoint_col
+        self.subject = data[subject_col].to_numpy(dtype=object) if subject_col is not None else None
+        self.timepoint = (
+            data[timepoint_col].to_numpy(dtype=object) if timepoint_col is not None else None
+        )
+
+    def frame(self, rows: np.ndarray, column, values, reason: str, describe) -> pd.DataFrame:
+        """One failure row per position in ``rows`` (vectorized), with sentences for the
+        first ``_MESSAGES_PER_FRAME``: ``describe(value, where, row, subject)`` returns one,
+        given the cell's location (row, subject, timepoint), its row alone and its subject."""
+        n = len(rows)
+        labels = self.index.take(rows).to_numpy()
+        subjects = self.subject[rows] if self.subject is not None else None
+        timepoints = self.timepoint[rows] if self.timepoint is not None else None
+        columns = np.empty(n, dtype=object)
+        columns.fill(column)  # fill, not broadcast: a tuple column name stays one value
+        messages = np.empty(n, dtype=object)
+        k = min(n, _MESSAGES_PER_FRAME)
+        messages[:k] = [
+            describe(
+                values[i],
+                *self.locate(labels[i], rows[i], subjects, timepoints, i),
+                subjects[i] if subjects is not None else None,
+            )
+            for i in range(k)
+        ]
+        return pd.DataFrame(
+            {
+                "row": labels,
+                "subject": subjects,
+                "timepoint": timepoints,
+                "column": columns,
+                "value": values,
+                "reason": reason,
+                "position": rows,
+                "message": messages,
+            }
+        )
+
+    def locate(self, label, position, subjects, timepoints, i) -> tuple[str, str]:
+        """("row <label>", "row <label>, subject <s>, timepoint <t>") for one failure."""
+        label = label.item() if isinstance(label, np.generic) else label
+        row = f"row {short_repr(label)}"
+        if not self.unique:
+            row += f" (position {int(position)}; the index repeats this label)"
+        where = row
+        for name, values in (("subject", subjects), ("timepoint", timepoints)):
+            if values is not None and not is_missing(values[i]):
+                where += f", {name} {_text(values[i])}"
+        return where, row
+
+
+def _column_failure(column, reason: str, message: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": [None],
+            "subject": [None],
+            "timepoint": [None],
+            "column": _one(column),
+            "value": [None],
+            "reason": [reason],
+            "position": [None],
+            "message": [message],
+        }
+    )
+
+
+def _one(value) -> np.ndarray:
+    out = np.empty(1, dtype=object)
+    out[0] = value
+    return out
+
+
+def _validate_one(data, inst: Instrument, source_of, ids: _Ids):
+    """The item matrix of one instrument (item-major, one contiguous row per item), the items
+    known to hold no missing answer, and the failures of its cells and columns."""
+    x = np.empty((len(inst.items), len(data)))
+    nan_free = np.zeros(len(inst.items), dtype=bool)
+    failures: list[pd.DataFrame] = []
+    missing_cols = []
+    for j, item in enumerate(inst.items):
+        col = source_of.get(item.column, item.column)
+        if col not in data.columns:
+            x[j] = np.nan
+            if item.required:
+                missing_cols.append(col)
+            continue
+        nan_free[j] = _read_item(data[col], col, item, inst, ids, x[j], failures)
+    failures.extend(_column_failures(data, inst, source_of, missing_cols))
+    # items answered but flagged invalid are not scored
+    return (x, nan_free), failures
+
+
+def _read_item(series, col, item: Item, inst: Instrument, ids: _Ids, out, failures) -> bool:
+    """Read one item column into ``out`` (NaN for missing answers), appending its failures;
+    return True when the column certainly holds no missing answer."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        if not inst.missing_codes and item.values is None:
+            # plain NumPy integers: no missing answers, no fractions; check by min and max
+            raw = series.to_numpy()
+            if len(raw) == 0 or (raw.min() >= item.min and raw.max() <= item.max):
+                out[:] = raw
+                return True
+    allowed = item.allowed_text()
+    values, bad = to_float(series)
+    if bad is not None and bad.any():
+        rows = np.flatnonzero(bad)
+        raw_cells = series.iloc[rows].to_numpy(dtype=object)
+        failures.append(
+            ids.frame(
+                rows,
+                col,
+                raw_cells,
+                "not-a-number",
+                lambda v, where, row, subj, c=col, a=allowed: _nan_message(c, a, v, where),
+            )
+        )
+    if inst.missing_codes:
+        values = np.where(np.isin(values, inst.missing_codes), np.nan, values)
+    integer_input = dtype.kind in "iu"  # integers: no fractions
+    check_frac = (item.integer or item.values is not None) and not integer_input
+    if item.values is not None or not _all_valid_fast(values, item, check_frac):
+        failures.extend(_cell_failures(values, col, item, check_frac, ids))
+    np.add(values, 0.0, out=out)  # a copy, with -0.0 read as 0.0
+    return False
+
+
+def _cell_failures(values, col, item: Item, check_frac: bool, ids: _Ids) -> list[pd.DataFrame]:
+    """Failure frames for the answers that are infinite, fractional or out of range."""
+    allowed = item.allowed_text()
+    with np.errstate(invalid="ignore"):
+        infinite = np.isinf(values)
+        if not check_frac:
+            frac = None
+        else:
+            frac = (values != np.floor(values)) & ~np.isnan(values) & ~infinite
+        if item.values is not None:
+            out = ~np.isin(values, item.values) & ~np.isnan(values)
+        else:
+            out = (values < item.min) | (values > item.max)  # NaN compares False
+        out &= ~infinite
+        if frac is not None:
+            out &= ~frac
+    failures = []
+    for mask, reason in (
+        (infinite, "not-finite"),
+        (frac, "not-an-integer"),
+        (out, "out-of-range"),
+    ):
+        if mask is not None and mask.any():
+            rows = np.flatnonzero(mask)
+            failures.append(
+                ids.frame(
+                    rows,
+                    col,
+                    values[rows],
+                    reason,
+                    lambda v, where, row, subj, c=col, a=allowed, r=reason: _cell_message(
+                        c, a, v, where, r
+                    ),
+                )
+            )
+    return failures
+
+
+def _column_failures(data, inst: Instrument, source_of, missing_cols) -> list[pd.DataFrame]:
+    """``missing-column`` for required items without a column; ``unknown-column`` for a
+    column named like an item the instrument does not have (``phq9_10``)."""
+    failures = []
+    for col in missing_cols:
+        failures.append(
+            _column_failure(
+                col,
+                "missing-column",
+                f"{col}: column missing; {inst.id} needs items "
+                f"{inst.item_columns[0]}..{inst.item_columns[-1]}. Add it (empty if "
+                "unanswered) or map your column name with items=.",
+            )
+        )
+    pattern = re.compile(rf"^{re.escape(inst.id)}_(\d+)$")
+    mapped = set(source_of.values())
+    for col in data.columns:
+        if (
+            isinstance(col, str)
+            and col not in mapped
+            and pattern.match(col)
+            and col not in inst.item_columns
+        ):
+            failures.append(
+                _column_failure(
+                    col,
+                    "unknown-column",
+                    f"{col}: looks like an item of {inst.id}, which has items "
+                    f"1-{len(inst.items)} only. Rename or drop the column.",
+                )
+            )
+    return failures
+
+
+def _all_valid_fast(values: np.ndarray, item, check_frac: bool) -> bool:
+    """True when a column is certainly valid, by reductions only (no per-cell masks).
+
+    ``fmin``/``fmax`` skip NaN, so missing answers pass; the common all-valid column then costs
+    two or three passes over memory instead of building boolean masks.
+    """
+    if len(values) == 0:
+        return True
+    lo, hi = np.fmin.reduce(values), np.fmax.reduce(values)
+    if np.isnan(lo):  # every answer missing
+        return True
+    if lo < item.min or hi > item.max:
+        return False
+    if check_frac:
+        return not np.fmax.reduce(np.abs(values - np.rint(values))) > 0
+    return True
+
+
+def _cell_message(col, allowed, value, where, reason) -> str:
+    got = int(value) if float(value).is_integer() else value
+    tail = {
+        "not-an-integer": " (not a whole number)",
+        "not-finite": " (not a finite number)",
+    }.get(reason, "")
+    return f"{_text(col)} must be {allowed}; got {got} in {where}{tail}. Check the response coding."
+
+
+def _nan_message(col, allowed, value, where) -> str:
+    if isinstance(value, str):
+        got = f"the text {short_repr(value)}"
+    elif isinstance(value, (bool, np.bool_)):
+        got = f"the boolean {bool(value)} (a boolean is not an answer code)"
+    elif isinstance(value, (complex, np.complexfloating)):
+        got = f"the complex number {short_repr(value)}"
+    else:
+        got = f"{short_repr(value)} (of type {type(value).__name__})"
+    return (
+        f"{_text(col)} must be {allowed}; got {got} in {where}. Recode text answers to the "
+        "official numeric codes."
+    )
+
+
+def _id_failures(data, ids: _Ids) -> list[pd.DataFrame]:
+    """Missing identifiers (``missing-value``) and repeated subject and timepoint pairs
+    (``duplicate-observation``, among the rows with both identifiers)."""
+    if ids.subject_col is None or ids.timepoint_col is None:
+        return []
+    frames = []
+    n = len(data)
+    missing = np.zeros(n, dtype=bool)
+    for name, col, cells in (
+        ("subject", ids.subject_col, ids.subject),
+        ("timepoint", ids.timepoint_col, ids.timepoint),
+    ):
+        miss = pd.isna(cells)
+        missing |= miss
+        if miss.any():
+            rows = np.flatnonzero(miss)
+            frames.append(
+                ids.frame(
+                    rows,
+                    col,
+                    cells[rows],
+                    "missing-value",
+                    lambda v, where, row, subj, c=col, nm=name: (
+                        f"{_text(c)} must identify the {nm} of every row; it is missing in "
+                        f"{where}. Fill it in, or pass subject=None and timepoint=None to "
+                        "validate without identifiers."
+                    ),
+                )
+            )
+    keep = np.flatnonzero(~missing)
+    pairs = pd.DataFrame({"s": ids.subject[keep], "t": ids.timepoint[keep]})
+    try:
+        dup_kept = pairs.duplicated(keep=False).to_numpy()
+    except TypeError:  # unhashable ids (lists, dicts)
+        raise ArgumentError(
+            f"{_text(ids.subject_col)} and {_text(ids.timepoint_col)} must hold text or "
+            "numbers that identify subjects and timepoints; some cells hold unhashable "
+            "objects (lists, dicts...). Convert them to text first."
+        ) from None
+    if dup_kept.any():
+        rows = keep[dup_kept]
+        frames.append(
+            ids.frame(
+                rows,
+                f"{_text(ids.subject_col)}+{_text(ids.timepoint_col)}",
+                ids.timepoint[rows],
+                "duplicate-observation",
+                lambda v, where, row, subj: (
+                    f"subject {_text(subj)} has more than one row at "
+                    f"timepoint {_text(v)} ({row}). Keep one administration per subject and "
+                    "timepoint, or give repeats distinct timepoints."
+                ),
+            )
+        )
+    return frames
