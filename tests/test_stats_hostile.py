@@ -2,7 +2,7 @@
 
 Property: fed small long frames whose cells may be finite floats, NaN, inf, booleans or text,
 with duplicated rows, missing subject ids and subjects switching group, each of
-compute_change, classify_change, classify_responders, prepost_test, compare_groups,
+compute_change, classify_change, classify_responders, compare_prepost, compare_groups,
 compare_responders, fit_mmrm and compute_reliability either returns a result whose numbers
 are finite, or NaN only where a note says why, or raises a PastOutcomesError; never another
 exception, never a warning other than a PastOutcomesWarning, and the input is unchanged.
@@ -20,7 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from past_outcomes._long import check_number, validate_long
-from past_outcomes.change import classify_change, classify_responders, compute_change
+from past_outcomes.change.difference import compute_change
+from past_outcomes.change.rci import classify_change
+from past_outcomes.change.responders import classify_responders
 from past_outcomes.errors import (
     ArgumentError,
     DataValidationError,
@@ -29,18 +31,13 @@ from past_outcomes.errors import (
     PastOutcomesWarning,
     ResponseValidationError,
 )
-from past_outcomes.mmrm import fit_mmrm
-from past_outcomes.stats import (
-    compare_groups,
-    compare_responders,
-    compute_cohen_d,
-    compute_dppc2,
-    compute_power,
-    compute_reliability,
-    compute_smcr,
-    plan_sample_size,
-    prepost_test,
-)
+from past_outcomes.stats.effect_size import compute_cohen_d, compute_dppc2, compute_smcr
+from past_outcomes.stats.groups import compare_groups
+from past_outcomes.stats.mmrm import fit_mmrm
+from past_outcomes.stats.power import compute_power, plan_sample_size
+from past_outcomes.stats.prepost import compare_prepost
+from past_outcomes.stats.proportions import compare_responders
+from past_outcomes.stats.reliability import compute_reliability
 
 # --------------------------------------------------------------------------------------------
 # strategies
@@ -138,9 +135,12 @@ PAIR = {"pre": "pre", "post": "post"}
 def test_compute_change_hostile(data):
     out = _run(compute_change, data, measure="score", **PAIR)
     if out is not None:
-        _assert_finite_or_explained(out, out.attrs["notes"], "compute_change")
-        both = out["pre"].notna() & out["post"].notna()
-        assert np.allclose(out.loc[both, "change"], out.loc[both, "post"] - out.loc[both, "pre"])
+        table = out.table
+        _assert_finite_or_explained(table, out.notes(), "compute_change")
+        both = table["pre"].notna() & table["post"].notna()
+        assert np.allclose(
+            table.loc[both, "change"], table.loc[both, "post"] - table.loc[both, "pre"]
+        )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -158,11 +158,11 @@ def test_classify_change_hostile(data, method):
         **PAIR,
     )
     if res is not None:
-        _assert_finite_or_explained(res.data, res.notes()[4:], "classify_change")
+        _assert_finite_or_explained(res.table, res.notes()[4:], "classify_change")
         for name in ("sd_pre", "se_measurement", "s_diff", "critical_value", "rci_scale"):
             assert math.isfinite(getattr(res, name)), name
         # the label is missing exactly where a score is
-        assert (res.data["reliable"].isna() == res.data["rci"].isna()).all()
+        assert (res.table["reliable"].isna() == res.table["rci"].isna()).all()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -172,7 +172,7 @@ def test_classify_responders_hostile(data):
     rule = {"scale": "phq9_total", "kind": "percent_change", "threshold": 50}
     out = _run(classify_responders, data, instrument="phq9", rule=rule, **PAIR)
     if out is not None:
-        _assert_finite_or_explained(out, out.attrs["notes"], "classify_responders")
+        _assert_finite_or_explained(out.table, out.notes()[2:], "classify_responders")
 
 
 def _prepost_ok(out: pd.DataFrame) -> None:
@@ -184,13 +184,24 @@ def _prepost_ok(out: pd.DataFrame) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(long_frames())
-def test_prepost_test_hostile(data):
-    out = _run(prepost_test, data, measures="score", **PAIR)
-    if out is not None:
-        _prepost_ok(out)
+def test_compare_prepost_hostile(data):
+    res = _run(compare_prepost, data, measure="score", **PAIR)
+    if res is not None:
+        _prepost_ok(res.table)
+        _excluded_ok(res, data)
 
 
-#: NaN by design in compare_groups' summary (not applicable, not missing).
+def _excluded_ok(res, data: pd.DataFrame) -> None:
+    """Nothing disappears: every subject at pre or post is analysed or in .excluded, once."""
+    ex = res.excluded
+    assert list(ex.columns) == ["subject", "reason", "detail"]
+    assert not ex.duplicated(["subject", "detail"]).any()
+    seen = set(data.loc[data["timepoint"].isin(["pre", "post"]), "subject"])
+    n = res.table["n"].iloc[0] if "n" in res.table else res.groups["n"].sum()
+    assert n + len(ex) == len(seen)
+
+
+#: NaN by design in compare_groups' table (not applicable, not missing).
 STRUCTURAL = {
     "change_difference": {"se"},
     "mann_whitney": {"estimate", "se", "ci_low", "ci_high", "dof"},
@@ -200,8 +211,7 @@ STRUCTURAL = {
 
 
 def _groups_ok(res) -> None:
-    summary = res.summary
-    for row in summary.itertuples(index=False):
+    for row in res.table.itertuples(index=False):
         for col in ("estimate", "se", "ci_low", "ci_high", "statistic", "dof", "p_value"):
             v = getattr(row, col)
             assert not math.isinf(v), (row.quantity, col)
@@ -219,6 +229,7 @@ def test_compare_groups_hostile(data):
     )
     if res is not None:
         _groups_ok(res)
+        _excluded_ok(res, data)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -235,7 +246,10 @@ def test_compare_responders_hostile(data):
         subject="subject",
     )
     if res is not None:
-        for row in res.summary.itertuples(index=False):
+        # every row is counted in its arm or listed as set aside (missing="exclude")
+        assert res.arms["n"].sum() + len(res.excluded) == len(data)
+        assert set(res.excluded["reason"]) <= {"missing-response"}
+        for row in res.table.itertuples(index=False):
             for col in ("estimate", "ci_low", "ci_high"):
                 v = getattr(row, col)
                 if row.quantity in ("risk_difference", "relative_risk", "odds_ratio"):
@@ -247,20 +261,14 @@ def test_compare_responders_hostile(data):
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(long_frames(visits=("w1", "w2")))
+@given(long_frames(visits=("w0", "w1", "w2")))
 def test_fit_mmrm_hostile(data):
     res = _run(
-        fit_mmrm,
-        data,
-        measure="score",
-        subject="subject",
-        visit="timepoint",
-        group="arm",
-        covariance="compound-symmetry",
+        fit_mmrm, data, measure="score", group="arm", pre="w0", covariance="compound-symmetry"
     )
     if res is not None:
         notes = res.notes()[2:]
-        for table in (res.lsmeans, res.contrasts, res.coefficients):
+        for table in (res.lsmeans, res.table, res.coefficients):
             _assert_finite_or_explained(table, notes, "fit_mmrm")
 
 
@@ -275,9 +283,9 @@ ITEMS = [f"phq9_{i}" for i in range(1, 10)]
 )
 def test_compute_reliability_hostile(rows):
     data = pd.DataFrame(rows, columns=ITEMS)
-    res = _run(compute_reliability, data, "phq9")
+    res = _run(compute_reliability, data, instrument="phq9")
     if res is not None:
-        s = res.summary
+        s = res.table
         stats = s[["cronbach_alpha", "alpha_ci_low", "alpha_ci_high", "omega_total"]]
         assert not np.isinf(stats.to_numpy()).any()
         for i in np.flatnonzero(stats.isna().any(axis=1).to_numpy()):
@@ -329,7 +337,7 @@ def _call_all(data, **extra):
             **kw,
         ),
     )
-    yield "prepost_test", lambda: prepost_test(data, measures="score", **kw)
+    yield "compare_prepost", lambda: compare_prepost(data, measure="score", **kw)
     yield (
         "compare_groups",
         lambda: compare_groups(
@@ -338,7 +346,7 @@ def _call_all(data, **extra):
     )
     yield (
         "fit_mmrm",
-        lambda: fit_mmrm(data, measure="score", subject="subject", visit="timepoint", group="arm"),
+        lambda: fit_mmrm(data, measure="score", group="arm", pre="pre"),
     )
 
 
@@ -439,7 +447,9 @@ def test_compare_responders_reasons_for_bad_outcomes():
         }
     )
     with pytest.raises(DataValidationError, match="compare_responders") as err:
-        compare_responders(data, responder="r", group="arm", treatment="t", control="c")
+        compare_responders(
+            data, responder="r", group="arm", treatment="t", control="c", subject=None
+        )
     fc = err.value.failure_cases
     assert fc[["row", "reason"]].values.tolist() == [
         [1, "out-of-range"],
@@ -467,7 +477,7 @@ def test_reliability_refuses_answers_score_refuses(value, reason):
     data = _phq9()
     data.loc[7, "phq9_1"] = value  # 99 used to move alpha silently
     with pytest.raises(ResponseValidationError, match=reason) as err:
-        compute_reliability(data, "phq9")
+        compute_reliability(data, instrument="phq9")
     fc = err.value.failure_cases
     assert fc[["row", "column", "reason"]].values.tolist() == [[7, "phq9_1", reason]]
 
@@ -481,7 +491,7 @@ def test_reliability_plain_columns_refuse_non_finite_and_text():
     data.loc[3, "i2"] = True
     inst = SimpleNamespace(scales={"s": SimpleNamespace(item_columns=("i1", "i2"), label="S")})
     with pytest.raises(DataValidationError, match="compute_reliability") as err:
-        compute_reliability(data, inst)
+        compute_reliability(data, instrument=inst)
     fc = err.value.failure_cases
     assert fc[["row", "column", "reason"]].values.tolist() == [
         [1, "i1", "not-finite"],
@@ -494,7 +504,7 @@ def test_reliability_absent_items_skip_their_scale_not_a_validation_error():
     # validate_responses would call the absent item a missing-column; here the scale is skipped
     data = _phq9().drop(columns=["phq9_9"])
     with pytest.raises(ArgumentError, match="item columns of at least one scale of phq9"):
-        compute_reliability(data, "phq9")
+        compute_reliability(data, instrument="phq9")
 
 
 # --------------------------------------------------------------------------------------------
@@ -545,7 +555,7 @@ def test_nan_remission_override_is_refused(clean):
 
 def test_constant_difference_gives_a_note_not_a_solver_error():
     pre = np.random.default_rng(1).normal(20, 5, 10)
-    out = prepost_test(_pairs(pre, pre + 0.6), measures="score", pre="pre", post="post")
+    out = compare_prepost(_pairs(pre, pre + 0.6), measure="score", pre="pre", post="post").table
     row = out.iloc[0]
     assert row["mean_diff"] == pytest.approx(0.6)
     assert math.isnan(row["cohen_dz"]) and math.isnan(row["t"]) and math.isnan(row["p_value"])
@@ -556,9 +566,9 @@ def test_constant_difference_gives_a_note_not_a_solver_error():
 
 def test_prepost_with_one_pair_says_why_everything_is_missing():
     with pytest.warns(PastOutcomesWarning, match="lack score"):
-        out = prepost_test(
-            _pairs([1.0, 2.0], [3.0, math.nan]), measures="score", pre="pre", post="post"
-        )
+        out = compare_prepost(
+            _pairs([1.0, 2.0], [3.0, math.nan]), measure="score", pre="pre", post="post"
+        ).table
     assert out["note"].iloc[0].startswith("1 complete pair(s)")
     _prepost_ok(out)
 
@@ -568,7 +578,7 @@ def test_compare_groups_constant_baseline_within_both_arms():
     data = _pairs(np.full(10, 10.0), post, ["t", "c"] * 5)
     res = compare_groups(data, measure="score", group="arm", treatment="t", control="c",
                          pre="pre", post="post")  # fmt: skip
-    s = res.summary.set_index("quantity")
+    s = res.table.set_index("quantity")
     # the adjusted difference is the unadjusted one; the baseline slope is R's NA
     t, c = post[0::2].mean(), post[1::2].mean()
     assert s.loc["adjusted_difference", "estimate"] == pytest.approx(t - c)
@@ -585,7 +595,7 @@ def test_compare_groups_perfectly_correlated_pre_post_is_about_the_data():
     data = _pairs(pre, 2 * pre + 1, ["t", "c"] * 6)
     res = compare_groups(data, measure="score", group="arm", treatment="t", control="c",
                          pre="pre", post="post")  # fmt: skip
-    s = res.summary.set_index("quantity")
+    s = res.table.set_index("quantity")
     assert "pooled r = 1.000" in s.loc["d_ppc2", "method"]
     assert math.isfinite(s.loc["d_ppc2", "se"])  # Morris eq. 25 is finite at r = 1
     assert "exactly" in s.loc["adjusted_difference", "note"]  # post = 2 pre + 1: a perfect fit
@@ -596,7 +606,7 @@ def test_dppc2_se_with_two_per_arm_is_explained():
     data = _pairs([1.0, 2, 4, 3], [2.0, 5, 3, 1], ["t", "t", "c", "c"])
     res = compare_groups(data, measure="score", group="arm", treatment="t", control="c",
                          pre="pre", post="post")  # fmt: skip
-    s = res.summary.set_index("quantity")
+    s = res.table.set_index("quantity")
     assert math.isnan(s.loc["d_ppc2", "se"])
     assert "2 subjects per arm" in s.loc["d_ppc2", "note"]
 
@@ -642,10 +652,10 @@ def test_cohen_d_negative_sd_refused():
 
 
 def test_plan_sample_size_extremes():
-    big = plan_sample_size(effect_size=6).set_index("arm")
+    big = plan_sample_size(effect_size=6).table.set_index("arm")
     assert big.loc["treatment", "n"] == 2
     assert "smallest the t test allows" in big.loc["treatment", "note"]
-    paired = plan_sample_size(effect_size=6, design="paired").iloc[0]
+    paired = plan_sample_size(effect_size=6, design="paired").table.iloc[0]
     assert paired["n"] == 3 and paired["note"] == ""  # 2 pairs are not enough, 3 are
     with pytest.raises(ArgumentError, match="effect_size is too small to plan for"):
         plan_sample_size(effect_size=1e-12)
@@ -673,10 +683,9 @@ def test_power_arguments(kwargs, message):
 @pytest.mark.parametrize("confidence", [math.nan, math.inf, True, "0.95", 1.0])
 def test_confidence_everywhere(clean, confidence):
     with pytest.raises(ArgumentError, match="confidence must be strictly between 0 and 1"):
-        prepost_test(clean, measures="score", pre="pre", post="post", confidence=confidence)
+        compare_prepost(clean, measure="score", pre="pre", post="post", confidence=confidence)
     with pytest.raises(ArgumentError, match="confidence must be strictly between 0 and 1"):
-        fit_mmrm(clean, measure="score", subject="subject", visit="timepoint", group="arm",
-                 confidence=confidence)  # fmt: skip
+        fit_mmrm(clean, measure="score", group="arm", pre="pre", confidence=confidence)
 
 
 def test_check_number_domain_texts():
@@ -704,28 +713,29 @@ def test_classify_change_ha_large_sample():
         res = classify_change(_pairs(pre, pre - 3 + rng.normal(0, 4, n)), measure="score",
                               pre="pre", post="post", method="ha", reliability=0.8,
                               direction="lower-is-better", m_clinical=20, sd_clinical=5)  # fmt: skip
-    assert 0 < res.r_dd < 1 and res.data["rci"].notna().all()
+    assert 0 < res.r_dd < 1 and res.table["rci"].notna().all()
 
 
 def test_fit_mmrm_degenerate_inputs(clean):
-    base = dict(measure="score", subject="subject", visit="timepoint", group="arm")
+    base = dict(measure="score", group="arm", pre="pre")
     one = clean[clean["subject"] == "s0"]
     with pytest.raises(ArgumentError, match="arm must have at least two levels"):
         fit_mmrm(one, **base)
     with pytest.raises(EstimationError, match="no residual variation: the outcome is constant"):
         fit_mmrm(clean.assign(score=4.0), **base)
-    one_visit = clean[clean["timepoint"] == "post"]
-    res = fit_mmrm(one_visit, **base)
+    res = fit_mmrm(clean, **base)  # one timepoint after pre
+    assert res.timepoints == ("post",)
     assert np.isfinite(res.lsmeans[["estimate", "se", "dof"]].to_numpy()).all()
-    collinear = clean.assign(base=np.arange(24.0), base2=2 * np.arange(24.0))
-    res = fit_mmrm(collinear, **base, baseline="base", covariates=["base2"])
-    assert res.aliased == ("base2",)
-    assert math.isnan(res.coefficients.set_index("term").loc["base2", "estimate"])
-    assert any("Aliased" in n and "base2" in n for n in res.notes())
+    size = np.tile(np.arange(12.0), 2)  # one value per subject, at both timepoints
+    collinear = clean.assign(size=size, size2=2 * size)
+    res = fit_mmrm(collinear, **base, covariates=["size", "size2"])
+    assert res.aliased == ("size2",)
+    assert math.isnan(res.coefficients.set_index("term").loc["size2", "estimate"])
+    assert any("Aliased" in n and "size2" in n for n in res.notes())
 
 
 def test_percent_change_of_a_subnormal_baseline_is_missing_with_a_note():
     data = _pairs([2.225074e-309, 4.0], [1.0, 2.0])
     out = compute_change(data, measure="score", pre="pre", post="post")
-    assert math.isnan(out["pct_change"].iloc[0]) and out["pct_change"].iloc[1] == -50
-    assert any("pct_change is missing for 1 subject" in n for n in out.attrs["notes"])
+    assert math.isnan(out.table["pct_change"].iloc[0]) and out.table["pct_change"].iloc[1] == -50
+    assert any("pct_change is missing for 1 subject" in n for n in out.notes())
