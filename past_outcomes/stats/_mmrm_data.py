@@ -372,6 +372,13 @@ def same(a: Any, b: Any) -> bool:
 def equals(values: Any, value: Any) -> np.ndarray:
     """Element-wise ``values == value`` as a boolean array, for cells of any type."""
     arr = np.asarray(values, dtype=object)
+    if np.ndim(value) == 0:  # a scalar: numpy compares the cells in C
+        try:
+            out = arr == value
+        except (TypeError, ValueError):
+            out = None
+        if isinstance(out, np.ndarray) and out.dtype == bool and out.shape == arr.shape:
+            return out
     return np.fromiter((same(v, value) for v in arr), dtype=bool, count=len(arr))
 
 
