@@ -296,9 +296,7 @@ def test_long_data_functions_give_a_result_or_a_documented_error(target, data):
 def test_fit_mmrm_gives_a_result_or_a_documented_error(data):
     attempt(
         "fit_mmrm",
-        lambda: po.fit_mmrm(
-            data, measure="score", subject="subject", visit="timepoint", group="group"
-        ),
+        lambda: po.fit_mmrm(data, measure="score", pre="pre"),
         data,
     )
 
