@@ -23,25 +23,33 @@ _EXPORTS: dict[str, str] = {
     "score": "scoring",
     "validate_responses": "scoring",
     # change over time
-    "compute_change": "change",
-    "classify_change": "change",
-    "classify_responders": "change",
-    "plot_change": "change",
-    "ChangeClassification": "change",
+    "compute_change": "change.difference",
+    "classify_change": "change.rci",
+    "classify_responders": "change.responders",
+    "plot_change": "change.difference",
+    "plot_responders": "change.responders",
+    "ChangeResult": "change.difference",
+    "ChangeClassification": "change.difference",
+    "ResponderResult": "change.responders",
     # statistics
-    "prepost_test": "stats",
-    "compare_groups": "stats",
-    "compare_responders": "stats",
-    "compute_reliability": "stats",
-    "plan_sample_size": "stats",
-    "compute_power": "stats",
-    "compare_proportions": "stats",
-    "compute_cohen_d": "stats",
-    "compute_smcr": "stats",
-    "compute_dppc2": "stats",
-    "fit_mmrm": "mmrm",
-    "MMRMResult": "mmrm",
-    "MMRMConvergenceError": "errors",
+    "compare_prepost": "stats.prepost",
+    "PrePostResult": "stats.prepost",
+    "compare_groups": "stats.groups",
+    "GroupComparisonResult": "stats.groups",
+    "compare_responders": "stats.proportions",
+    "compare_proportions": "stats.proportions",
+    "ResponderComparisonResult": "stats.proportions",
+    "compute_cohen_d": "stats.effect_size",
+    "compute_smcr": "stats.effect_size",
+    "compute_dppc2": "stats.effect_size",
+    "EffectSizeResult": "stats.effect_size",
+    "plan_sample_size": "stats.power",
+    "compute_power": "stats.power",
+    "PowerResult": "stats.power",
+    "compute_reliability": "stats.reliability",
+    "ReliabilityResult": "stats.reliability",
+    "fit_mmrm": "stats.mmrm",
+    "MMRMResult": "stats.mmrm",
     # formatting for tables and reports
     "format_p": "display",
     "format_ci": "display",
@@ -84,12 +92,17 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for static analysers only
-    from past_outcomes.change import (
+    from past_outcomes.change.difference import (
         ChangeClassification,
-        classify_change,
-        classify_responders,
+        ChangeResult,
         compute_change,
         plot_change,
+    )
+    from past_outcomes.change.rci import classify_change
+    from past_outcomes.change.responders import (
+        ResponderResult,
+        classify_responders,
+        plot_responders,
     )
     from past_outcomes.datasets import list_datasets, read_dataset
     from past_outcomes.display import format_ci, format_p, format_warnings
@@ -111,17 +124,20 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         UnpairedSubjectsWarning,
     )
     from past_outcomes.instrument import Instrument, list_instruments, load_instrument
-    from past_outcomes.mmrm import MMRMResult, fit_mmrm
     from past_outcomes.scoring import score, validate_responses
-    from past_outcomes.stats import (
-        compare_groups,
-        compare_proportions,
-        compare_responders,
+    from past_outcomes.stats.effect_size import (
+        EffectSizeResult,
         compute_cohen_d,
         compute_dppc2,
-        compute_power,
-        compute_reliability,
         compute_smcr,
-        plan_sample_size,
-        prepost_test,
     )
+    from past_outcomes.stats.groups import GroupComparisonResult, compare_groups
+    from past_outcomes.stats.mmrm import MMRMResult, fit_mmrm
+    from past_outcomes.stats.power import PowerResult, compute_power, plan_sample_size
+    from past_outcomes.stats.prepost import PrePostResult, compare_prepost
+    from past_outcomes.stats.proportions import (
+        ResponderComparisonResult,
+        compare_proportions,
+        compare_responders,
+    )
+    from past_outcomes.stats.reliability import ReliabilityResult, compute_reliability
