@@ -162,6 +162,8 @@ def compute_cutoff(
     m_clin = clinical.mean if clinical is not None else None
     m_func = functional.mean if functional is not None else None
     sem_c = None
+    w_clin: float | None
+    w_func: float | None
     if true_score:
         assert clinical is not None  # resolve_populations gives HA a clinical population
         w_clin, w_func, sem_c = _true_score_spreads(clinical, functional, r_xx)

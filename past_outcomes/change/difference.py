@@ -18,7 +18,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -158,6 +158,14 @@ def pair_scores(
     return PairedScores(table=table, excluded=excluded, rows=paired.rows)
 
 
+def with_missing(values: Any, keep: np.ndarray, dtype: str) -> Any:
+    """``values`` as a pandas array of ``dtype`` (``"string"``, ``"boolean"``), ``<NA>`` where
+    ``keep`` is False."""
+    out: Any = pd.array(np.asarray(values, dtype=object), dtype=cast(Any, dtype))
+    out[~np.asarray(keep, dtype=bool)] = pd.NA
+    return out
+
+
 def change_columns(table: pd.DataFrame, subject: str) -> pd.DataFrame:
     """``<subject>, pre, post, change, pct_change`` from a paired table."""
     pre = table["pre"].to_numpy(dtype=float)
@@ -222,7 +230,7 @@ class ChangeResult(ResultBase):
     excluded: pd.DataFrame = dataclasses.field(default_factory=excluded_frame)
     note_lines: tuple[str, ...] = ()
 
-    title: ClassVar[str] = "Change from pre to post"
+    title = "Change from pre to post"
 
     def notes(self) -> list[str]:
         return list(self.note_lines)
@@ -299,7 +307,7 @@ def count_labels(values: pd.Series, labels: Sequence[str], column: str) -> pd.Da
     """Counts of ``labels`` in ``values``: ``<column>, n, percent, denominator``; percents of
     the non-missing values; a last row ``missing`` counts the rest (no percent)."""
     denominator = int(values.notna().sum())
-    rows = []
+    rows: list[tuple[str, int, float, int | None]] = []
     for label in labels:
         n = int((values == label).sum())
         rows.append((label, n, 100.0 * n / denominator if denominator else math.nan, denominator))
@@ -408,7 +416,7 @@ class ChangeClassification(ResultBase):
     n_complete: int
     excluded: pd.DataFrame = dataclasses.field(default_factory=excluded_frame)
 
-    title: ClassVar[str] = "Reliable change and clinical significance"
+    title = "Reliable change and clinical significance"
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """The pre-versus-post plot: :func:`plot_change` of this result."""

@@ -43,6 +43,7 @@ from past_outcomes.change.difference import (
     count_labels,
     pair_scores,
     scale_direction,
+    with_missing,
 )
 from past_outcomes.errors import ArgumentError, SampleEstimateWarning
 from past_outcomes.instrument import DIRECTIONS, ChangeCriteria, Instrument, load_instrument
@@ -447,13 +448,13 @@ def _resolve_parameters(
 
 def _classify_reliable(
     rci: np.ndarray, complete: np.ndarray, sign: float, crit: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, Any]:
     """Reliably improved: ``dir * rci > crit``; deteriorated: ``dir * rci < -crit``.
     Returns (improved, deteriorated, label per subject or None where a score is missing)."""
     improved = complete & (sign * rci > crit)
     deteriorated = complete & (sign * rci < -crit)
     reliable = np.where(improved, "improved", np.where(deteriorated, "deteriorated", "unchanged"))
-    return improved, deteriorated, np.where(complete, reliable, None)
+    return improved, deteriorated, with_missing(reliable, complete, "string")
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,7 +592,7 @@ def classify_change(
     complete = ~(np.isnan(x) | np.isnan(y))
     improved, deteriorated, reliable = _classify_reliable(rci.values, complete, args.sign, crit)
     table["rci"] = rci.values
-    table["reliable"] = pd.array(reliable, dtype="string")
+    table["reliable"] = reliable
 
     estimates = list(sample.estimates)
     n = sample.params.n_complete
@@ -613,13 +614,9 @@ def classify_change(
             cut, x, y, sign=args.sign, improved=improved, deteriorated=deteriorated,
             params=rci.params, critical_value=crit,
         )  # fmt: skip
-        table["clinical_pre"] = pd.array(
-            np.where(sig.has_pre, sig.clinical_pre, None), dtype="boolean"
-        )
-        table["functional_post"] = pd.array(
-            np.where(sig.has_post, sig.functional_post, None), dtype="boolean"
-        )
-        table["category"] = pd.array(np.where(complete, sig.category, None), dtype="string")
+        table["clinical_pre"] = with_missing(sig.clinical_pre, sig.has_pre, "boolean")
+        table["functional_post"] = with_missing(sig.functional_post, sig.has_post, "boolean")
+        table["category"] = with_missing(sig.category, complete, "string")
 
     if estimates:
         warnings.warn(
@@ -660,7 +657,7 @@ def _assemble(
     """The :class:`ChangeClassification`: the table, its counts and every value used."""
     p = rci.params
     if "category" in table.columns:
-        labels = CHANGE_CATEGORIES
+        labels: tuple[str, ...] = CHANGE_CATEGORIES
         if method == "ha":
             labels = tuple(c for c in CHANGE_CATEGORIES if c != "harmed")
         counts = count_labels(table["category"], labels, "category")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from past_outcomes.change.difference import (
     pair_scores,
     percent,
     scale_direction,
+    with_missing,
 )
 from past_outcomes.errors import ArgumentError
 from past_outcomes.instrument import (
@@ -103,13 +104,15 @@ def _baseline_bands(raw: Any) -> tuple[BaselineThreshold, ...]:
         if isinstance(b, BaselineThreshold):
             bands.append(b)
         elif isinstance(b, Mapping) and {"min", "max", "threshold"} <= set(b):
+            i = len(bands)
             bands.append(
                 BaselineThreshold(
-                    *(_finite(f"by_baseline[{len(bands)}].{k}", b[k])
-                      for k in ("min", "max", "threshold")),
-                    str(b.get("label", "")),
+                    min=_finite(f"by_baseline[{i}].min", b["min"]),
+                    max=_finite(f"by_baseline[{i}].max", b["max"]),
+                    threshold=_finite(f"by_baseline[{i}].threshold", b["threshold"]),
+                    label=str(b.get("label", "")),
                 )
-            )  # fmt: skip
+            )
         else:
             raise ArgumentError(
                 f"each by_baseline entry must have min, max and threshold (and a label); got {b!r}."
@@ -268,7 +271,7 @@ def _diagnosis_at_post(
 
 def _categories(
     rule: ResponderRule, met: np.ndarray, applicable: np.ndarray, y: np.ndarray, dx: Any
-) -> np.ndarray:
+) -> Any:
     """MAPP categories (rules with a diagnosis): ``non-response`` when the rule is not met;
     otherwise ``response`` if the diagnosis is still met at post, ``loss of diagnosis`` if
     not, ``remission`` if not and the post score meets the remission condition. Rules with
@@ -283,7 +286,7 @@ def _categories(
         in_remission = np.zeros(n, bool)
     if dx is None:
         category = np.select([~met, in_remission], ["non-response", "remission"], "response")
-        return np.where(applicable, category, None)
+        return with_missing(category, applicable, "string")
     dx_known = ~np.asarray(dx.isna())
     dx_post = np.asarray(dx.fillna(False), dtype=bool)
     lost = ~dx_post
@@ -292,7 +295,7 @@ def _categories(
         ["non-response", "response", "remission", "loss of diagnosis"],
         default="non-response",
     )
-    return np.where(applicable & (~met | dx_known), category, None)
+    return with_missing(category, applicable & (~met | dx_known), "string")
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,7 +388,7 @@ class ResponderResult(ResultBase):
     excluded: pd.DataFrame = dataclasses.field(default_factory=excluded_frame)
     note_lines: tuple[str, ...] = ()
 
-    title: ClassVar[str] = "Responders"
+    title = "Responders"
 
     def notes(self) -> list[str]:
         return list(self.note_lines)
@@ -568,8 +571,8 @@ def classify_responders(
                 timepoint=timepoint, post=post,
             )  # fmt: skip
             table["diagnosis_post"] = dx
-        table["category"] = pd.array(_categories(resolved, met, applicable, y, dx), dtype="string")
-    table["responder"] = pd.array(np.where(applicable, met, None), dtype="boolean")
+        table["category"] = _categories(resolved, met, applicable, y, dx)
+    table["responder"] = with_missing(met, applicable, "boolean")
     table["rule"] = pd.array([resolved.id] * len(table), dtype="string")
 
     excluded = excluded_frame(
