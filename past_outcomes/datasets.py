@@ -22,15 +22,98 @@ default ``RangeIndex`` (0, 1, ...), bundled or not; in a user's file without bla
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from past_outcomes._io import read_csv_safely
 from past_outcomes.errors import ArgumentError, DataValidationError, InputFileError
-from past_outcomes.synthetic import DATASETS, _apply_dtypes
 
-__all__ = ["list_datasets", "read_dataset"]
+__all__ = ["DATASETS", "TIMEPOINTS", "format_dataset", "list_datasets", "read_dataset"]
+
+#: name -> (description, default seed)
+DATASETS: dict[str, tuple[str, int]] = {
+    "mdma_trial": (
+        "Two-arm trial modelled on MAPP2: MDMA (53) vs placebo (51) with therapy; CAPS-5 items "
+        "and Sheehan Disability Scale at baseline and weeks 6, 12, 18; placebo dropout higher.",
+        12579,  # chosen by search_mdma_seed(range(10000, 14000))
+    ),
+    "past_pilot": (
+        "Single-arm pilot of ketamine-assisted sex therapy, 40 clients: FSFI + FSDS-R (vulva) or "
+        "IIEF-15 (penis), PCL-5, PHQ-9, GAD-7 at baseline, post_integration and followup_3m.",
+        5_2024,
+    ),
+    "past_pilot_sessions": (
+        "The past_pilot clients' MEQ-30 and Emotional Breakthrough Inventory after dosing "
+        "sessions 1 and 2 (one row per client and session).",
+        5_2024,
+    ),
+    "practice_rom": (
+        "Routine outcome monitoring in one practice, 12 clients (ketamine, psilocybin, MDMA): "
+        "dated PHQ-9, GAD-7, PCL-5, FSDS-R and FSFI or IIEF-15 around dosing sessions; one "
+        "client reliably deteriorates, one endorses PHQ-9 item 9.",
+        12_2024,
+    ),
+}
+
+#: name -> visit order of the ``timepoint`` column
+TIMEPOINTS: dict[str, tuple[str, ...]] = {
+    "mdma_trial": ("baseline", "week6", "week12", "week18"),
+    "past_pilot": ("baseline", "post_integration", "followup_3m"),
+    "past_pilot_sessions": ("dosing1", "dosing2"),
+    "practice_rom": (
+        "intake",
+        "prep",
+        "dosing1",
+        "integration1",
+        "dosing2",
+        "integration2",
+        "followup_1m",
+        "followup_3m",
+    ),
+}
+
+#: An item column: ``<instrument>_<n>``.
+_ITEM_NAME = re.compile(r"^[a-z][a-z0-9]*_\d+$")
+
+
+def format_dataset(data: pd.DataFrame, *, name: str | None = None) -> pd.DataFrame:
+    """A copy of ``data`` with the documented dtypes (the one place these rules live).
+
+    Item columns (``<instrument>_<n>``) and ``age`` become nullable ``Int64`` (``Float64``
+    when an answer is fractional; kept as text when a value is not a number, for
+    ``validate_responses`` to report); ``timepoint`` an ordered Categorical in the visit order
+    of data set ``name`` (``TIMEPOINTS[name]``) when every value is one of its timepoints,
+    else text; ``date`` ``datetime64[s]``; ``dissociative`` nullable ``boolean``; every other
+    column ``string``. ``read_dataset`` applies it to every file it reads and the synthetic
+    generator to every data set it makes, so both give the same frame.
+    """
+    out = data.copy()
+    order = list(TIMEPOINTS[name]) if name is not None else None
+    for col in out.columns:
+        if col == "age" or _ITEM_NAME.match(str(col)):
+            numeric = pd.to_numeric(out[col], errors="coerce")
+            if numeric.notna().sum() != out[col].notna().sum():
+                out[col] = pd.array(out[col], dtype="string")  # keep text for validation
+            elif ((numeric.dropna() % 1) != 0).any():
+                out[col] = numeric.astype("Float64")
+            else:
+                out[col] = numeric.astype("Int64")
+        elif col == "timepoint":
+            if order is not None and set(out[col].dropna()) <= set(order):
+                out[col] = pd.Categorical(out[col], categories=order, ordered=True)
+            else:
+                out[col] = pd.array(out[col], dtype="string")
+        elif col == "date":
+            out[col] = pd.to_datetime(out[col].astype("string"), format="%Y-%m-%d").astype(
+                "datetime64[s]"
+            )
+        elif col == "dissociative":
+            out[col] = pd.array(out[col], dtype="boolean")
+        else:
+            out[col] = pd.array(out[col], dtype="string")
+    return out
 
 
 def _data_dirs() -> list[Path]:
@@ -113,7 +196,7 @@ def read_dataset(name: str | os.PathLike) -> pd.DataFrame:
     raw = raw.reset_index(drop=True)
     if "dissociative" in raw.columns:
         raw["dissociative"] = raw["dissociative"].map(_FLAGS)
-    return _apply_dtypes(raw, dataset)
+    return format_dataset(raw, name=dataset)
 
 
 _FLAGS = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}

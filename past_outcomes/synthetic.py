@@ -38,113 +38,71 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from past_outcomes.datasets import DATASETS, TIMEPOINTS, format_dataset
 from past_outcomes.errors import ArgumentError, OutputPathError
+from past_outcomes.instrument import OPERATORS, Instrument, load_instrument
 
 __all__ = [
-    "DATASETS",
     "ITEM_RANGES",
-    "TIMEPOINTS",
     "generate",
     "item_columns",
     "write_datasets",
 ]
 
-#: name -> (description, default seed)
-DATASETS: dict[str, tuple[str, int]] = {
-    "mdma_trial": (
-        "Two-arm trial modelled on MAPP2: MDMA (53) vs placebo (51) with therapy; CAPS-5 items "
-        "and Sheehan Disability Scale at baseline and weeks 6, 12, 18; placebo dropout higher.",
-        12579,  # chosen by search_mdma_seed(range(10000, 14000))
-    ),
-    "past_pilot": (
-        "Single-arm pilot of ketamine-assisted sex therapy, 40 clients: FSFI + FSDS-R (vulva) or "
-        "IIEF-15 (penis), PCL-5, PHQ-9, GAD-7 at baseline, post_integration and followup_3m.",
-        5_2024,
-    ),
-    "past_pilot_sessions": (
-        "The past_pilot clients' MEQ-30 and Emotional Breakthrough Inventory after dosing "
-        "sessions 1 and 2 (one row per client and session).",
-        5_2024,
-    ),
-    "practice_rom": (
-        "Routine outcome monitoring in one practice, 12 clients (ketamine, psilocybin, MDMA): "
-        "dated PHQ-9, GAD-7, PCL-5, FSDS-R and FSFI or IIEF-15 around dosing sessions; one "
-        "client reliably deteriorates, one endorses PHQ-9 item 9.",
-        12_2024,
-    ),
-}
-
-#: name -> visit order of the ``timepoint`` column
-TIMEPOINTS: dict[str, tuple[str, ...]] = {
-    "mdma_trial": ("baseline", "week6", "week12", "week18"),
-    "past_pilot": ("baseline", "post_integration", "followup_3m"),
-    "past_pilot_sessions": ("dosing1", "dosing2"),
-    "practice_rom": (
-        "intake",
-        "prep",
-        "dosing1",
-        "integration1",
-        "dosing2",
-        "integration2",
-        "followup_1m",
-        "followup_3m",
-    ),
-}
-
-_N_ITEMS = {
-    "caps5": 20,
-    "pcl5": 20,
-    "phq9": 9,
-    "gad7": 7,
-    "fsfi": 19,
-    "iief": 15,
-    "fsdsr": 13,
-    "meq30": 30,
-    "ebi": 6,
-    "sds": 3,
-}
+#: The instruments the generator writes, in the column order of the files. Their item counts
+#: and ranges come from their specs (``instruments/<id>.yaml``).
+_INSTRUMENTS = ("caps5", "pcl5", "phq9", "gad7", "fsfi", "iief", "fsdsr", "meq30", "ebi", "sds")
 
 
-def _item_range(instrument: str, n: int) -> tuple[int, int]:
-    if instrument in ("caps5", "pcl5", "fsdsr"):
-        return (0, 4)
-    if instrument in ("phq9", "gad7"):
-        return (0, 3)
-    if instrument == "fsfi":
-        return (1, 5) if n in (1, 2, 15, 16) else (0, 5)
-    if instrument == "iief":
-        return (0, 5) if n <= 10 else (1, 5)
-    if instrument == "meq30":
-        return (0, 5)
-    if instrument == "ebi":
-        return (0, 100)
-    if instrument == "sds":
-        return (0, 10)
-    raise KeyError(instrument)  # pragma: no cover - internal table
+def _spec(instrument: str) -> Instrument:
+    return load_instrument(instrument)
 
 
 def item_columns(instrument: str) -> list[str]:
-    """Return the item columns ``<instrument>_1 .. <instrument>_k`` of one instrument."""
-    if instrument not in _N_ITEMS:
+    """Return the item columns of one generated instrument, as its spec lists them."""
+    if instrument not in _INSTRUMENTS:
         raise ArgumentError(
-            f"instrument must be one of {', '.join(map(repr, _N_ITEMS))}; got {instrument!r}."
+            f"instrument must be one of {', '.join(map(repr, _INSTRUMENTS))}; got {instrument!r}."
         )
-    return [f"{instrument}_{n}" for n in range(1, _N_ITEMS[instrument] + 1)]
+    return list(_spec(instrument).item_columns)
 
 
-#: item column -> (lowest, highest) allowed value
-ITEM_RANGES: dict[str, tuple[int, int]] = {
-    f"{inst}_{n}": _item_range(inst, n) for inst, k in _N_ITEMS.items() for n in range(1, k + 1)
+def _whole(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x
+
+
+#: item column -> (lowest, highest) allowed value, from the specs
+ITEM_RANGES: dict[str, tuple[int | float, int | float]] = {
+    item.column: (_whole(item.min), _whole(item.max))
+    for inst in _INSTRUMENTS
+    for item in _spec(inst).items
 }
 
-_CAPS_CLUSTERS = np.repeat([0, 1, 2, 3], [5, 2, 7, 6])  # B, C, D, E
+
+def _bounds(instrument: str) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest answer of each item of ``instrument`` (arrays in item order)."""
+    items = _spec(instrument).items
+    return np.array([it.min for it in items]), np.array([it.max for it in items])
+
+
+def _caps_clusters() -> np.ndarray:
+    """The DSM-5 cluster (0-3: B, C, D, E) of each CAPS-5 item, from the spec's scales."""
+    spec = _spec("caps5")
+    clusters = [spec.scale(c) for c in ("b", "c", "d", "e")]
+    return np.array([next(k for k, s in enumerate(clusters) if n in s.items) for n in _ns(spec)])
+
+
+def _ns(spec: Instrument) -> list[int]:
+    return [it.n for it in spec.items]
+
+
+_CAPS_CLUSTERS = _caps_clusters()
 # Item locations on the 0-4 scale before centring: lower for amnesia (8) and reckless
 # behaviour (16), higher for avoidance, negative mood and arousal items, as in trial samples.
 _CAPS_LOCATION = np.array(
@@ -157,20 +115,22 @@ _CAPS_LOCATION = np.array(
 # helpers
 
 
-def _ordinal(latent: np.ndarray, low: int, high: int) -> np.ndarray:
-    """Category of a continuous latent response: nearest integer, clipped to [low, high]."""
+def _ordinal(latent: np.ndarray, instrument: str) -> np.ndarray:
+    """Category of a continuous latent response: nearest integer, clipped to the item's range
+    in the spec of ``instrument`` (``latent`` has one value per item, last axis)."""
+    low, high = _bounds(instrument)
     return np.clip(np.rint(latent), low, high).astype("int64")
 
 
 def _caps_symptom_rule(items: np.ndarray) -> np.ndarray:
-    """DSM-5 symptom rule on CAPS-5 items 1-20 (SEV2): >= 1 B, >= 1 C, >= 2 D, >= 2 E."""
-    sev2 = items >= 2
-    return (
-        (sev2[:, 0:5].sum(1) >= 1)
-        & (sev2[:, 5:7].sum(1) >= 1)
-        & (sev2[:, 7:14].sum(1) >= 2)
-        & (sev2[:, 14:20].sum(1) >= 2)
-    )
+    """The CAPS-5 spec's ``dx`` rule (SEV2: >= 1 B, >= 1 C, >= 2 D, >= 2 E) on rows of items."""
+    spec = _spec("caps5")
+    pos = {n: j for j, n in enumerate(_ns(spec))}
+    met = np.ones(items.shape[0], dtype=bool)
+    for req in spec.classifications["caps5_dx"].require:
+        hits = OPERATORS[req.operator](items[:, [pos[n] for n in req.items]], req.value)
+        met &= hits.sum(1) >= req.at_least
+    return met
 
 
 def _skip_items(
@@ -205,44 +165,7 @@ def _finish(df: pd.DataFrame, name: str, first: list[str]) -> pd.DataFrame:
     """Put columns in contract order and give them their documented dtypes."""
     items = [c for c in ITEM_RANGES if c in df.columns]
     df = df[first + items].reset_index(drop=True)
-    return _apply_dtypes(df, name)
-
-
-_ITEM_NAME = re.compile(r"^[a-z][a-z0-9]*_\d+$")
-
-
-def _apply_dtypes(df: pd.DataFrame, name: str | None) -> pd.DataFrame:
-    """Documented dtypes: items and ages Int64, text string, timepoint ordered, dates, booleans.
-
-    ``name`` None (a user's file): items look like ``<instrument>_<n>``; fractional answers
-    stay Float64 and values that are not numbers stay text, for ``validate_responses`` to
-    report; ``timepoint`` stays text.
-    """
-    out = df.copy()
-    order = list(TIMEPOINTS[name]) if name is not None else None
-    for col in out.columns:
-        if col in ITEM_RANGES or col == "age" or (name is None and _ITEM_NAME.match(str(col))):
-            numeric = pd.to_numeric(out[col], errors="coerce")
-            if numeric.notna().sum() != out[col].notna().sum():
-                out[col] = pd.array(out[col], dtype="string")  # keep text for validation
-            elif ((numeric.dropna() % 1) != 0).any():
-                out[col] = numeric.astype("Float64")
-            else:
-                out[col] = numeric.astype("Int64")
-        elif col == "timepoint":
-            if order is not None and set(out[col].dropna()) <= set(order):
-                out[col] = pd.Categorical(out[col], categories=order, ordered=True)
-            else:
-                out[col] = pd.array(out[col], dtype="string")
-        elif col == "date":
-            out[col] = pd.to_datetime(out[col].astype("string"), format="%Y-%m-%d").astype(
-                "datetime64[s]"
-            )
-        elif col == "dissociative":
-            out[col] = pd.array(out[col], dtype="boolean")
-        else:
-            out[col] = pd.array(out[col], dtype="string")
-    return out
+    return format_dataset(df, name=name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,6 +183,7 @@ _MDMA_SITES = ("site01", "site02", "site03", "site04", "site05", "site06")
 
 def _mdma_trial(rng: np.random.Generator) -> pd.DataFrame:
     n_total = sum(_MDMA_N.values())
+    k = len(_spec("caps5").items)
     location = _CAPS_LOCATION - _CAPS_LOCATION.mean() + 1.85
     # Screening: draw candidates until enough meet the inclusion criteria (CAPS-5 total >= 28
     # and the DSM-5 symptom rule); screen failures are discarded, as in a real trial.
@@ -267,9 +191,9 @@ def _mdma_trial(rng: np.random.Generator) -> pd.DataFrame:
     while len(accepted) < n_total:
         severity = rng.normal(0.0, 0.37)
         cluster = rng.normal(0.0, 0.20, 4)[_CAPS_CLUSTERS]
-        person_item = rng.normal(0.0, 0.45, 20)
+        person_item = rng.normal(0.0, 0.45, k)
         base = location + severity + cluster + person_item
-        items0 = _ordinal(base + rng.normal(0.0, 0.35, 20), 0, 4)
+        items0 = _ordinal(base + rng.normal(0.0, 0.35, k), "caps5")
         if items0.sum() >= 28 and _caps_symptom_rule(items0[None, :])[0]:
             accepted.append({"base": base, "items0": items0, "severity": np.array(severity)})
 
@@ -292,10 +216,10 @@ def _mdma_trial(rng: np.random.Generator) -> pd.DataFrame:
         last_visit[drop] = rng.choice(3, size=drop.size, p=[0.2, 0.4, 0.4])
 
     # Sheehan Disability Scale: impairment tracks the CAPS-5 latent change, with its own noise.
-    sds_location = np.array([6.9, 7.2, 6.4])
+    sds_location = np.array([6.9, 7.2, 6.4])  # one per item
     sds_person = rng.normal(0.0, 1.2, n_total)
     sds_own_change = rng.normal(0.0, 1.0, n_total)
-    item_change = rng.normal(0.0, 0.6, (n_total, 20))  # symptoms improve unevenly
+    item_change = rng.normal(0.0, 0.6, (n_total, k))  # symptoms improve unevenly
 
     rows = []
     for i in range(n_total):
@@ -307,14 +231,14 @@ def _mdma_trial(rng: np.random.Generator) -> pd.DataFrame:
                 caps = accepted[i]["items0"]
             else:
                 latent = accepted[i]["base"] + frac * (change[i] + item_change[i])
-                caps = _ordinal(latent + rng.normal(0.0, 0.35, 20), 0, 4)
+                caps = _ordinal(latent + rng.normal(0.0, 0.35, k), "caps5")
             sds_latent = (
                 sds_location
                 + sds_person[i]
                 + 2.0 * accepted[i]["severity"]
                 + frac * (2.3 * change[i] + sds_own_change[i])
             )
-            sds = _ordinal(sds_latent + rng.normal(0.0, 0.9, 3), 0, 10)
+            sds = _ordinal(sds_latent + rng.normal(0.0, 0.9, sds_location.size), "sds")
             row = {
                 "subject": f"T-{i + 1:03d}",
                 "arm": arms[i],
@@ -438,10 +362,10 @@ _CONSTRUCT_CORR = np.array(
         [0.30, 0.55, 0.70, 1.00],
     ]
 )
-# FSFI and IIEF items whose lowest answer (0) means "no sexual activity / no attempt"
+# FSFI and IIEF items whose lowest answer (0) means "no sexual activity / no attempt": in
+# their specs, the items that allow 0
 _ZERO_MEANS_INACTIVE = {
-    "fsfi": [n for n in range(1, 20) if n not in (1, 2, 15, 16)],
-    "iief": list(range(1, 11)),
+    inst: [it.n for it in _spec(inst).items if it.min == 0] for inst in ("fsfi", "iief")
 }
 
 
@@ -449,7 +373,7 @@ def _item_locations(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Item locations of each self-report instrument (fixed for a data set by its seed)."""
     locations = {}
     for inst, (mean, _scale, _noise, _direction, _construct) in _SELF_REPORT.items():
-        k = _N_ITEMS[inst]
+        k = len(_spec(inst).items)
         loc = mean + rng.normal(0.0, 0.25, k)
         if inst == "phq9":
             loc[8] = -0.9  # item 9 (thoughts of self-harm) is rarely endorsed
@@ -497,8 +421,9 @@ _SKIP_RATE = 0.12  # share of instrument administrations with a skipped item
 def _pilot(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = len(_PILOT_GENDERS)
     locations = _item_locations(rng)
-    meq_location = 2.3 + rng.normal(0.0, 0.3, 30)
-    ebi_location = 48.0 + rng.normal(0.0, 6.0, 6)
+    n_meq, n_ebi = len(_spec("meq30").items), len(_spec("ebi").items)
+    meq_location = 2.3 + rng.normal(0.0, 0.3, n_meq)
+    ebi_location = 48.0 + rng.normal(0.0, 6.0, n_ebi)
     gender = rng.permutation(np.array(_PILOT_GENDERS))
     anatomy = np.where(gender == "man", "penis", "vulva")
     nonbinary = np.flatnonzero(gender == "nonbinary")
@@ -539,8 +464,8 @@ def _pilot(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
             if rng.random() < _PILOT_MISSED.get(timepoint, 0.0):
                 continue
             intensity = mystical[i] + 0.2 * s + rng.normal(0.0, 0.5)
-            meq = _ordinal(meq_location + 0.8 * intensity + rng.normal(0.0, 1.1, 30), 0, 5)
-            ebi = _ordinal(ebi_location + 18.0 * intensity + rng.normal(0.0, 14.0, 6), 0, 100)
+            meq = _ordinal(meq_location + 0.8 * intensity + rng.normal(0.0, 1.1, n_meq), "meq30")
+            ebi = _ordinal(ebi_location + 18.0 * intensity + rng.normal(0.0, 14.0, n_ebi), "ebi")
             row = {"subject": subject, "dosing_drug": "ketamine", "timepoint": timepoint}
             row.update(zip(item_columns("meq30"), meq.tolist(), strict=True))
             row.update(zip(item_columns("ebi"), ebi.tolist(), strict=True))
