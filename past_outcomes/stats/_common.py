@@ -97,6 +97,17 @@ def resolve_arms(data: pd.DataFrame, group: str, treatment: Any, control: Any):
 # --------------------------------------------------------------------------------------------
 
 
+def in_subject_order(excluded: pd.DataFrame, subjects: pd.Series) -> pd.DataFrame:
+    """``excluded`` sorted by measure (``detail``, in order of appearance), then by the order
+    of ``subjects`` (pair_long lists its exclusions reason by reason)."""
+    rank = {s: i for i, s in enumerate(subjects)}
+    measures = {m: i for i, m in enumerate(pd.unique(excluded["detail"]))}
+    key = [(measures[m], rank.get(s, len(rank))) for m, s in
+           zip(excluded["detail"], excluded["subject"], strict=True)]  # fmt: skip
+    order = sorted(range(len(excluded)), key=key.__getitem__)
+    return excluded.iloc[order].reset_index(drop=True)
+
+
 def _listed(ids: list) -> str:
     return ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
 

@@ -294,7 +294,8 @@ def compute_dppc2(
             "sd_pre_treatment and sd_pre_control must not both be 0; got 0 and 0, so the pooled "
             "pre-test SD is 0 and d_ppc2 is undefined. Pass the SDs of the pre-test scores."
         )
-    row = dppc2_row(*means, sdt, sdc, nt, nc, r, confidence)
+    m_pre_t, m_post_t, m_pre_c, m_post_c = means
+    row = dppc2_row(m_pre_t, m_post_t, m_pre_c, m_post_c, sdt, sdc, nt, nc, r, confidence)
     return EffectSizeResult(
         table=pd.DataFrame([row]),
         statistic="d_ppc2",

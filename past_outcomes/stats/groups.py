@@ -28,6 +28,7 @@ from past_outcomes.stats._common import (
     check_confidence,
     check_flag,
     check_name,
+    in_subject_order,
     join_notes,
     resolve_arms,
     warn_unpaired,
@@ -215,7 +216,7 @@ def _pair_arms(data, *, measure, group, subject, timepoint, pre, post, arms):
     table = paired.table
     in_arms = table[group].isin(list(arms)).to_numpy()
     arm_of = dict(zip(table[subject], table[group], strict=True))
-    excl = paired.excluded
+    excl = in_subject_order(paired.excluded, table[subject])
     excl = excl.loc[np.array([arm_of.get(s) in arms for s in excl["subject"]], dtype=bool)]
     warn_unpaired(excl, pre=pre, post=post, stacklevel=4)
     others = table[~in_arms]
@@ -443,22 +444,24 @@ def _pooled_r(pairs: pd.DataFrame, is_t: np.ndarray) -> float:
 
 def _no_infinite(table: pd.DataFrame) -> pd.DataFrame:
     """Never report inf: NaN, and say so in the row's note."""
-    values = table[NUMBERS].to_numpy()
-    infinite = ~np.isfinite(values) & table[NUMBERS].notna().to_numpy()
+    values = table[NUMBERS].to_numpy(dtype=float)
+    infinite = np.isinf(values)
+    notes = [str(n) for n in table["note"]]
     for i in np.flatnonzero(infinite.any(axis=1)):
         cols = [c for c, bad in zip(NUMBERS, infinite[i], strict=True) if bad]
-        table.loc[i, cols] = math.nan
-        table.loc[i, "note"] = join_notes(
-            table.loc[i, "note"], f"{', '.join(cols)} not finite (degenerate data)"
-        )
+        notes[i] = join_notes(notes[i], f"{', '.join(cols)} not finite (degenerate data)")
+    values[infinite] = math.nan
+    table[NUMBERS] = values
+    table["note"] = notes
     return table
 
 
 def _estimation_notes(groups: pd.DataFrame, ancova: _Ancova, table: pd.DataFrame) -> list[str]:
+    r = groups["r_prepost"].to_numpy(dtype=float)
     notes = [
-        f"r_prepost of arm {g.group!r} undefined: its pre or post scores do not vary."
-        for g in groups.itertuples()
-        if not np.isfinite(g.r_prepost)
+        f"r_prepost of arm {label!r} undefined: its pre or post scores do not vary."
+        for label, finite in zip(groups["group"], np.isfinite(r), strict=True)
+        if not finite
     ]
     if ancova.note:
         notes.append(f"ANCOVA: {ancova.note}.")

@@ -133,7 +133,7 @@ def _check_paired_ratio(design: str, ratio: float) -> None:
 def _check_ns(n: Any) -> list:
     if isinstance(n, (str, bytes)) or not (np.isscalar(n) or isinstance(n, Sequence)):
         raise ArgumentError(f"n must be a number of at least 2 (or a list of them); got {n!r}.")
-    ns = [n] if np.isscalar(n) else list(n)
+    ns = list(n) if isinstance(n, Sequence) else [n]
     if not ns:
         raise ArgumentError("n must be a number of at least 2 (or a list of them); got [].")
     return [
@@ -271,7 +271,7 @@ def plan_sample_size(
         "per arm" if design == "two-sample" else "pairs",
     )  # fmt: skip
     exact = {"treatment": n1, "control": n1 * ratio} if design == "two-sample" else {"subjects": n1}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"arm": arm, "n_exact": v, "n": _ceil(v), "n_enrolled": _ceil(_ceil(v) / (1 - dropout))}
         for arm, v in exact.items()
     ]

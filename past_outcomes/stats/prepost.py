@@ -24,10 +24,11 @@ import pandas as pd
 from past_outcomes._checks import check_columns, check_dataframe, check_timepoints
 from past_outcomes._long import no_spread, pair_long
 from past_outcomes.errors import ArgumentError
-from past_outcomes.results import ResultBase, excluded_frame
+from past_outcomes.results import ResultBase
 from past_outcomes.stats._common import (
     check_confidence,
     check_name,
+    in_subject_order,
     nct_ci,
     warn_unpaired,
 )
@@ -171,16 +172,17 @@ def compare_prepost(
     check_timepoints(data, timepoint, pre, post)
     paired = pair_long(data, measures=measures, subject=subject, timepoint=timepoint,
                        pre=pre, post=post, context="compare_prepost")  # fmt: skip
+    excluded = in_subject_order(paired.excluded, paired.table[subject])
     records = []
     for m in measures:
         x, y = (paired.complete(m)[f"{m}_{when}"].to_numpy() for when in ("pre", "post"))
-        records.append(_measure_row(m, x, y, paired.excluded, confidence))
-    warn_unpaired(paired.excluded, pre=pre, post=post, stacklevel=3)
+        records.append(_measure_row(m, x, y, excluded, confidence))
+    warn_unpaired(excluded, pre=pre, post=post, stacklevel=3)
     table = _assemble(records, several=len(measures) > 1)
     notes = [f"{m}: {n}." for m, n in zip(table["measure"], table["note"], strict=True) if n]
     return PrePostResult(
         table=table,
-        excluded=excluded_frame(paired.excluded),
+        excluded=excluded,
         measures=tuple(measures),
         pre=pre,
         post=post,

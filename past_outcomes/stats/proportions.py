@@ -74,9 +74,10 @@ class ResponderComparisonResult(ResultBase):
 
     def notes(self) -> list[str]:
         lines = [f"NNT: {self.nnt_text}."]
-        lines += [f"{row.group}: {row.denominator}" for row in self.arms.itertuples()]
-        lines += [f"{row.quantity}: {row.note}." for row in self.table.itertuples()
-                  if row.note and row.quantity != "nnt"]  # fmt: skip
+        arms, table = self.arms, self.table
+        lines += [f"{g!s}: {d}" for g, d in zip(arms["group"], arms["denominator"], strict=True)]
+        lines += [f"{q}: {n}." for q, n in zip(table["quantity"], table["note"], strict=True)
+                  if n and q != "nnt"]  # fmt: skip
         return lines
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
@@ -341,7 +342,8 @@ def compare_responders(
          "detail": f"{group} missing" if pd.isna(g) else f"{group} = {g!r}"}
         for s, g in zip(_ids(others, subject), others[group].to_numpy(dtype=object), strict=True)
     ]  # fmt: skip
-    table, nnt_text = _two_by_two(*counts, confidence)
+    xt, nt, xc, nc = counts
+    table, nnt_text = _two_by_two(xt, nt, xc, nc, confidence)
     return ResponderComparisonResult(
         table=table,
         arms=arms,

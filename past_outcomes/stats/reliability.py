@@ -120,7 +120,8 @@ def compute_reliability(
     )
     clean = _clean_items(data, instrument, item_cols)
     reverse = _reverse_keyed(instrument)
-    records, incomplete = [], {}
+    records: list[dict[str, Any]] = []
+    incomplete: dict[Any, list[str]] = {}
     for key, scale in scales.items():
         rec, missing_rows = _scale_row(key, scale, data, clean, reverse, confidence)
         records.append(rec)
