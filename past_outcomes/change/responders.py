@@ -251,6 +251,25 @@ def _thresholds(
     return thr, ~np.isnan(thr)
 
 
+def _apply_rule(
+    rule: ResponderRule, table: pd.DataFrame, complete: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each subject meets the rule, whether it applies (both scores, a baseline
+    band, a defined quantity) and whether the baseline lies in a band. Adds ``threshold``
+    (and the compared quantity's column, :data:`RULE_KINDS`) to ``table``."""
+    x, y = table["pre"].to_numpy(), table["post"].to_numpy()
+    thr, in_band = _thresholds(rule, x, table)
+    table["threshold"] = thr
+    kind = RULE_KINDS[rule.kind]
+    compared = kind.compared(x, y, table["improvement"].to_numpy())
+    if kind.column is not None:
+        table[kind.column] = compared
+    applicable = complete & in_band & ~np.isnan(compared)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        met = np.asarray(OPERATORS[rule.operator or ">="](compared, thr), dtype=bool)
+    return met & applicable, applicable, in_band
+
+
 def _diagnosis_at_post(
     rule: ResponderRule, paired_rows: pd.DataFrame, subjects: pd.Index, *, subject: str,
     timepoint: str, post: Any,
@@ -552,16 +571,7 @@ def classify_responders(
          "improvement": improvement}
     )  # fmt: skip
 
-    thr, in_band = _thresholds(resolved, x, table)
-    table["threshold"] = thr
-    kind_of = RULE_KINDS[resolved.kind]
-    compared = kind_of.compared(x, y, improvement)
-    if kind_of.column is not None:
-        table[kind_of.column] = compared
-    applicable = complete & in_band & ~np.isnan(compared)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        met = np.asarray(OPERATORS[resolved.operator or ">="](compared, thr), dtype=bool)
-    met &= applicable
+    met, applicable, in_band = _apply_rule(resolved, table, complete)
 
     if resolved.diagnosis is not None or resolved.remission is not None:
         dx = None
