@@ -69,9 +69,13 @@ class EffectSizeResult(ResultBase):
         return [self.method, *self.estimation_notes]
 
 
-def _row_notes(row: dict[str, Any]) -> tuple[str, ...]:
-    note = row.get("note", "")
-    return tuple(n for n in note.split("; ") if n) if note else ()
+def _from_row(
+    row: dict[str, Any], statistic: str, method: str, confidence: float, title: str
+) -> EffectSizeResult:
+    """The result of one row whose ``note`` (parts joined by '; ') become notes."""
+    notes = tuple(n for n in row.get("note", "").split("; ") if n)
+    return EffectSizeResult(table=pd.DataFrame([row]), statistic=statistic, method=method,
+                            confidence=confidence, title=title, estimation_notes=notes)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,16 +158,13 @@ def compute_cohen_d(
         )
     row = cohen_d_row(mean_treatment, sd_treatment, n_treatment, mean_control, sd_control,
                       n_control, confidence)  # fmt: skip
-    return EffectSizeResult(
-        table=pd.DataFrame([row]),
-        statistic="cohen_d",
-        method=(
-            "Cohen's d = (treatment - control) / pooled SD; CI by inverting the noncentral t; "
-            "hedges_g with the exact gamma correction."
-        ),
-        confidence=confidence,
-        title="Cohen's d",
-        estimation_notes=_row_notes(row),
+    return _from_row(
+        row,
+        "cohen_d",
+        "Cohen's d = (treatment - control) / pooled SD; CI by inverting the noncentral t; "
+        "hedges_g with the exact gamma correction.",
+        confidence,
+        "Cohen's d",
     )
 
 
@@ -296,16 +297,13 @@ def compute_dppc2(
         )
     m_pre_t, m_post_t, m_pre_c, m_post_c = means
     row = dppc2_row(m_pre_t, m_post_t, m_pre_c, m_post_c, sdt, sdc, nt, nc, r, confidence)
-    return EffectSizeResult(
-        table=pd.DataFrame([row]),
-        statistic="d_ppc2",
-        method=(
-            "Morris (2008) d_ppc2 = c (change_t - change_c) / pooled pre-test SD; variance "
-            "Morris eq. 25; normal CI."
-        ),
-        confidence=confidence,
-        title="Morris d_ppc2",
-        estimation_notes=_row_notes(row),
+    return _from_row(
+        row,
+        "d_ppc2",
+        "Morris (2008) d_ppc2 = c (change_t - change_c) / pooled pre-test SD; variance "
+        "Morris eq. 25; normal CI.",
+        confidence,
+        "Morris d_ppc2",
     )
 
 
