@@ -5,6 +5,7 @@ population; a subject is *clinical* at pre when the pre score lies on the clinic
 it and *functional* at post when the post score lies on the other side:
 
 - :data:`CUTOFFS`: which populations each cutoff needs and its formula, in one table;
+- :func:`check_populations`: the population numbers given (finite means, positive SDs);
 - :func:`resolve_populations`: the populations from the arguments, the spec or the sample
   (the clinical one only, with a note), with the source of each;
 - :func:`compute_cutoff`: the cutoff, with the Hageman-Arrindell true-score spreads;
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from past_outcomes._long import check_number
 from past_outcomes.errors import ArgumentError
 
 if TYPE_CHECKING:
@@ -94,6 +96,28 @@ class Cutoff:
     clinical: Population | None
     functional: Population | None
     sem_c: float | None = None
+
+
+def check_populations(cutoff: str, **given: Any) -> None:
+    """The population numbers given: finite means, positive SDs, means with their SDs."""
+    for name in ("m_functional", "m_clinical"):
+        if given[name] is not None:
+            check_number(name, given[name])
+    for name in ("sd_pre", "sd_functional", "sd_clinical"):
+        if given[name] is not None:
+            check_number(name, given[name], low=0, low_open=True)
+    if (given["m_clinical"] is None) != (given["sd_clinical"] is None):
+        raise ArgumentError(
+            "m_clinical and sd_clinical must be given together; got only "
+            f"{'m_clinical' if given['sd_clinical'] is None else 'sd_clinical'}. "
+            "Pass both or neither."
+        )
+    if (given["m_functional"] is None) != (given["sd_functional"] is None) and cutoff != "a":
+        only = "m_functional" if given["sd_functional"] is None else "sd_functional"
+        raise ArgumentError(
+            f"m_functional and sd_functional must be given together for cutoff {cutoff!r}; "
+            f"got only {only}. Pass both."
+        )
 
 
 def resolve_populations(

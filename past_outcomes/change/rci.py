@@ -30,6 +30,7 @@ from past_outcomes.change.cutoffs import (
     CUTOFF_TYPES,
     Cutoff,
     Population,
+    check_populations,
     classify_significance,
     compute_cutoff,
     resolve_populations,
@@ -337,28 +338,6 @@ def _resolve_reliability(
     )
 
 
-def _check_populations(cutoff: str, **given: Any) -> None:
-    """The population numbers given: finite means, positive SDs, means with their SDs."""
-    for name in ("m_functional", "m_clinical"):
-        if given[name] is not None:
-            check_number(name, given[name])
-    for name in ("sd_pre", "sd_functional", "sd_clinical"):
-        if given[name] is not None:
-            check_number(name, given[name], low=0, low_open=True)
-    if (given["m_clinical"] is None) != (given["sd_clinical"] is None):
-        raise ArgumentError(
-            "m_clinical and sd_clinical must be given together; got only "
-            f"{'m_clinical' if given['sd_clinical'] is None else 'sd_clinical'}. "
-            "Pass both or neither."
-        )
-    if (given["m_functional"] is None) != (given["sd_functional"] is None) and cutoff != "a":
-        only = "m_functional" if given["sd_functional"] is None else "sd_functional"
-        raise ArgumentError(
-            f"m_functional and sd_functional must be given together for cutoff {cutoff!r}; "
-            f"got only {only}. Pass both."
-        )
-
-
 def _resolve_arguments(
     data: Any,
     *,
@@ -576,7 +555,7 @@ def classify_change(
         data, measure=measure, instrument=instrument, method=method, reliability=reliability,
         reliability_post=reliability_post, direction=direction,
     )  # fmt: skip
-    _check_populations(
+    check_populations(
         cutoff, m_functional=m_functional, m_clinical=m_clinical, sd_pre=sd_pre,
         sd_functional=sd_functional, sd_clinical=sd_clinical,
     )  # fmt: skip
