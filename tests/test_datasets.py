@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
 from past_outcomes import ArgumentError, read_dataset, validate_responses
+from past_outcomes.datasets import format_dataset
 
 
 def test_a_users_csv_in_the_bundled_layout_reads_like_the_bundled_one(tmp_path):
@@ -33,3 +37,42 @@ def test_unknown_names_and_missing_files_are_argument_errors():
         read_dataset("nope")
     with pytest.raises(ArgumentError, match="got 'missing/file.csv'"):
         read_dataset("missing/file.csv")
+
+
+def test_the_reader_does_not_import_the_generator():
+    code = (
+        "import sys; import past_outcomes.datasets as d; d.read_dataset('practice_rom'); "
+        "print('past_outcomes.synthetic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_format_dataset_gives_the_documented_dtypes_and_leaves_its_input_alone():
+    raw = pd.DataFrame(
+        {
+            "subject": ["a", "b"],
+            "timepoint": ["intake", "prep"],
+            "date": ["2024-01-08", "2024-01-20"],
+            "age": [30, 41],
+            "phq9_1": [1, None],
+            "ebi_1": [12.5, 3],
+            "phq9_2": ["2", "x"],
+        }
+    )
+    before = raw.copy()
+    out = format_dataset(raw, name="practice_rom")
+    pd.testing.assert_frame_equal(raw, before)
+    assert out["subject"].dtype == "string"
+    assert out["timepoint"].cat.ordered and out["timepoint"].cat.categories[0] == "intake"
+    assert str(out["date"].dtype) == "datetime64[s]"
+    assert out["age"].dtype == "Int64" and out["phq9_1"].dtype == "Int64"
+    assert out["ebi_1"].dtype == "Float64"
+    assert out["phq9_2"].dtype == "string"  # text kept for validate_responses to report
+    assert format_dataset(raw)["timepoint"].dtype == "string"  # no visit order without a name
+
+
+def test_generated_and_read_data_sets_are_equal():
+    from past_outcomes.synthetic import generate
+
+    pd.testing.assert_frame_equal(generate("practice_rom"), read_dataset("practice_rom"))

@@ -17,9 +17,11 @@ import pandas as pd
 import pytest
 
 from past_outcomes import synthetic
-from past_outcomes.datasets import list_datasets, read_dataset
+from past_outcomes.datasets import DATASETS, TIMEPOINTS, list_datasets, read_dataset
 from past_outcomes.errors import ArgumentError
-from past_outcomes.synthetic import DATASETS, ITEM_RANGES, TIMEPOINTS, generate, item_columns
+from past_outcomes.instrument import load_instrument
+from past_outcomes.scoring import score
+from past_outcomes.synthetic import ITEM_RANGES, generate, item_columns
 
 REPO_DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
 NAMES = list(DATASETS)
@@ -108,6 +110,27 @@ def test_item_ranges_follow_the_instruments():
     assert ITEM_RANGES["phq9_9"] == (0, 3) and ITEM_RANGES["caps5_20"] == (0, 4)
     assert ITEM_RANGES["ebi_6"] == (0, 100) and ITEM_RANGES["sds_3"] == (0, 10)
     assert len(item_columns("meq30")) == 30 and len(item_columns("fsdsr")) == 13
+
+
+@pytest.mark.parametrize(
+    "instrument", ["caps5", "pcl5", "phq9", "gad7", "fsfi", "iief", "fsdsr", "meq30", "ebi", "sds"]
+)
+def test_item_counts_and_ranges_are_the_specs(instrument):
+    spec = load_instrument(instrument)
+    assert item_columns(instrument) == list(spec.item_columns)
+    for item in spec.items:
+        assert ITEM_RANGES[item.column] == (item.min, item.max)
+
+
+def test_the_screening_rule_is_the_specs_diagnosis_rule(data):
+    """The generator screens CAPS-5 candidates with the spec's dx rule, as score applies it."""
+    trial = data["mdma_trial"]
+    items = trial[item_columns("caps5")].to_numpy(dtype="int64")
+    scored = score(trial[item_columns("caps5")], instrument="caps5")
+    np.testing.assert_array_equal(
+        synthetic._caps_symptom_rule(items), scored["caps5_dx"].to_numpy(dtype=bool)
+    )
+    assert synthetic._CAPS_CLUSTERS.tolist() == [0] * 5 + [1] * 2 + [2] * 7 + [3] * 6
 
 
 @pytest.mark.parametrize(
