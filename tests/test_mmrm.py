@@ -621,6 +621,12 @@ def test_one_group_is_refused(complete):
         fit_mmrm(d, **ARGS)
 
 
+def test_empty_data_names_the_problem():
+    empty = pd.DataFrame(columns=["subject", "timepoint", "arm", "score"])
+    with pytest.raises(ArgumentError, match="got 'baseline', and the column has no values"):
+        fit_mmrm(empty, **ARGS)
+
+
 def test_data_must_be_dataframe():
     with pytest.raises(ArgumentError, match="data must be a pandas DataFrame"):
         fit_mmrm([1, 2], **ARGS)
@@ -644,3 +650,64 @@ def test_three_arms_each_compared_with_control(complete):
     only = fit_mmrm(d, **ARGS, control="placebo", treatment="high")
     assert list(only.table["contrast"]) == ["high - placebo"] * 4
     np.testing.assert_allclose(only.table["estimate"], res.table["estimate"].iloc[1::2], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- hostile data
+
+HOSTILE_CELL = st.one_of(
+    st.floats(-1e3, 1e3, allow_nan=False),
+    st.floats(-1e3, 1e3, allow_nan=False),
+    st.just(np.nan),
+    st.sampled_from([np.inf, True, "n/a", "3", None, 1 + 2j]),
+)
+
+
+@st.composite
+def hostile_long(draw):
+    """Long data with baseline rows; cells, ids and groups sometimes hostile."""
+    p_bad = draw(st.sampled_from([0.0, 0.0, 0.05, 0.2]))
+    times = draw(st.sampled_from([["pre", "w1"], ["pre", "w1", "w2"], ["pre", "w2", "w10"]]))
+    rows = []
+    for i in range(draw(st.integers(4, 14))):
+        arm = draw(st.sampled_from(["a", "b"]))
+        for t in times:
+            if draw(st.integers(0, 7)) == 0:
+                continue
+            bad = draw(st.floats(0, 1)) < p_bad
+            score = draw(HOSTILE_CELL) if bad else draw(st.floats(0, 40, allow_nan=False))
+            cov = draw(st.sampled_from(["x", "y", None])) if bad else "xy"[i % 2]
+            subject = draw(st.sampled_from([None, "s0", 3])) if bad else f"s{i}"
+            group = draw(st.sampled_from([None, "b", "c"])) if bad else arm
+            rows.append((subject, t, group, score, cov))
+    frame = pd.DataFrame(rows, columns=["subject", "timepoint", "group", "score", "site"])
+    return frame.infer_objects() if draw(st.booleans()) else frame.astype(object)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=hostile_long(), covariates=st.sampled_from([(), ("site",)]))
+def test_hostile_long_data_gives_a_result_or_a_documented_error(data, covariates):
+    import warnings
+
+    from past_outcomes.errors import PastOutcomesError
+
+    before = data.copy(deep=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = fit_mmrm(data, measure="score", pre="pre", covariates=covariates)
+        except PastOutcomesError as err:
+            assert len(str(err)) < 20_000
+            res = None
+    assert all(issubclass(w.category, PastOutcomesWarning) for w in caught), [
+        str(w.message) for w in caught
+    ]
+    pd.testing.assert_frame_equal(data, before)
+    if res is None:
+        return
+    assert set(res.excluded["reason"]) <= set(EXCLUSION_REASONS)
+    for table in (res.table, res.lsmeans, res.coefficients):
+        values = table.select_dtypes("number").to_numpy(dtype=float)
+        assert not np.isinf(values).any()
+        if np.isnan(values).any():
+            assert res.notes()[2:], "NaN without a note"
+    assert len(repr(res).splitlines()) <= 10 and "<table" in res.to_html()

@@ -118,10 +118,14 @@ def _check_pre(data: pd.DataFrame, timepoint: str, pre: Any) -> Any:
     if pre is None or not isinstance(pre, Hashable) or not is_value_of(values, pre):
         present = list(pd.unique(values.dropna()))
         shown = ", ".join(short_repr(v, 30) for v in present[:20])
+        among = (
+            f"which is not among its values ({shown}{', ...' if len(present) > 20 else ''})"
+            if present
+            else "and the column has no values"
+        )
         raise ArgumentError(
             f"pre must be a value of the {timepoint!r} column (the baseline timepoint); got "
-            f"{short_repr(pre)}, which is not among its values ({shown}"
-            f"{', ...' if len(present) > 20 else ''}). Pass e.g. pre='baseline'."
+            f"{short_repr(pre)}, {among}. Pass e.g. pre='baseline'."
         )
     return pre
 
