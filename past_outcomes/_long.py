@@ -1,7 +1,7 @@
 """One validation of long data (one row per subject and timepoint), and one number checker.
 
 ``validate_long`` is the single gate every long-data function goes through (``compute_change``,
-``classify_change``, ``classify_responders``, ``prepost_test``, ``compare_groups``,
+``classify_change``, ``classify_responders``, ``compare_prepost``, ``compare_groups``,
 ``compare_responders`` and ``fit_mmrm``). It collects every bad cell and raises one
 :class:`~past_outcomes.errors.DataValidationError`:
 

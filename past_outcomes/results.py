@@ -53,6 +53,7 @@ EXCLUSION_REASONS: dict[str, str] = {
     "no-baseline": "no baseline value, which the model needs as a covariate",
     "missing-covariate": "a covariate the model needs is missing",
     "missing-response": "the responder status is missing",
+    "incomplete-items": "an item of the scale is unanswered, so the row cannot enter the analysis",
     "not-eligible": "the rule's baseline condition is not met (e.g. PHQ-9 below 10)",
     "other-timepoint": "a row at a timepoint that is not analysed",
 }

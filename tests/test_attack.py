@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 import past_outcomes as po
 from past_outcomes.errors import PastOutcomesError, PastOutcomesWarning
+from past_outcomes.results import ResultBase
 
 #: (target, outcome) -> count, filled by every attack; printed by the census.
 CENSUS: Counter = Counter()
@@ -87,11 +88,10 @@ def _check_result(target: str, result) -> None:
                 if np.isinf(numeric[c].to_numpy("float64", na_value=np.nan)).any()
             ]
             raise Defect(f"{target}: infinite value in the result, columns {cols}")
-    if hasattr(result, "notes") and hasattr(result, "summary"):
-        summary = result.summary
-        numeric = summary.select_dtypes(include=["number"])
+    if isinstance(result, ResultBase):
+        numeric = result.table.select_dtypes(include=["number"])
         if numeric.isna().any().any() and not result.notes():
-            raise Defect(f"{target}: missing statistic in the summary with no note saying why")
+            raise Defect(f"{target}: missing statistic in the table with no note saying why")
 
 
 def attempt(target: str, call, *inputs) -> str:

@@ -908,5 +908,5 @@ def test_reliability_lists_the_rows_it_sets_aside(items):
     assert res.table.set_index("scale").loc["first", "n_complete"] == len(data) - 1
     assert res.table.set_index("scale").loc["last", "n_complete"] == len(data)
     assert res.excluded.values.tolist() == [
-        ["R3", "missing-response", "an item is missing; set aside from first (item_2 missing)"]
+        ["R3", "incomplete-items", "an item is missing; set aside from first (item_2 missing)"]
     ]

@@ -39,7 +39,7 @@ class ReliabilityResult(ResultBase):
         problem with the omega fit; also in ``notes()``).
     excluded : DataFrame
         Rows of ``data`` set aside from at least one scale because an item of it is missing
-        (``subject`` is the row label of ``data``; reason ``missing-response``; ``detail``
+        (``subject`` is the row label of ``data``; reason ``incomplete-items``; ``detail``
         names the scales and the missing items).
     instrument : str
         The instrument's id.
@@ -136,7 +136,7 @@ def compute_reliability(
     table[STATISTICS] = table[STATISTICS].astype(float)
     table["note"] = table["note"].fillna("")
     excluded = excluded_frame(
-        {"subject": row, "reason": "missing-response",
+        {"subject": row, "reason": "incomplete-items",
          "detail": "an item is missing; set aside from " + "; ".join(scales_text)}
         for row, scales_text in incomplete.items()
     )  # fmt: skip
