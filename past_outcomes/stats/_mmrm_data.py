@@ -232,7 +232,7 @@ def subjects(rows: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame
     ]
     records.sort()
     excluded = excluded_frame(
-        {"subject": ids[pos], "reason": reason, "detail": detail}
+        {"subject": ids[int(pos)], "reason": reason, "detail": detail}
         for pos, _, reason, detail in records
     )
     keep = np.ones(len(ids), dtype=bool)

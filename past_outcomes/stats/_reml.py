@@ -58,7 +58,7 @@ class Unstructured:
 
     def names(self, times: Sequence[Any]) -> list[str]:
         out = []
-        for a, b in zip(self.rows, self.cols, strict=True):
+        for a, b in zip(self.rows.tolist(), self.cols.tolist(), strict=True):
             out.append(f"log_chol[{times[a]}]" if a == b else f"chol[{times[a]},{times[b]}]")
         return out
 

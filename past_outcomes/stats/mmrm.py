@@ -514,7 +514,7 @@ def _grid_row(model: _Model, g: Any, t: Any) -> np.ndarray:
     return row
 
 
-def _linear(model: _Model, fit: _reml.Fit, l_full: np.ndarray):
+def _linear(model: _Model, fit: _reml.Fit, l_full: np.ndarray) -> tuple[float, float, float] | None:
     """``(estimate, variance, dof)`` of ``l'beta``; None when not estimable (``l`` not
     orthogonal to the null space of X)."""
     if model.null_basis.size:
@@ -538,15 +538,17 @@ def _lsmean_tables(model: _Model, fit: _reml.Fit, group_levels: list, time_level
                 non_estimable.append((g, t))
                 ls_rows.append((g, t, *([np.nan] * 5)))
                 continue
-            se, _, _, lo, hi = _inference(*res, alpha)
-            ls_rows.append((g, t, res[0], se, res[2], lo, hi))
+            est, var, dof = res
+            se, _, _, lo, hi = _inference(est, var, dof, alpha)
+            ls_rows.append((g, t, est, se, dof, lo, hi))
         for g in group_levels[1:]:
             res = _linear(model, fit, grid[g, t] - grid[control, t])
             if res is None:
                 con_rows.append((t, _label(g, control), *([np.nan] * 7)))
                 continue
-            se, tval, pv, lo, hi = _inference(*res, alpha)
-            con_rows.append((t, _label(g, control), res[0], se, res[2], tval, pv, lo, hi))
+            est, var, dof = res
+            se, tval, pv, lo, hi = _inference(est, var, dof, alpha)
+            con_rows.append((t, _label(g, control), est, se, dof, tval, pv, lo, hi))
     lsmeans = pd.DataFrame(
         ls_rows, columns=["group", "timepoint", "estimate", "se", "dof", "ci_low", "ci_high"]
     )
@@ -564,7 +566,7 @@ def _label(g: Any, control: Any) -> str:
     return f"{g} - {control}"
 
 
-def _inference(est, var, dof, alpha):
+def _inference(est: float, var: float, dof: float, alpha: float):
     from scipy import stats
 
     se = np.sqrt(var)
