@@ -92,7 +92,7 @@ broken.loc[first_fsfi_row, "fsfi_1"] = 0  # FSFI item 1 has no zero option (1-5)
 broken = pd.concat([broken, broken.iloc[[5]]], ignore_index=True)  # exported twice
 
 try:
-    po.validate_responses(broken, ["phq9", "gad7", "fsfi"])
+    po.validate_responses(broken, instrument=["phq9", "gad7", "fsfi"])
 except po.ResponseValidationError as error:
     print(error)
     failures = error.failure_cases
@@ -104,7 +104,7 @@ failures[["row", "subject", "timepoint", "column", "value", "reason"]]
 # The original data pass the same checks:
 
 # %%
-clean = po.validate_responses(data, present)
+clean = po.validate_responses(data, instrument=present)
 print(f"{clean.shape[1]} item columns validated, {int(clean.isna().sum().sum())} empty cells")
 
 # %% [markdown]
@@ -115,7 +115,7 @@ print(f"{clean.shape[1]} item columns validated, {int(clean.isna().sum().sum())}
 # all of its items are answered; a missing answer gives a missing score, never a zero.
 
 # %%
-scores = po.score(data, present)
+scores = po.score(data, instrument=present)
 scored = pd.concat([data[["subject", "timepoint", "gender"]], scores], axis=1)
 scored[["subject", "timepoint", "phq9_total", "phq9_band", "gad7_total", "gad7_band",
         "pcl5_total", "pcl5_dx", "pcl5_probable"]].head(8)
@@ -211,9 +211,8 @@ flagged
 # %%
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    prorated = po.score(data, "fsfi", missing="prorate")
-for w in caught:
-    print(f"{w.category.__name__}: {w.message}")
+    prorated = po.score(data, instrument="fsfi", missing="prorate")
+print(po.format_warnings(caught))
 
 # %%
 gained = prorated["fsfi_total"].notna() & scores["fsfi_total"].isna()
@@ -233,6 +232,6 @@ comparison.round(2)
 
 # %%
 try:
-    po.score(data, "phq9", missing="prorate")
+    po.score(data, instrument="phq9", missing="prorate")
 except po.ArgumentError as error:
     print(error)
