@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "load_instrument": "instrument",
     "list_instruments": "instrument",
     "Instrument": "instrument",
+    "parse_instrument": "instrument",
     "score": "scoring",
     "validate_responses": "scoring",
     # change over time
@@ -57,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     # data sets
     "read_dataset": "datasets",
     "list_datasets": "datasets",
+    "format_dataset": "datasets",
     # errors and warnings
     "PastOutcomesError": "errors",
     "InstrumentDefinitionError": "errors",
@@ -104,7 +106,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         classify_responders,
         plot_responders,
     )
-    from past_outcomes.datasets import list_datasets, read_dataset
+    from past_outcomes.datasets import format_dataset, list_datasets, read_dataset
     from past_outcomes.display import format_ci, format_p, format_warnings
     from past_outcomes.errors import (
         ArgumentError,
@@ -123,7 +125,12 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         UnknownInstrumentError,
         UnpairedSubjectsWarning,
     )
-    from past_outcomes.instrument import Instrument, list_instruments, load_instrument
+    from past_outcomes.instrument import (
+        Instrument,
+        list_instruments,
+        load_instrument,
+        parse_instrument,
+    )
     from past_outcomes.scoring import score, validate_responses
     from past_outcomes.stats.effect_size import (
         EffectSizeResult,

@@ -200,8 +200,6 @@ def _execute(papermill, name, source, output, parameters, timeout) -> None:
 
 
 def _package_error_names() -> set[str]:
-    import past_outcomes.mmrm  # noqa: F401  (defines MMRMConvergenceError)
-
     names, todo = set(), [PastOutcomesError]
     while todo:
         cls = todo.pop()

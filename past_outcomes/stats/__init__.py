@@ -19,7 +19,11 @@ power
 reliability
     Internal consistency of an instrument's items: ``compute_reliability``.
 mmrm
-    Mixed model for repeated measures: ``fit_mmrm``.
+    Mixed model for repeated measures: ``fit_mmrm`` (long data in, LS means out).
+_mmrm_data, _reml
+    The MMRM's private steps: long data to model rows; the REML engine.
+_common
+    Private helpers shared by the modules above (argument checks, the noncentral-t CI).
 
 Nothing is imported here: the package's top level loads each function lazily
 from its module.
