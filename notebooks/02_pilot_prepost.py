@@ -69,7 +69,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
 import past_outcomes as po
 
@@ -90,12 +89,12 @@ TIMEPOINTS = ["baseline", "post_integration", "followup_3m"]
 
 
 def caught(func, *args, **kwargs):
-    """Call func, print the message of every warning it raises, return its result."""
+    """Call func, print its warnings (po.format_warnings) instead of stderr, return its result."""
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         result = func(*args, **kwargs)
-    for w in record:
-        print(f"{w.category.__name__}: {w.message}")
+    if record:
+        print(po.format_warnings(record))
     return result
 
 
@@ -113,7 +112,7 @@ print(pd.crosstab(clients["gender"], clients["anatomy"]).to_string())
 
 # %%
 instruments = sorted({inst for inst, _ in OUTCOMES.values()})
-scores = caught(po.score, data, instruments, missing="complete")
+scores = caught(po.score, data, instrument=instruments, missing="complete")
 scored = pd.concat([data[["subject", "gender", "anatomy", "timepoint"]], scores], axis=1)
 
 
@@ -179,7 +178,8 @@ desc_wide.round(2)
 #
 # Complete pairs only; `mean_diff` is post minus baseline, so a negative value is an
 # improvement on the symptom scales and a positive value an improvement on the FSFI and IIEF.
-# `p_holm` and `p_fdr_bh` adjust across the six outcomes within each comparison.
+# `p_holm` and `p_fdr_bh` adjust across the six outcomes within each comparison. Clients
+# set aside (a score at one visit only, or at neither) are listed in each result's `.excluded`.
 
 # %%
 show_cols = [
@@ -190,9 +190,9 @@ tests = {}
 for post in ["post_integration", "followup_3m"]:
     print(f"baseline vs {post}:")
     tests[post] = caught(
-        po.prepost_test,
+        po.compare_prepost,
         scored,
-        measures=list(OUTCOMES),
+        measure=list(OUTCOMES),
         pre="baseline",
         post=post,
         confidence=confidence,
@@ -200,10 +200,10 @@ for post in ["post_integration", "followup_3m"]:
     print()
 
 # %%
-tests["post_integration"][show_cols].round(3)
+tests["post_integration"].table[show_cols].round(3)
 
 # %%
-tests["followup_3m"][show_cols].round(3)
+tests["followup_3m"].table[show_cols].round(3)
 
 # %% [markdown]
 # Every outcome improves on average at both visits. The d_z intervals are wide (13 to 34
@@ -215,7 +215,7 @@ tests["followup_3m"][show_cols].round(3)
 # ## Reliable change and clinical significance (baseline to `followup_3m`)
 #
 # Jacobson-Truax RCI = (post - pre) / S_diff with S_diff = sqrt(2) SD_pre sqrt(1 - r_xx); a
-# change is reliable when |RCI| > 1.96 (alpha 0.05). r_xx is the reliability the instrument
+# change is reliable when |RCI| > 1.96 (confidence 0.95). r_xx is the reliability the instrument
 # spec declares (with its source); SD_pre is the SD of the sample's complete baseline scores,
 # which the package flags with a `SampleEstimateWarning`.
 #
@@ -242,7 +242,7 @@ for col, (inst, label) in OUTCOMES.items():
             pre="baseline",
             post="followup_3m",
             method="jt",
-            alpha=alpha,
+            confidence=confidence,
         )
     except po.ArgumentError as err:
         print(f"not classified: {err}")
@@ -260,7 +260,7 @@ for col, res in change_results.items():
 # %%
 rc_rows = []
 for col, res in change_results.items():
-    summary = res.reliable_summary.set_index("reliable")
+    summary = res.reliable_counts.set_index("reliable")
     d = int(summary.loc["improved", "denominator"])
     rc_rows.append(
         {
@@ -279,7 +279,7 @@ pd.DataFrame(rc_rows).round(2)
 
 # %%
 fsfi_change = change_results["fsfi_total"]
-fsfi_change.summary.round(1)
+fsfi_change.counts.round(1)
 
 # %% [markdown]
 # Pre-versus-post plots: each point is a client with both scores; the identity line is no
@@ -288,8 +288,8 @@ fsfi_change.summary.round(1)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
-po.plot_change(change_results["phq9_total"], ax=axes[0], title="PHQ-9: baseline vs 3 months")
-po.plot_change(fsfi_change, ax=axes[1], title="FSFI total: baseline vs 3 months")
+change_results["phq9_total"].plot(ax=axes[0], title="PHQ-9: baseline vs 3 months")
+fsfi_change.plot(ax=axes[1], title="FSFI total: baseline vs 3 months")
 fig.tight_layout()
 plt.show()
 
@@ -308,8 +308,9 @@ plt.show()
 # Rules as declared in the instrument specs. The denominator is the clients for whom the rule
 # could be evaluated: both scores present and, for IIEF, a baseline EF of 25 or less (EF 26-30
 # means no erectile dysfunction and has no MCID in Rosen 2011). PHQ-9 50% response is not
-# defined for a baseline of 0. Intervals are Wilson score intervals
-# (`statsmodels.stats.proportion.proportion_confint(method="wilson")`).
+# defined for a baseline of 0. Rates and their Wilson score intervals (at `confidence`) are the
+# `responder` row of each result's `.counts`; clients the rule does not apply to are the
+# `not-eligible` rows of its `.excluded`.
 
 # %%
 RULES = [
@@ -329,23 +330,22 @@ def responder_row(frame, inst, rule, population):
         rule=rule,
         pre="baseline",
         post="followup_3m",
+        confidence=confidence,
     )
-    flags = res["responder"]
-    paired = int((res["pre"].notna() & res["post"].notna()).sum())
-    k, n = int(flags.sum()), int(flags.notna().sum())
-    low, high = proportion_confint(k, n, alpha=alpha, method="wilson")
+    rate = res.counts.set_index("category").loc["responder"]
+    k, n = int(rate["n"]), int(rate["denominator"])
     return {
         "instrument": inst,
         "rule": rule,
-        "definition": res.attrs["label"],
+        "definition": res.label,
         "population": population,
-        "clients": len(res),
-        "pairs": paired,
-        "not applicable": paired - n,
+        "clients": len(res.table),
+        "pairs": int((res.table["pre"].notna() & res.table["post"].notna()).sum()),
+        "not applicable": int((res.excluded["reason"] == "not-eligible").sum()),
         "responders": f"{k}/{n}",
-        "rate": k / n,
-        "ci_low": low,
-        "ci_high": high,
+        "rate": rate["rate"],
+        "ci_low": rate["ci_low"],
+        "ci_high": rate["ci_high"],
     }
 
 
@@ -416,15 +416,7 @@ plt.show()
 # change is Jacobson-Truax (IIEF: no reliability declared, so not assessed).
 
 # %%
-fu = tests["followup_3m"].set_index("measure")
-
-
-def fmt_ci(est, low, high, digits=2):
-    return f"{est:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def fmt_p(p):
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+fu = tests["followup_3m"].table.set_index("measure")
 
 
 table_rows = []
@@ -432,7 +424,7 @@ for col in OUTCOMES:
     r = fu.loc[col]
     res = change_results.get(col)
     if res is not None:
-        rs = res.reliable_summary.set_index("reliable")
+        rs = res.reliable_counts.set_index("reliable")
         improved = f"{rs.loc['improved', 'percent']:.0f}%"
         deteriorated = f"{rs.loc['deteriorated', 'percent']:.0f}%"
     else:
@@ -443,10 +435,10 @@ for col in OUTCOMES:
             "n": int(r["n"]),
             "baseline M (SD)": f"{r['mean_pre']:.1f} ({r['sd_pre']:.1f})",
             "3 months M (SD)": f"{r['mean_post']:.1f} ({r['sd_post']:.1f})",
-            "change [95% CI]": fmt_ci(r["mean_diff"], r["ci_low"], r["ci_high"], 1),
-            "d_z [95% CI]": fmt_ci(r["cohen_dz"], r["cohen_dz_ci_low"], r["cohen_dz_ci_high"]),
-            "p": fmt_p(r["p_value"]),
-            "p_holm": fmt_p(r["p_holm"]),
+            "change (95% CI)": po.format_ci(r["mean_diff"], r["ci_low"], r["ci_high"], digits=1),
+            "d_z (95% CI)": po.format_ci(r["cohen_dz"], r["cohen_dz_ci_low"], r["cohen_dz_ci_high"]),
+            "p": po.format_p(r["p_value"]),
+            "p_holm": po.format_p(r["p_holm"]),
             "reliably improved": improved,
             "reliably deteriorated": deteriorated,
         }
