@@ -58,12 +58,12 @@ OUTCOMES = {  # score column -> (instrument, short label); the pilot's outcomes 
 
 
 def caught(func, *args, **kwargs):
-    """Call func, print the message of every warning it raises, return its result."""
+    """Call func, print the warnings it raises (po.format_warnings), return its result."""
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         result = func(*args, **kwargs)
-    for w in record:
-        print(f"{w.category.__name__}: {w.message}")
+    if record:
+        print(po.format_warnings(record))
     return result
 
 
@@ -82,8 +82,8 @@ print(f"{len(baseline)} baseline administrations ({baseline['subject'].nunique()
 # %%
 rel_tables = []
 for inst in INSTRUMENTS:
-    result = caught(po.compute_reliability, baseline, inst, confidence=confidence)
-    rel_tables.append(result.summary.assign(instrument=inst))
+    result = caught(po.compute_reliability, baseline, instrument=inst, confidence=confidence)
+    rel_tables.append(result.table.assign(instrument=inst))
 reliability = pd.concat(rel_tables, ignore_index=True)
 
 # Omega from a one-factor model is not identified with two items (the two loadings cannot be
@@ -159,16 +159,16 @@ plt.show()
 #   planning below uses `d_av`.
 
 # %%
-scores = caught(po.score, data, INSTRUMENTS, missing="complete")
+scores = caught(po.score, data, instrument=INSTRUMENTS, missing="complete")
 scored = pd.concat([data[["subject", "timepoint"]], scores], axis=1)
 effects = caught(
-    po.prepost_test,
+    po.compare_prepost,
     scored,
-    measures=list(OUTCOMES),
+    measure=list(OUTCOMES),
     pre="baseline",
     post="followup_3m",
     confidence=confidence,
-)
+).table
 effects["outcome"] = [OUTCOMES[m][1] for m in effects["measure"]]
 effects[
     ["outcome", "n", "r_prepost", "cohen_dz", "cohen_dz_ci_low", "cohen_dz_ci_high",
@@ -220,7 +220,7 @@ for _, r in effects.iterrows():
             else:
                 plan = po.plan_sample_size(
                     effect_size=d, power=power, alpha=alpha, dropout=DROPOUT
-                ).set_index("arm")
+                ).table.set_index("arm")
                 row.update(
                     n_per_arm=plan.loc["treatment", "n"],
                     enrolled_per_arm=plan.loc["treatment", "n_enrolled"],
@@ -253,7 +253,7 @@ plans_wide.round(3)
 fsfi = effects.set_index("measure").loc["fsfi_total"]
 po.plan_sample_size(
     effect_size=abs(fsfi["cohen_dav"]) / 2, power=0.8, alpha=alpha, dropout=DROPOUT
-).round(3)
+).table.round(3)
 
 # %% [markdown]
 # ## Power curves
@@ -263,16 +263,16 @@ po.plan_sample_size(
 # Dotted lines mark 80% and 90% power.
 
 # %%
-n_grid = list(range(10, 401, 5))
+n_grid = list(range(10, 401, 5))  # dense: drawn as lines (ms=0 hides the per-n markers of .plot)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
 for _, r in effects.iterrows():
     curve = po.compute_power(effect_size=abs(r["cohen_dav"]) / 2, n=n_grid, alpha=alpha)
-    axes[0].plot(curve["n"], curve["power"], label=f"{r['outcome']} (d = {abs(r['cohen_dav']) / 2:.2f})")
+    curve.plot(ax=axes[0], ms=0, label=f"{r['outcome']} (d = {abs(r['cohen_dav']) / 2:.2f})")
 axes[0].set_title("conservative scenario: |d_av| / 2")
 for (scenario, effect_of), style in zip(SCENARIOS.items(), ["-", "--", ":"], strict=True):
     d = effect_of(fsfi)
     curve = po.compute_power(effect_size=d, n=n_grid, alpha=alpha)
-    axes[1].plot(curve["n"], curve["power"], ls=style, color="#2166ac", label=f"{scenario} (d = {d:.2f})")
+    curve.plot(ax=axes[1], ms=0, ls=style, color="#2166ac", label=f"{scenario} (d = {d:.2f})")
 axes[1].set_title("FSFI total: three scenarios")
 for ax in axes:
     for level in (0.8, 0.9):
@@ -281,6 +281,7 @@ for ax in axes:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8, loc="lower right")
 axes[0].set_ylabel(f"power (two-sided alpha {alpha:g})")
+axes[1].set_ylabel("")  # the y axis is shared
 fig.tight_layout()
 plt.show()
 
