@@ -77,7 +77,11 @@ class PowerResult(ResultBase):
         return lines
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """The power curve (power against n) of ``compute_power``; returns the Axes."""
+        """The power curve (power against n) of ``compute_power``; returns the Axes.
+
+        ``kwargs`` go to ``Axes.plot`` (``marker`` defaults to ``"o"``; pass ``marker=""``
+        for a plain line when several curves share the Axes).
+        """
         if self.kind != "power":
             return super().plot(ax, **kwargs)
         import matplotlib.pyplot as plt
@@ -85,7 +89,8 @@ class PowerResult(ResultBase):
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 3.5))
         t = self.table.sort_values("n")
-        ax.plot(t["n"], t["power"], marker="o", **kwargs)
+        kwargs.setdefault("marker", "o")
+        ax.plot(t["n"], t["power"], **kwargs)
         ax.set_ylim(0, 1)
         ax.set_xlabel("n per arm (treatment)" if self.design == "two-sample" else "pairs")
         ax.set_ylabel("power")
