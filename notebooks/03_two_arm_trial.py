@@ -61,9 +61,9 @@ alpha: float = 0.05
 #    Welch t test on change, Cohen's d on change (pooled SD of change) and Morris's d_ppc2
 #    (pooled baseline SD).
 # 3. MMRM: CAPS-5 change at weeks 6, 12 and 18 on baseline CAPS-5, dissociative subtype, arm,
-#    visit and arm × visit, with an unstructured covariance, REML and Satterthwaite df. The
-#    model gives LS means per arm and visit and MDMA − placebo differences. SDS is modelled
-#    the same way.
+#    timepoint and arm × timepoint, with an unstructured covariance, REML and Satterthwaite df.
+#    The model gives LS means per arm and timepoint and MDMA − placebo differences. SDS is
+#    modelled the same way.
 # 4. Responder, loss-of-diagnosis and remission rates at week 18: risk difference with the
 #    Newcombe CI, RR, OR, NNT and Fisher's exact test.
 # 5. A side-by-side comparison with the published MAPP2 figures.
@@ -83,29 +83,21 @@ pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 30)
 confidence = 1 - alpha
 ARMS = ["mdma", "placebo"]  # treatment first, control second
-VISITS = ["baseline", "week6", "week12", "week18"]
+TIMEPOINTS = ["baseline", "week6", "week12", "week18"]
 
 
 def show_warnings(caught):
-    """Print caught warnings (category and message, once each) instead of sending them to stderr."""
-    for line in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
-        print(line)
-
-
-def fmt_p(p):
-    return "" if pd.isna(p) else (f"{p:.1e}" if p < 0.001 else f"{p:.3f}")
+    """Print caught warnings (po.format_warnings) instead of sending them to stderr."""
+    if caught:
+        print(po.format_warnings(caught))
 
 
 def tidy(table):
-    """Round numbers to 3 decimals for display; p-values as text so small ones do not show as 0."""
+    """Round numbers to 3 decimals for display; p-values as text (po.format_p)."""
     out = table.round(3)
     if "p_value" in out:
-        out["p_value"] = table["p_value"].map(fmt_p)
+        out["p_value"] = table["p_value"].map(po.format_p)
     return out
-
-
-def fmt_ci(est, lo, hi, digits=1):
-    return f"{est:.{digits}f} ({lo:.{digits}f} to {hi:.{digits}f})"
 
 
 # %% [markdown]
@@ -119,7 +111,7 @@ def fmt_ci(est, lo, hi, digits=1):
 
 # %%
 raw = po.read_dataset(data_path)
-scores = po.score(raw, ["caps5", "sds"], subject="subject", timepoint="timepoint")
+scores = po.score(raw, instrument=["caps5", "sds"], subject="subject", timepoint="timepoint")
 df = pd.concat([raw[["subject", "arm", "site", "dissociative", "timepoint"]], scores], axis=1)
 df["sds_mean"] = df["sds_total"] / 3
 print(f"{len(df)} rows, {df['subject'].nunique()} subjects")
@@ -135,7 +127,7 @@ df[["subject", "arm", "timepoint", "caps5_total", "caps5_dx", "sds_total", "sds_
 # week 18 has a week-18 CAPS-5.
 
 # %%
-attended = pd.crosstab(df["arm"], df["timepoint"]).reindex(index=ARMS, columns=VISITS)
+attended = pd.crosstab(df["arm"], df["timepoint"]).reindex(index=ARMS, columns=TIMEPOINTS)
 flow = pd.DataFrame(
     {
         "randomized": attended["baseline"],
@@ -228,7 +220,7 @@ with warnings.catch_warnings(record=True) as caught:
         treatment="mdma", control="placebo", method="ancova", confidence=confidence,
     )
 show_warnings(caught)
-print(f"completers analysed: {int(anc.groups['n'].sum())}; set aside: {len(anc.unpaired_subjects)}")
+print(f"completers analysed: {int(anc.groups['n'].sum())}; set aside: {len(anc.excluded)}")
 anc.groups.round(3)
 
 # %%
@@ -242,14 +234,14 @@ print("ANCOVA adjusted means (baseline CAPS-5 held at its mean):")
 adj.round(3)
 
 # %%
-est = anc.estimates[["quantity", "estimate", "se", "ci_low", "ci_high", "statistic", "dof", "p_value"]]
+est = anc.table[["quantity", "estimate", "se", "ci_low", "ci_high", "statistic", "dof", "p_value"]]
 print("MDMA - placebo, week 18 (ANCOVA on change):")
 tidy(est)
 
 # %%
 same = np.isclose(
-    anc.estimates.set_index("quantity").loc["adjusted_difference", "estimate"],
-    anc_post.estimates.set_index("quantity").loc["adjusted_difference", "estimate"],
+    anc.table.set_index("quantity").loc["adjusted_difference", "estimate"],
+    anc_post.table.set_index("quantity").loc["adjusted_difference", "estimate"],
 )
 print(f"ANCOVA on change and on the week-18 score give the same difference: {same}")
 
@@ -265,35 +257,30 @@ print(f"ANCOVA on change and on the week-18 score give the same difference: {sam
 # %% [markdown]
 # ## 5. Primary analysis: MMRM over weeks 6, 12 and 18
 #
-# `po.fit_mmrm` is fitted to the change from baseline at each post-baseline visit. Fixed
-# effects: baseline CAPS-5 (numeric), dissociative subtype (factor), arm, visit and
-# arm × visit. The residual covariance across visits is unstructured, fitted by REML. LS means
-# hold baseline at its mean over the analysed rows and average the dissociative levels with
-# equal weights (emmeans' default). Degrees of freedom are Satterthwaite's. Participants who
-# dropped out contribute the visits they attended, under MAR. MAPP2 also adjusted for
-# (pooled) site (**RECALLED**); a sensitivity fit with site is shown below.
+# `po.fit_mmrm` takes the long data as they are (one row per subject and timepoint, the raw
+# score in `measure`, the baseline as the rows at `pre="baseline"`). It derives the baseline
+# covariate and models the change from baseline (`outcome="change"`, the default) at each
+# post-baseline timepoint in `timepoints`. Fixed effects: baseline CAPS-5 (numeric),
+# dissociative subtype (factor, from `covariates=`, read at baseline), arm, timepoint and
+# arm × timepoint. The residual covariance across timepoints is unstructured, fitted by REML.
+# LS means hold baseline at its mean over the analysed rows and average the dissociative
+# levels with equal weights (emmeans' default). Degrees of freedom are Satterthwaite's.
+# Participants who dropped out contribute the visits they attended, under MAR. MAPP2 also
+# adjusted for (pooled) site (**RECALLED**); a sensitivity fit with site is shown below.
 
 # %%
-baseline_scores = base[["caps5_total", "sds_mean"]].rename(
-    columns={"caps5_total": "caps5_base", "sds_mean": "sds_base"}
-)
-post = df[df["timepoint"] != "baseline"].join(baseline_scores, on="subject")
-post["visit"] = post["timepoint"].cat.remove_unused_categories()
-post["caps5_change"] = post["caps5_total"] - post["caps5_base"]
-post["sds_change"] = post["sds_mean"] - post["sds_base"]
-
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     mmrm = po.fit_mmrm(
-        post, measure="caps5_change", subject="subject", visit="visit", group="arm",
-        baseline="caps5_base", covariates=["dissociative"], covariance="unstructured",
-        reference="placebo", confidence=confidence,
+        df, measure="caps5_total", group="arm", pre="baseline", control="placebo",
+        timepoints=TIMEPOINTS[1:], covariates=["dissociative"], covariance="unstructured",
+        confidence=confidence,
     )
 show_warnings(caught)
 print("Method:", mmrm.method)
 print(
     f"{mmrm.n_observations} observations from {mmrm.n_subjects} subjects; "
-    f"REML log-likelihood {mmrm.loglik:.3f}; rows dropped: {len(mmrm.dropped_rows)}"
+    f"REML log-likelihood {mmrm.loglik:.3f}; subjects set aside: {len(mmrm.excluded)}"
 )
 
 # %%
@@ -302,32 +289,22 @@ mmrm.lsmeans.round(3)
 
 # %%
 print("Differences, MDMA - placebo:")
-tidy(mmrm.contrasts)
+tidy(mmrm.table)
 
 # %%
-print("Estimated residual covariance across visits (unstructured):")
+print("Estimated residual covariance across timepoints (unstructured):")
 mmrm.covariance.round(2)
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
-x_of = {v: i for i, v in enumerate(VISITS)}
-styles = {"mdma": ("tab:blue", "o", -0.05), "placebo": ("tab:orange", "s", 0.05)}
-for arm in ARMS:
-    color, marker, dodge = styles[arm]
-    ls = mmrm.lsmeans[mmrm.lsmeans["group"] == arm]
-    x = np.array([0] + [x_of[v] for v in ls["visit"]]) + dodge
-    y = np.r_[0.0, ls["estimate"].to_numpy()]
-    err = np.vstack(
-        [np.r_[0.0, (ls["estimate"] - ls["ci_low"]).to_numpy()],
-         np.r_[0.0, (ls["ci_high"] - ls["estimate"]).to_numpy()]]
-    )
-    n_arm = int((base["arm"] == arm).sum())
-    ax.errorbar(x, y, yerr=err, color=color, marker=marker, capsize=3, label=f"{arm} (n = {n_arm})")
-ax.axhline(0, color="grey", lw=0.8, ls=":")
-ax.set_xticks(range(len(VISITS)), ["Baseline", "Week 6", "Week 12", "Week 18"])
+colors = {"mdma": "tab:blue", "placebo": "tab:orange"}
+ax.set_prop_cycle(color=[colors[g] for g in mmrm.groups])  # mmrm.groups: control first
+mmrm.plot(ax=ax)
+ax.set_xticks(range(len(TIMEPOINTS)), ["Baseline", "Week 6", "Week 12", "Week 18"])
 ax.set_ylabel("LS mean change in CAPS-5 total")
 ax.set_title(f"MMRM LS mean change from baseline ({confidence:.0%} CI), synthetic data")
-ax.legend(frameon=False)
+handles, labels = ax.get_legend_handles_labels()
+ax.legend(handles[::-1], labels[::-1], frameon=False)  # MDMA first, as in ARMS
 fig.tight_layout()
 plt.show()
 
@@ -345,34 +322,37 @@ plt.show()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     mmrm_site = po.fit_mmrm(
-        post, measure="caps5_change", subject="subject", visit="visit", group="arm",
-        baseline="caps5_base", covariates=["dissociative", "site"], covariance="unstructured",
-        reference="placebo", confidence=confidence,
+        df, measure="caps5_total", group="arm", pre="baseline", control="placebo",
+        timepoints=TIMEPOINTS[1:], covariates=["dissociative", "site"],
+        covariance="unstructured", confidence=confidence,
     )
 show_warnings(caught)
 print("Differences, MDMA - placebo, with site added:")
-tidy(mmrm_site.contrasts)
+tidy(mmrm_site.table)
 
 # %% [markdown]
 # **Key secondary: SDS.** The model is the same, fitted to the change in the SDS item mean
-# (0-10) with baseline SDS in place of baseline CAPS-5.
+# (`measure="sds_mean"`, 0-10), so baseline SDS takes the place of baseline CAPS-5.
 
 # %%
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     mmrm_sds = po.fit_mmrm(
-        post, measure="sds_change", subject="subject", visit="visit", group="arm",
-        baseline="sds_base", covariates=["dissociative"], covariance="unstructured",
-        reference="placebo", confidence=confidence,
+        df, measure="sds_mean", group="arm", pre="baseline", control="placebo",
+        timepoints=TIMEPOINTS[1:], covariates=["dissociative"], covariance="unstructured",
+        confidence=confidence,
     )
 show_warnings(caught)
-print(f"{mmrm_sds.n_observations} observations from {mmrm_sds.n_subjects} subjects; rows dropped: {len(mmrm_sds.dropped_rows)}")
+print(
+    f"{mmrm_sds.n_observations} observations from {mmrm_sds.n_subjects} subjects; "
+    f"subjects set aside: {len(mmrm_sds.excluded)}"
+)
 print("LS mean change in SDS (item mean 0-10):")
 mmrm_sds.lsmeans.round(3)
 
 # %%
 print("SDS differences, MDMA - placebo:")
-tidy(mmrm_sds.contrasts)
+tidy(mmrm_sds.table)
 
 # %% [markdown]
 # ## 6. Responder categories at week 18
@@ -384,12 +364,12 @@ tidy(mmrm_sds.contrasts)
 # %%
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    resp = po.classify_responders(
+    classified = po.classify_responders(
         df, instrument="caps5", rule="mapp", pre="baseline", post="week18"
     )
 show_warnings(caught)
-print("rule:", resp.attrs["label"])
-resp = resp.join(arm_of, on="subject")
+print("rule:", classified.label)
+resp = classified.table.join(arm_of, on="subject")
 categories = ["non-response", "response", "loss of diagnosis", "remission"]
 counts = pd.crosstab(resp["arm"], resp["category"].fillna("no week-18 CAPS-5")).reindex(
     index=ARMS, columns=categories + ["no week-18 CAPS-5"], fill_value=0
@@ -433,7 +413,7 @@ def responder_rows(missing: str) -> pd.DataFrame:
             missing=missing, subject="subject", confidence=confidence,
         )
         arms = res.arms.set_index("group")
-        cmp = res.comparisons.set_index("quantity")
+        cmp = res.table.set_index("quantity")
         row = {"endpoint": name}
         for arm in ARMS:
             a = arms.loc[arm]
@@ -441,9 +421,11 @@ def responder_rows(missing: str) -> pd.DataFrame:
         rd = cmp.loc["risk_difference"]
         rr = cmp.loc["relative_risk"]
         oddsr = cmp.loc["odds_ratio"]
-        row["RD, % (CI)"] = fmt_ci(100 * rd["estimate"], 100 * rd["ci_low"], 100 * rd["ci_high"])
-        row["RR (CI)"] = fmt_ci(rr["estimate"], rr["ci_low"], rr["ci_high"], 2)
-        row["OR (CI)"] = fmt_ci(oddsr["estimate"], oddsr["ci_low"], oddsr["ci_high"], 2)
+        row["RD, % (CI)"] = po.format_ci(
+            100 * rd["estimate"], 100 * rd["ci_low"], 100 * rd["ci_high"], digits=1
+        )
+        row["RR (CI)"] = po.format_ci(rr["estimate"], rr["ci_low"], rr["ci_high"], digits=2)
+        row["OR (CI)"] = po.format_ci(oddsr["estimate"], oddsr["ci_low"], oddsr["ci_high"], digits=2)
         row["NNT"] = res.nnt_text
         row["Fisher p"] = f"{cmp.loc['fisher_exact', 'p_value']:.4f}"
         rows.append(row)
@@ -520,14 +502,14 @@ published = pd.DataFrame(
 ).set_index("quantity")
 
 # %%
-def lsm(result, arm, visit="week18", digits=1):
-    r = result.lsmeans.set_index(["group", "visit"]).loc[(arm, visit)]
-    return fmt_ci(r["estimate"], r["ci_low"], r["ci_high"], digits)
+def lsm(result, arm, timepoint="week18", digits=1):
+    r = result.lsmeans.set_index(["group", "timepoint"]).loc[(arm, timepoint)]
+    return po.format_ci(r["estimate"], r["ci_low"], r["ci_high"], digits=digits)
 
 
-def contrast(result, visit="week18", digits=1):
-    r = result.contrasts.set_index("visit").loc[visit]
-    return fmt_ci(r["estimate"], r["ci_low"], r["ci_high"], digits), r["p_value"]
+def contrast(result, timepoint="week18", digits=1):
+    r = result.table.set_index("timepoint").loc[timepoint]
+    return po.format_ci(r["estimate"], r["ci_low"], r["ci_high"], digits=digits), r["p_value"]
 
 
 def base_row(arm, what):
@@ -540,10 +522,10 @@ def base_row(arm, what):
 
 caps_diff, caps_p = contrast(mmrm, digits=2)
 sds_diff, _ = contrast(mmrm_sds, digits=2)
-d_rows = anc.estimates.set_index("quantity")
+d_rows = anc.table.set_index("quantity")
 d_change = d_rows.loc["cohen_d_change"]
 sd18 = float(np.sqrt(mmrm.covariance.loc["week18", "week18"]))
-diff18 = float(mmrm.contrasts.set_index("visit").loc["week18", "estimate"])
+diff18 = float(mmrm.table.set_index("timepoint").loc["week18", "estimate"])
 rc = resp_completers
 ours = {
     "randomized, MDMA / placebo": f"{flow.loc['mdma', 'randomized']} / {flow.loc['placebo', 'randomized']}",
