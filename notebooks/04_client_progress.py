@@ -66,6 +66,7 @@ import past_outcomes as po
 
 pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 30)
+confidence = 1 - alpha
 
 raw = po.read_dataset(data_path)
 item_cols = [c for c in raw.columns if re.fullmatch(r"[a-z][a-z0-9]*_\d+", c)]
@@ -74,9 +75,9 @@ specs = {i: po.load_instrument(i) for i in present}
 
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    scores = po.score(raw, present)
-for w in caught:
-    print(f"{w.category.__name__}: {w.message}")
+    scores = po.score(raw, instrument=present)
+if caught:
+    print(po.format_warnings(caught))
 
 id_cols = [c for c in ("subject", "timepoint", "date", "medicine", "anatomy") if c in raw.columns]
 scored = pd.concat([raw[id_cols], scores], axis=1)
@@ -90,51 +91,35 @@ print(
 print("Instruments scored:", ", ".join(specs[i].short_name for i in present))
 
 # %% [markdown]
-# For each instrument the notebook follows one **primary score**: the scale that the spec's
-# change criteria refer to (the PHQ-9, GAD-7, PCL-5 and FSDS-R totals, the FSFI full scale and
-# the IIEF erectile-function domain). Direction, range, severity bands, cutoffs, reliability and
-# their sources all come from the spec, printed below so that every later label can be traced.
+# For each instrument the notebook follows one **primary score**, the spec's `primary_scale`:
+# the scale of its primary responder rule or, failing that, of its change criteria (the PHQ-9,
+# GAD-7, PCL-5 and FSDS-R totals, the FSFI full scale and the IIEF erectile-function domain).
+# Direction, range, severity bands, cutoffs, reliability and their sources all come from the
+# spec (`direction`, `bands`, `cutoffs`), printed below so that every later label can be traced.
 
 
 # %%
-def primary_scale(spec):
-    """The scale the spec's change criteria refer to (else the first scale)."""
-    return next(iter(spec.change), next(iter(spec.scales)))
-
-
-def cutoffs_of(spec, column):
-    return [c for c in spec.classifications.values() if c.type == "cutoff" and c.scale == column]
-
-
-def bands_of(spec, column):
-    return next(
-        (c for c in spec.classifications.values() if c.type == "bands" and c.scale == column),
-        None,
-    )
-
-
 def direction_text(direction):
     return "higher = better" if direction == "higher-is-better" else "higher = worse"
 
 
-primary = {i: primary_scale(specs[i]) for i in present}
+primary = {i: specs[i].primary_scale.column for i in present}
 rows = []
 for i in present:
     spec, col = specs[i], primary[i]
     scale = spec.scales[col]
     crit = spec.change.get(col)
-    band = bands_of(spec, col)
+    bands = spec.bands(col)
     rows.append(
         {
             "instrument": spec.short_name,
             "score": f"{col} ({scale.label})",
             "range": f"{scale.range[0]:g}-{scale.range[1]:g}",
-            "direction": direction_text(scale.direction),
-            "bands": "; ".join(f"{b.label} {b.min:g}-{b.max:g}" for b in band.bands)
-            if band
+            "direction": direction_text(spec.direction(col)),
+            "bands": "; ".join(f"{b.label} {b.min:g}-{b.max:g}" for b in bands[0].bands)
+            if bands
             else "none in spec",
-            "cutoff": "; ".join(f"{c.operator} {c.value:g}" for c in cutoffs_of(spec, col))
-            or "none",
+            "cutoff": "; ".join(c.rule_text for c in spec.cutoffs(col)) or "none",
             "reliability": f"{crit.reliability.value:g} ({crit.reliability.source})"
             if crit is not None and crit.reliability is not None
             else "none in spec",
@@ -266,6 +251,43 @@ def shade_bands(ax, band, direction):
                 va="center", fontsize=7, color="0.35")
 
 
+def plot_panel(ax, rows, i, doses, medicine):
+    """One questionnaire's primary score over calendar time, with its bands, cutoffs and doses."""
+    spec, col = specs[i], primary[i]
+    scale = spec.scales[col]
+    sub = rows[rows[f"{i}_n_answered"] > 0]
+    ok = sub[col].notna()
+    bands = spec.bands(col)
+    if bands:
+        shade_bands(ax, bands[0], spec.direction(col))
+    cut_text = []
+    for c in spec.cutoffs(col):
+        ax.axhline(c.value, color="0.2", ls=":", lw=1.5, zorder=1)
+        rule = c.rule_text
+        cut_text.append(c.label if rule in c.label else f"{c.label} ({rule})")
+    for k, (_tp, day) in enumerate(doses):
+        ax.axvline(day, color="#5e3c99", lw=1.2, alpha=0.8, zorder=1,
+                   label=f"dosing session ({medicine})" if k == 0 else None)
+    ax.plot(sub.loc[ok, "date"], sub.loc[ok, col], "-o", color="black", ms=4, zorder=3)
+    if (~ok).any():
+        ax.plot(sub.loc[~ok, "date"], [scale.range[0]] * int((~ok).sum()), "x",
+                color="0.3", ms=7, clip_on=False, zorder=4,
+                label="not scorable (item skipped)")
+    if i == "phq9":
+        flagged = sub[sub["phq9_item9_flag"].fillna(False)]
+        if len(flagged):
+            ax.plot(flagged["date"], flagged[col], "o", mfc="none", mec="red", ms=12, mew=2,
+                    zorder=5, label="item 9 above 0: assess now")
+    ax.set_ylim(*scale.range)
+    ax.set_ylabel(f"{spec.short_name}\n{scale.label}", fontsize=8)
+    arrow = "↑" if spec.direction(col) == "higher-is-better" else "↓"
+    ax.set_title(f"{spec.short_name} {scale.label.lower()} ({scale.range[0]:g}-"
+                 f"{scale.range[1]:g}): {direction_text(spec.direction(col))} "
+                 f"({arrow} is better)"
+                 + (f"; dotted line: {'; '.join(cut_text)}" if cut_text else ""),
+                 fontsize=9, loc="left")
+
+
 def plot_client(subject):
     rows = scored[scored["subject"] == subject]
     given = [i for i in present if (rows[f"{i}_n_answered"] > 0).any()]
@@ -274,39 +296,7 @@ def plot_client(subject):
     doses = dosing_dates(rows)
     medicine = rows["medicine"].iloc[0] if "medicine" in rows else ""
     for ax, i in zip(axes[:, 0], given, strict=True):
-        spec, col = specs[i], primary[i]
-        scale = spec.scales[col]
-        sub = rows[rows[f"{i}_n_answered"] > 0]
-        ok = sub[col].notna()
-        band = bands_of(spec, col)
-        if band is not None:
-            shade_bands(ax, band, scale.direction)
-        cut_text = []
-        for c in cutoffs_of(spec, col):
-            ax.axhline(c.value, color="0.2", ls=":", lw=1.5, zorder=1)
-            rule = f"{c.operator} {c.value:g}"
-            cut_text.append(c.label if rule in c.label else f"{c.label} ({rule})")
-        for k, (_tp, day) in enumerate(doses):
-            ax.axvline(day, color="#5e3c99", lw=1.2, alpha=0.8, zorder=1,
-                       label=f"dosing session ({medicine})" if k == 0 else None)
-        ax.plot(sub.loc[ok, "date"], sub.loc[ok, col], "-o", color="black", ms=4, zorder=3)
-        if (~ok).any():
-            ax.plot(sub.loc[~ok, "date"], [scale.range[0]] * int((~ok).sum()), "x",
-                    color="0.3", ms=7, clip_on=False, zorder=4,
-                    label="not scorable (item skipped)")
-        if i == "phq9":
-            flagged = sub[sub["phq9_item9_flag"].fillna(False)]
-            if len(flagged):
-                ax.plot(flagged["date"], flagged[col], "o", mfc="none", mec="red", ms=12, mew=2,
-                        zorder=5, label="item 9 above 0: assess now")
-        ax.set_ylim(*scale.range)
-        ax.set_ylabel(f"{spec.short_name}\n{scale.label}", fontsize=8)
-        arrow = "↑" if scale.direction == "higher-is-better" else "↓"
-        ax.set_title(f"{spec.short_name} {scale.label.lower()} ({scale.range[0]:g}-"
-                     f"{scale.range[1]:g}): {direction_text(scale.direction)} "
-                     f"({arrow} is better)"
-                     + (f"; dotted line: {'; '.join(cut_text)}" if cut_text else ""),
-                     fontsize=9, loc="left")
+        plot_panel(ax, rows, i, doses, medicine)
     bottom = axes[-1, 0]
     for tp, day in doses:
         bottom.text(day, 0.02, f" {tp}", transform=bottom.get_xaxis_transform(),
@@ -337,8 +327,8 @@ if missing_doses:
 # most recent administration with every item answered; if a later form had a skipped item,
 # the table says so). The label is the Jacobson-Truax reliable change index,
 # `RCI = (latest - intake) / S_diff`, with `S_diff = sqrt(2) * SD * sqrt(1 - r)`: a change
-# larger than 1.96 `S_diff` (two-sided, at the default `alpha` = 0.05) is unlikely to be
-# measurement error alone.
+# larger than 1.96 `S_diff` (two-sided, at `confidence` = 1 - `alpha` = 0.95) is unlikely to
+# be measurement error alone.
 #
 # * `r` is the reliability in the instrument's spec, cited with its source.
 # * `SD` must describe a *group* of people before treatment: one client has no SD of their
@@ -400,29 +390,37 @@ def reference_sd(i):
     return float(intake.std(ddof=1)), f"caseload intake SD (n = {len(intake)})"
 
 
-change_results, change_notes, reliable_rows = {}, {}, []
-for i in present:
+def labelled_warnings(name, caught):
+    """Caught warnings as po.format_warnings lines, each prefixed with the instrument's name."""
+    return [f"{name}: {line}" for line in po.format_warnings(caught).splitlines()]
+
+
+def classify_intake_latest(i):
+    """((ChangeClassification, pairs, SD source) or None, notes) for instrument i."""
     col, spec = primary[i], specs[i]
     crit = spec.change.get(col)
-    pairs = intake_latest_pairs(i)
     if crit is None or crit.reliability is None:
-        change_notes[i] = [f"{spec.short_name}: no reliability in the spec; RCI not computed."]
-        change_results[i] = None
-        continue
+        return None, [f"{spec.short_name}: no reliability in the spec; RCI not computed."]
+    pairs = intake_latest_pairs(i)
     sd, sd_source = reference_sd(i)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = po.classify_change(pairs, measure=col, pre="intake", post="latest", instrument=i,
-                                 sd_pre=sd, alpha=alpha)
-    change_results[i] = (res, pairs, sd_source)
-    change_notes[i] = [f"{spec.short_name}: {w.category.__name__}: {w.message}" for w in caught]
+                                 sd_pre=sd, confidence=confidence)
+    return (res, pairs, sd_source), labelled_warnings(spec.short_name, caught)
 
+
+change_results, change_notes = {}, {}
+for i in present:
+    change_results[i], change_notes[i] = classify_intake_latest(i)
 for i in present:
     for note in change_notes[i]:
         print(note)
 
-basis = []
-for i in present:
+
+# %%
+def basis_row(i):
+    """What instrument i's reliable change label rests on: method, r, SD, S_diff, cutoff, MCID."""
     res = change_results[i]
     crit = specs[i].change.get(primary[i])
     row = {"instrument": specs[i].short_name, "score": primary[i]}
@@ -442,8 +440,10 @@ for i in present:
             else "none (no norms in spec)",
         })
     row["MCID (spec)"] = crit.mcid.value if crit is not None and crit.mcid is not None else np.nan
-    basis.append(row)
-pd.DataFrame(basis).round(3)
+    return row
+
+
+pd.DataFrame([basis_row(i) for i in present]).round(3)
 
 
 # %%
@@ -461,7 +461,7 @@ def client_change_table(subject):
         row = {
             "instrument": spec.short_name,
             "score": col,
-            "direction": direction_text(spec.scales[col].direction),
+            "direction": direction_text(spec.direction(col)),
             "intake": intake[col].iloc[0] if len(intake) else np.nan,
             "latest": latest[col].iloc[0] if len(latest) else np.nan,
             "latest at": (f"{latest['latest_timepoint'].iloc[0]} {latest['date'].iloc[0]:%Y-%m-%d}"
@@ -473,7 +473,7 @@ def client_change_table(subject):
             row.update({"RCI": np.nan, "reliable change": "not computed (no reliability)",
                         "r (source)": "none in spec", "S_diff": np.nan, "reliable if |change| >": np.nan})
         else:
-            r = res[0].data.set_index("subject").loc[subject]
+            r = res[0].table.set_index("subject").loc[subject]
             row.update({
                 "RCI": r["rci"],
                 "reliable change": RELIABLE_TEXT.get(r["reliable"], "not computable")
@@ -482,11 +482,11 @@ def client_change_table(subject):
                 "S_diff": res[0].s_diff,
                 "reliable if |change| >": res[0].critical_value * res[0].s_diff,
             })
-            if "category" in res[0].data.columns:
+            if "category" in res[0].table.columns:
                 row["JT category"] = (r["category"] if pd.notna(r["category"]) else "n/a")
                 row["JT cutoff"] = f"c = {res[0].cutoff:.2f}"
-        cuts = cutoffs_of(spec, col)
-        row["clinical cutoff"] = "; ".join(f"{c.operator} {c.value:g}" for c in cuts) or "none"
+        cuts = spec.cutoffs(col)
+        row["clinical cutoff"] = "; ".join(c.rule_text for c in cuts) or "none"
         row["MCID"] = crit.mcid.value if crit is not None and crit.mcid is not None else np.nan
         row["note"] = mine["note"].iloc[0]
         out.append(row)
@@ -579,7 +579,7 @@ for i in ("pcl5", "fsfi", "iief"):
     t = drill_down(client, i, cols, [f"{spec.scales[c].label} ({c})" for c in cols])
     if t is None:
         continue
-    print(f"{spec.short_name} domains, client {client} ({direction_text(spec.direction)})")
+    print(f"{spec.short_name} domains, client {client} ({direction_text(spec.default_direction)})")
     if i == "fsfi":
         active = scored.loc[(scored["subject"] == client) & (scored["fsfi_n_answered"] > 0),
                             ["date", "fsfi_sexually_active"]]
@@ -624,7 +624,7 @@ for subject, rows in scored.groupby("subject", sort=True):
         res = change_results[i]
         if res is None:
             continue
-        r = res[0].data.set_index("subject")
+        r = res[0].table.set_index("subject")
         if subject in r.index and r.loc[subject, "reliable"] is not pd.NA and (
             r.loc[subject, "reliable"] == "deteriorated"
         ):
@@ -674,9 +674,9 @@ for i in present:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fu = po.classify_change(sub, measure=col, pre="intake", post="followup_3m", instrument=i,
-                                sd_pre=res[0].sd_pre, alpha=alpha)
-    fu_warnings += [f"{specs[i].short_name}: {w.category.__name__}: {w.message}" for w in caught]
-    counts = fu.reliable_summary.set_index("reliable")
+                                sd_pre=res[0].sd_pre, confidence=confidence)
+    fu_warnings += labelled_warnings(specs[i].short_name, caught)
+    counts = fu.reliable_counts.set_index("reliable")
     denom = int(counts["denominator"].iloc[0])
     fu_rows.append({
         "instrument": specs[i].short_name,
