@@ -84,14 +84,47 @@ def read_csv_safely(path: str | os.PathLike) -> pd.DataFrame:
         header (every such line in ``failure_cases``, ``row`` = file line number).
     """
     name = str(path)
-    text = _decode(name, _read_bytes(name))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    text = _decode(name, read_bytes(name))
+    return parse_delimited(name, text)
+
+
+def read_text(path: str | os.PathLike, *, legacy: bool = False) -> tuple[str, str]:
+    """The text of a file and the encoding it was read in: ``"UTF-8"``, ``"UTF-8 with BOM"``,
+    or (only with ``legacy=True``) ``"Windows-1252"`` / ``"Latin-1"`` when the bytes are not
+    UTF-8. Binary data, UTF-16 and empty files are refused as by :func:`read_csv_safely`."""
+    name = str(path)
+    data = read_bytes(name)
+    encoding = "UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
+    if legacy:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            _decode_checks(name, data)  # binary and UTF-16 are refused even here
+            for codec, shown in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
+                try:
+                    text = data.decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                if not text.strip():
+                    break
+                return text, shown
+    return _decode(name, data), encoding
+
+
+def parse_delimited(
+    name: str, text: str, *, delimiter: str = ",", skip_after_header: int = 0
+) -> pd.DataFrame:
+    """Parse decoded CSV text as :func:`read_csv_safely` does (same checks, same ``line``
+    index), with another ``delimiter`` and, optionally, ``skip_after_header`` records after
+    the header (Qualtrics' second and third header rows) left out of the table."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     header_line = 0
     lines: list[int] = []
     records: list[list[str]] = []
     bad: list[dict] = []
     start = 1
+    to_skip = skip_after_header
     try:
         while True:
             start = reader.line_num + 1
@@ -103,6 +136,9 @@ def read_csv_safely(path: str | os.PathLike) -> pd.DataFrame:
                 continue
             if header is None:
                 header, header_line = record, start
+                continue
+            if to_skip:
+                to_skip -= 1
                 continue
             if len(record) != len(header):
                 bad.append(
@@ -143,7 +179,8 @@ def read_csv_safely(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
-def _read_bytes(name: str) -> bytes:
+def read_bytes(name: str) -> bytes:
+    """The bytes of a file; a missing file, a folder or an unreadable one is an InputFileError."""
     try:
         with open(name, "rb") as fh:
             return fh.read()
@@ -164,6 +201,28 @@ def _read_bytes(name: str) -> bytes:
 
 
 def _decode(name: str, data: bytes) -> str:
+    _decode_checks(name, data)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputFileError(
+            f"{name} must be encoded as UTF-8; line {line} holds the byte "
+            f"{data[exc.start : exc.start + 1]!r}, which is not UTF-8 (the file was probably "
+            f"saved as Latin-1 or Windows-1252). {_REMEDY_ENCODING}"
+        ) from None
+    if not text.strip():
+        raise InputFileError(
+            f"{name} must hold a header line and data rows; it is empty. "
+            "Check that you chose the right file and that it was saved completely."
+        )
+    return text
+
+
+def _decode_checks(name: str, data: bytes) -> None:
+    """Refuse UTF-16 and binary data (NUL bytes), whatever the encoding tried next."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\x00" in data and _looks_utf16(data)):
         raise InputFileError(
             f"{name} must be encoded as UTF-8; it looks like UTF-16 (as Excel's 'Unicode text' "
@@ -371,6 +430,7 @@ def atomic_write(path: str | os.PathLike, *, mode: str = "w") -> Iterator[io.IOB
             os.umask(umask)
             mode_bits = 0o666 & ~umask
         os.chmod(tmp_name, mode_bits)
+        fh: io.IOBase
         if mode == "w":
             fh = open(fd, "w", encoding="utf-8", newline="")
         else:
