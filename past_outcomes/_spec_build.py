@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from past_outcomes._spec_checks import (
+    ANSWER_LABEL_KEYS,
     BAND_KEYS,
     BY_BASELINE_KEYS,
     CHANGE_KEYS,
@@ -48,6 +49,7 @@ from past_outcomes.instrument import (
     Band,
     BaselineThreshold,
     ChangeCriteria,
+    AnswerLabel,
     Classification,
     Instrument,
     Item,
@@ -100,6 +102,7 @@ class _Builder(SpecChecker):
         missing_codes: tuple = ()
         if "missing_codes" in response:
             missing_codes = self.build_missing_codes(response["missing_codes"], items)
+        answer_labels = self.build_answer_labels(response.get("labels"), items)
         self.scales = self.build_scales(top["scales"], direction)
         self.classifications = self.build_classifications(top.get("classifications", []))
         self.check_unique_columns(items)
@@ -121,6 +124,7 @@ class _Builder(SpecChecker):
             responder_rules=rules,
             primary_responder_rule=primary,
             missing_codes=tuple(float(v) for v in missing_codes),
+            answer_labels=answer_labels,
             version=top.get("version", ""),
             note=top.get("note"),
             path=self.source,
@@ -231,6 +235,36 @@ class _Builder(SpecChecker):
                         f"({it.allowed_text()}); a missing code must not be a valid answer",
                     )
         return codes
+
+    def build_answer_labels(self, raw: Any, items: list[Item]) -> tuple[AnswerLabel, ...]:
+        """``response.labels``: each value an allowed answer of every item, each value and
+        each label (compared without case and extra spaces) listed once."""
+        if raw is None:
+            return ()
+        if not raw:
+            self.fail("response.labels", "must list at least one {value, label}")
+        out: list[AnswerLabel] = []
+        seen_values: set[float] = set()
+        seen_labels: set[str] = set()
+        for j, node in enumerate(raw):
+            where = f"response.labels[{j}]"
+            self.check_keys(node, ANSWER_LABEL_KEYS, where)
+            value, label = float(node["value"]), node["label"]
+            for it in items:
+                ok = value in it.values if it.values is not None else it.min <= value <= it.max
+                if not ok or (it.integer and not value.is_integer()):
+                    self.fail(
+                        f"{where}.value",
+                        f"must be an allowed answer of every item; {_fmt(value)} is not an "
+                        f"answer to item {it.n} ({it.allowed_text()})",
+                    )
+            key = " ".join(label.split()).casefold()
+            if value in seen_values or key in seen_labels:
+                self.fail(where, f"repeats the value {_fmt(value)} or the label {short_repr(label)}")
+            seen_values.add(value)
+            seen_labels.add(key)
+            out.append(AnswerLabel(value, label))
+        return tuple(out)
 
     # -- scales ------------------------------------------------------------------------------
     def build_scales(self, raw_scales: list, direction: str) -> dict[str, Scale]:

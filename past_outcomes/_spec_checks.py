@@ -52,9 +52,12 @@ RESPONSE_KEYS = {
     "integer": ((bool,), False),
     "values": ((list,), False),
     "missing_codes": ((list,), False),
+    "labels": ((list,), False),
     "source": ((str,), True),
     "note": ((str,), False),
 }
+#: One published answer label of ``response.labels``.
+ANSWER_LABEL_KEYS = {"value": (NUM, True), "label": ((str,), True)}
 ITEM_KEYS = {
     "n": ((int,), True),
     "label": ((str,), True),

@@ -53,6 +53,7 @@ from past_outcomes.errors import InstrumentDefinitionError, UnknownInstrumentErr
 __all__ = [
     "Instrument",
     "Item",
+    "AnswerLabel",
     "Scale",
     "Classification",
     "Band",
@@ -133,6 +134,16 @@ class Item:
             return "one of " + ", ".join(fmt_number(v) for v in self.values)
         kind = "an integer" if self.integer else "a number"
         return f"{kind} from {fmt_number(self.min)} to {fmt_number(self.max)}"
+
+
+@dataclass(frozen=True)
+class AnswerLabel:
+    """A published answer label (``response.labels`` in a spec): the text a label export
+    writes for the answer ``value`` (PHQ-9: ``1`` is "Several days"). Read by
+    ``read_responses`` to decode answer words without a codebook."""
+
+    value: float
+    label: str
 
 
 @dataclass(frozen=True)
@@ -320,6 +331,7 @@ class Instrument:
     responder_rules: Mapping[str, ResponderRule]
     primary_responder_rule: str | None
     missing_codes: tuple[float, ...] = ()
+    answer_labels: tuple[AnswerLabel, ...] = ()
     version: str = ""
     note: str | None = None
     path: str = ""
