@@ -33,7 +33,7 @@ def to_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     if isinstance(dtype, pd.CategoricalDtype):
         return to_float(pd.Series(np.asarray(series.array)))
     if isinstance(dtype, pd.SparseDtype):
-        return to_float(series.sparse.to_dense())
+        return to_float(series.sparse.to_dense())  # type: ignore[attr-defined]  # stubs: Series.sparse
     if (
         pd.api.types.is_bool_dtype(dtype)
         or pd.api.types.is_complex_dtype(dtype)
@@ -109,7 +109,8 @@ def _cell_to_float(value) -> tuple[float, bool]:
         try:
             return float(value), False  # NaN is missing, inf is reported as not-finite
         except OverflowError:  # an integer or fraction too large for a float
-            return math.copysign(_FLOAT_MAX, 1 if value > 0 else -1), False
+            # numbers.Real promises < (not >); such a value is never 0
+            return math.copysign(_FLOAT_MAX, -1 if value < 0 else 1), False
         except Exception:  # Decimal("sNaN"), a hostile __float__
             return math.nan, True
     if is_missing(value):

@@ -43,6 +43,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -263,7 +264,7 @@ def _looks_utf16(data: bytes) -> bool:
 
 
 def _check_header(name: str, header: list[str], line: int) -> None:
-    rows = []
+    rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for position, col in enumerate(header, start=1):
         if not col.strip():

@@ -96,7 +96,9 @@ def check_number(
     above = high is not None and (v >= high if high_open else v > high)
     if below or above:
         raise ArgumentError(f"{name} must be {domain}; got {got}.{tail}")
-    return int(value) if integer else v
+    if integer and isinstance(value, (numbers.Integral, np.integer)):  # refused above otherwise
+        return int(value)
+    return v
 
 
 def no_spread(sd: float, *arrays: np.ndarray) -> bool:
@@ -295,10 +297,12 @@ def validate_long(
             if not len(pos):
                 continue
             raw = rows[col].to_numpy(dtype=object)
-            s = rows[subject].to_numpy(dtype=object) if subject else [None] * len(rows)
-            t = rows[timepoint].to_numpy(dtype=object) if timepoint else [None] * len(rows)
+            nothing = np.full(len(rows), None, dtype=object)
+            s = rows[subject].to_numpy(dtype=object) if subject else nothing
+            t = rows[timepoint].to_numpy(dtype=object) if timepoint else nothing
             messages = [
-                _measure_message(col, raw[p], reason, rows.index[p], s[p], t[p]) for p in pos
+                _measure_message(col, raw[p], reason, rows.index[p], s[p], t[p])
+                for p in pos.tolist()
             ]
             failures += _records(rows, pos, col, reason, subject, timepoint, messages)
 

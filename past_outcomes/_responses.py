@@ -142,7 +142,7 @@ def id_columns(data: pd.DataFrame, subject, timepoint) -> tuple[object, object]:
     default (``"subject"``, ``"timepoint"``) is used when the data have such a column and
     ignored when they do not; any other name that is not a column is an ArgumentError.
     """
-    cols = []
+    cols: list[object] = []
     for name, value in (("subject", subject), ("timepoint", timepoint)):
         if value is None:
             cols.append(None)
@@ -410,7 +410,7 @@ def _nan_message(col, allowed, value, where) -> str:
 def _id_failures(data, ids: _Ids) -> list[pd.DataFrame]:
     """Missing identifiers (``missing-value``) and repeated subject and timepoint pairs
     (``duplicate-observation``, among the rows with both identifiers)."""
-    if ids.subject_col is None or ids.timepoint_col is None:
+    if ids.subject is None or ids.timepoint is None:  # None exactly when the column is
         return []
     frames = []
     n = len(data)

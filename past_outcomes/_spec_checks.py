@@ -298,7 +298,8 @@ def describe_value(value: Any) -> str:
         return f"{str(value).lower()} (a boolean)"
     if value is None:
         return "nothing (null)"
-    kind = {dict: "a mapping", list: "a list", str: "text"}.get(type(value))
+    kinds: dict[type, str] = {dict: "a mapping", list: "a list", str: "text"}
+    kind = kinds.get(type(value))
     return f"{kind} {short_repr(value)}" if kind else short_repr(value)
 
 

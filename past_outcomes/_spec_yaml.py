@@ -252,8 +252,9 @@ class _SpecLoader(Composer, SafeConstructor, Resolver):
         return super().construct_yaml_float(node)
 
 
-_SpecLoader.add_constructor("tag:yaml.org,2002:int", _SpecLoader.construct_yaml_int)
-_SpecLoader.add_constructor("tag:yaml.org,2002:float", _SpecLoader.construct_yaml_float)
+# types-PyYAML types add_constructor for the stock Loader classes only, not a composed loader
+_SpecLoader.add_constructor("tag:yaml.org,2002:int", _SpecLoader.construct_yaml_int)  # type: ignore[type-var]
+_SpecLoader.add_constructor("tag:yaml.org,2002:float", _SpecLoader.construct_yaml_float)  # type: ignore[type-var]
 
 
 def key_text(key: Any) -> str:

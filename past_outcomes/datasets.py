@@ -95,7 +95,8 @@ def format_dataset(data: pd.DataFrame, *, name: str | None = None) -> pd.DataFra
         if col == "age" or _ITEM_NAME.match(str(col)):
             numeric = pd.to_numeric(out[col], errors="coerce")
             if numeric.notna().sum() != out[col].notna().sum():
-                out[col] = pd.array(out[col], dtype="string")  # keep text for validation
+                # keep text for validation (pandas-stubs: pd.array takes no Series; pandas does)
+                out[col] = pd.array(out[col], dtype="string")  # type: ignore[call-overload]
             elif ((numeric.dropna() % 1) != 0).any():
                 out[col] = numeric.astype("Float64")
             else:
@@ -104,15 +105,15 @@ def format_dataset(data: pd.DataFrame, *, name: str | None = None) -> pd.DataFra
             if order is not None and set(out[col].dropna()) <= set(order):
                 out[col] = pd.Categorical(out[col], categories=order, ordered=True)
             else:
-                out[col] = pd.array(out[col], dtype="string")
+                out[col] = pd.array(out[col], dtype="string")  # type: ignore[call-overload]
         elif col == "date":
             out[col] = pd.to_datetime(out[col].astype("string"), format="%Y-%m-%d").astype(
                 "datetime64[s]"
             )
         elif col == "dissociative":
-            out[col] = pd.array(out[col], dtype="boolean")
+            out[col] = pd.array(out[col], dtype="boolean")  # type: ignore[call-overload]
         else:
-            out[col] = pd.array(out[col], dtype="string")
+            out[col] = pd.array(out[col], dtype="string")  # type: ignore[call-overload]
     return out
 
 
@@ -183,6 +184,7 @@ def read_dataset(name: str | os.PathLike) -> pd.DataFrame:
     >>> trial["timepoint"].cat.categories.tolist()
     ['baseline', 'week6', 'week12', 'week18']
     """
+    dataset: str | None
     if isinstance(name, str) and name in DATASETS:
         path, dataset = _locate(name), name
     else:

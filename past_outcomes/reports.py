@@ -215,7 +215,7 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def _remember(out_dir: Path, record: dict[str, str], path: Path) -> None:
+def _remember(out_dir: Path, record: dict[str, str | None], path: Path) -> None:
     """Record that ``path`` was written here, so that a rerun may replace it."""
     from past_outcomes._io import atomic_write
 
@@ -224,7 +224,7 @@ def _remember(out_dir: Path, record: dict[str, str], path: Path) -> None:
         fh.write(json.dumps(dict(sorted(record.items())), indent=2) + "\n")
 
 
-def _read_record(out_dir: Path) -> dict[str, str]:
+def _read_record(out_dir: Path) -> dict[str, str | None]:
     """The record of reports written in ``out_dir`` by this function ({} if none or unreadable)."""
     try:
         record = json.loads((out_dir / RECORD).read_text(encoding="utf-8"))

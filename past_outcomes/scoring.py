@@ -259,8 +259,8 @@ def _score_one(inst: Instrument, x: np.ndarray, nan_free: np.ndarray, *, prorate
         scores[col] = value
         prorated[col] = was_prorated
     n_answered = np.full(x.shape[1], int(nan_free.sum()), dtype=np.int64)
-    for j in np.flatnonzero(~nan_free):
-        n_answered += ~np.isnan(x[j])
+    for i in np.flatnonzero(~nan_free):
+        n_answered += ~np.isnan(x[i])
     not_administered = n_answered == 0
     columns: dict[str, object] = {}
     for col in inst.scales:
@@ -300,10 +300,10 @@ def _combine(
         if scale.factor != 1.0:
             value *= scale.factor
         return value, np.zeros(len(value), dtype=bool)
-    parts = np.stack(parts)
-    ok = ~np.isnan(parts)
+    stacked = np.stack(parts)
+    ok = ~np.isnan(stacked)
     n_ok = ok.sum(axis=0)
-    total = np.where(ok, parts, 0.0).sum(axis=0)
+    total = np.where(ok, stacked, 0.0).sum(axis=0)
     complete = n_ok == k
     allowed = n_ok >= rule.min_answered
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -328,6 +328,12 @@ def _bool_array(values: np.ndarray, mask: np.ndarray) -> pd.arrays.BooleanArray:
 def _classify(cls: Classification, scores, x, pos, nan_free):
     """The label of one classification for every row (one step per classification type)."""
     return _CLASSIFIERS[cls.type](cls, scores, x, pos, nan_free)
+def _compare(cls: Classification, values: np.ndarray) -> np.ndarray:
+    """``values operator value`` for a cutoff, item flag or count rule (the spec sets both)."""
+    assert cls.operator is not None and cls.value is not None
+    return OPERATORS[cls.operator](values, cls.value)
+
+
 
 
 def _classify_cutoff(cls: Classification, scores, x, pos, nan_free):
@@ -335,7 +341,7 @@ def _classify_cutoff(cls: Classification, scores, x, pos, nan_free):
     s = scores[cls.scale]
     missing = np.isnan(s)
     with np.errstate(invalid="ignore"):
-        hit = OPERATORS[cls.operator](s, cls.value)
+        hit = _compare(cls, s)
     return _bool_array(hit & ~missing, missing)
 
 
@@ -350,7 +356,7 @@ def _classify_bands(cls: Classification, scores, x, pos, nan_free):
     )
     out = labels[idx]
     out = np.where(missing, None, out)
-    return pd.array(out, dtype="string")
+    return pd.array(out, dtype="string")  # type: ignore[call-overload]  # stubs: object ndarray
 
 
 def _classify_item_flag(cls: Classification, scores, x, pos, nan_free):
@@ -358,7 +364,7 @@ def _classify_item_flag(cls: Classification, scores, x, pos, nan_free):
     v = x[pos[cls.item]]
     missing = np.isnan(v)
     with np.errstate(invalid="ignore"):
-        hit = OPERATORS[cls.operator](v, cls.value)
+        hit = _compare(cls, v)
     return _bool_array(hit & ~missing, missing)
 
 
@@ -379,7 +385,7 @@ def _classify_count(cls: Classification, scores, x, pos, nan_free):
             else:
                 unknown |= miss
         count += hit_row
-    hit = OPERATORS[cls.operator](count, cls.value)
+    hit = _compare(cls, count)
     return _bool_array(hit & ~unknown, unknown)
 
 

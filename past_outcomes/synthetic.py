@@ -158,7 +158,8 @@ def _skip_items(
             answered = np.flatnonzero(~np.isnan(values[r]))
             k = min(answered.size, 1 + int(rng.random() < 0.3))
             for j in rng.choice(answered, size=k, replace=False):
-                df.iloc[r, df.columns.get_loc(cols[j])] = pd.NA
+                # pandas-stubs: iloc[row, get_loc(...)] (the columns are unique)
+                df.iloc[r, df.columns.get_loc(cols[j])] = pd.NA  # type: ignore[index]
 
 
 def _finish(df: pd.DataFrame, name: str, first: list[str]) -> pd.DataFrame:
@@ -326,7 +327,7 @@ def search_mdma_seed(seeds: Iterable[int]) -> tuple[int, float]:
     tolerance is tighter than the test's: means and SDs within 1 point, percentages within 3.5.
     Returns ``(seed, distance)``; raises ArgumentError if no seed qualifies.
     """
-    best = (None, np.inf)
+    best: tuple[int | None, float] = (None, np.inf)
     for seed in seeds:
         d = _mdma_distance(_mdma_figures(generate("mdma_trial", seed=seed)))
         if d <= 1.0:
