@@ -11,6 +11,7 @@ One hierarchy, so that callers can catch narrowly or broadly::
     │                                            binary, wrong encoding, ragged rows...)
     ├── DataValidationError (ValueError)         the data are wrong; carries .failure_cases
     │   └── ResponseValidationError              item responses are out of range, miscoded...
+    │   └── DataContractError                    a notebook's data lack a column or value it needs
     ├── EstimationError (ValueError)             the data cannot support the statistic asked
     ├── NotebookExecutionError (RuntimeError)    a notebook stopped on one of these errors
     └── MMRMConvergenceError (RuntimeError)      the MMRM's REML fit did not converge
@@ -163,6 +164,34 @@ class DataValidationError(PastOutcomesError, ValueError):
 
 class ResponseValidationError(DataValidationError):
     """Item responses are out of range, non-numeric, miscoded, or their columns are wrong."""
+
+
+class DataContractError(DataValidationError):
+    """A notebook's or report's data lack a column or value its contract requires.
+
+    Raised by ``past_outcomes.contracts.check_contract`` before the analysis starts. The
+    message lists every missing column or value with what it is for and how to supply or map
+    it; ``failure_cases`` has one row per problem (reason ``missing-column`` or
+    ``missing-value``, ``row`` empty) and ``notebook`` names the notebook.
+    """
+
+    def __init__(self, notebook: str, failures: list[dict], *, example: str = ""):
+        self.notebook = notebook
+        self.example = example
+        super().__init__(pd.DataFrame(failures))
+
+    def _message(self) -> str:
+        n = len(self.failure_cases)
+        lines = [
+            f"notebook {self.notebook} cannot run on these data: {n} thing(s) it needs are missing."
+        ]
+        lines += [f"  - {m}" for m in self.failure_cases["message"]]
+        if self.example:
+            lines.append(
+                f"A minimal file with everything it needs: {self.example} (past_outcomes."
+                f"contracts.example_path({self.notebook!r}))."
+            )
+        return "\n".join(lines)
 
 
 def short_repr(value, limit: int = 60) -> str:
