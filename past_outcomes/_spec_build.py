@@ -21,6 +21,7 @@ from past_outcomes._spec_checks import (
     CHANGE_KEYS,
     CLASSIFICATION_KEYS,
     ITEM_KEYS,
+    LEVEL_KEYS,
     POPULATION_KEYS,
     PRORATION_KEYS,
     REMISSION_KEYS,
@@ -38,7 +39,9 @@ from past_outcomes._spec_yaml import fmt_number as _fmt
 from past_outcomes._spec_yaml import key_text
 from past_outcomes.errors import short_repr
 from past_outcomes.instrument import (
+    BOOLEAN_TYPES,
     CLASSIFICATION_TYPES,
+    CRITERIA_MATCHES,
     DIRECTIONS,
     ID_PATTERN,
     MAX_ITEM_NUMBER,
@@ -53,6 +56,7 @@ from past_outcomes.instrument import (
     Classification,
     Instrument,
     Item,
+    Level,
     NormValue,
     Population,
     Proration,
@@ -68,7 +72,10 @@ _CLASSIFICATION_NEEDS = {
     "item_flag": {"item", "operator", "value"},
     "criteria": {"require"},
     "count": {"items", "count_values", "operator", "value"},
+    "levels": {"levels", "otherwise"},
 }
+#: Optional keys of some classification types (besides id, type, source, label, note).
+_CLASSIFICATION_OPTIONAL = {"count": {"count_missing"}, "criteria": {"match"}}
 #: Bounds of the change criteria values: a reliability in (0, 1); an MCID and a reliable
 #: change threshold are positive sizes.
 _CHANGE_VALUE_BOUNDS: dict[str, dict[str, Any]] = {
@@ -448,8 +455,7 @@ class _Builder(SpecChecker):
         self.check_source(node["source"], f"{path}.source")
         needed = _CLASSIFICATION_NEEDS[ctype]
         allowed = needed | {"id", "type", "source", "label", "note"}
-        if ctype == "count":
-            allowed = allowed | {"count_missing"}
+        allowed = allowed | _CLASSIFICATION_OPTIONAL.get(ctype, set())
         for key in node:
             if key not in allowed:
                 self.fail(f"{path}.{key}", f"is not used by a {ctype} classification")
@@ -471,6 +477,14 @@ class _Builder(SpecChecker):
             kwargs["bands"] = self.build_bands(node["bands"], self.scales[kwargs["scale"]], path)
         if ctype == "criteria":
             kwargs["require"] = self.build_require(node["require"], f"{path}.require")
+            kwargs["match"] = self.check_choice(
+                f"{path}.match", node.get("match", "all"), CRITERIA_MATCHES
+            )
+        if ctype == "levels":
+            kwargs["levels"] = self.build_levels(node["levels"], f"{path}.levels", earlier)
+            if node["otherwise"] in {lv.label for lv in kwargs["levels"]}:
+                self.fail(f"{path}.otherwise", "must differ from every level label")
+            kwargs["otherwise"] = node["otherwise"]
         if ctype == "count":
             kwargs["items"] = self.item_refs(node["items"], f"{path}.items")
             kwargs["count_values"] = tuple(
@@ -547,6 +561,30 @@ class _Builder(SpecChecker):
                 f"{_fmt(b['max'])}",
             )
         return Band(b["label"], float(b["min"]), float(b["max"]))
+
+    def build_levels(
+        self, raw: list, path: str, earlier: dict[str, Classification]
+    ) -> tuple[Level, ...]:
+        """The levels of a ``levels`` classification, in order of precedence: each names a
+        boolean classification defined above it (by id) and a unique label."""
+        if not raw:
+            self.fail(path, "must list at least one level")
+        out = []
+        for j, node in enumerate(raw):
+            where = f"{path}[{j}]"
+            self.check_keys(node, LEVEL_KEYS, where)
+            found = earlier.get(f"{self.inst_id}_{node['classification']}")
+            if found is None or found.type not in BOOLEAN_TYPES:
+                self.fail(
+                    f"{where}.classification",
+                    f"must name a {', '.join(BOOLEAN_TYPES)} classification defined above; "
+                    f"got {short_repr(node['classification'])}",
+                )
+            out.append(Level(node["label"], found.column))
+        labels = [lv.label for lv in out]
+        if len(set(labels)) != len(labels):
+            self.fail(path, "level labels must be unique")
+        return tuple(out)
 
     def build_require(self, raw: list, path: str) -> tuple[Requirement, ...]:
         """The requirements of a criteria classification, resolved to item numbers or scale

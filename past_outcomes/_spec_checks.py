@@ -103,8 +103,12 @@ CLASSIFICATION_KEYS = {
     "items": ((list,), False),
     "count_values": ((list,), False),
     "count_missing": ((bool,), False),
+    "match": ((str,), False),
+    "levels": ((list,), False),
+    "otherwise": ((str,), False),
     "note": ((str,), False),
 }
+LEVEL_KEYS = {"label": ((str,), True), "classification": ((str,), True)}
 BAND_KEYS = {"label": ((str,), True), "min": (NUM, True), "max": (NUM, True)}
 REQUIRE_KEYS = {
     "items": ((list,), False),

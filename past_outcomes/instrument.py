@@ -57,6 +57,7 @@ __all__ = [
     "Scale",
     "Classification",
     "Band",
+    "Level",
     "Requirement",
     "ChangeCriteria",
     "ResponderRule",
@@ -84,7 +85,11 @@ OPERATORS = {
     "==": _operator.eq,
     "!=": _operator.ne,
 }
-CLASSIFICATION_TYPES = ("cutoff", "bands", "item_flag", "criteria", "count")
+CLASSIFICATION_TYPES = ("cutoff", "bands", "item_flag", "criteria", "count", "levels")
+#: How a ``criteria`` classification combines its requirements: every one, or at least one.
+CRITERIA_MATCHES = ("all", "any")
+#: Classification types whose label is a nullable boolean (what a ``levels`` rule reads).
+BOOLEAN_TYPES = ("cutoff", "item_flag", "criteria", "count")
 RESPONDER_KINDS = ("change", "percent_change", "endpoint")
 
 # Bounds on a spec, which is untrusted input (documented in instruments/README.md).
@@ -197,6 +202,15 @@ class Band:
 
 
 @dataclass(frozen=True)
+class Level:
+    """One level of a ``levels`` classification: ``label`` where the boolean classification
+    ``classification`` (an output column defined earlier in the spec) is true."""
+
+    label: str
+    classification: str
+
+
+@dataclass(frozen=True)
 class Requirement:
     """One condition of a ``criteria`` classification, resolved when the spec is loaded.
 
@@ -219,9 +233,11 @@ class Classification:
 
     Which fields are set depends on ``type``: ``cutoff`` (``scale``, ``operator``, ``value``),
     ``bands`` (``scale``, ``bands``), ``item_flag`` (``item``, ``operator``, ``value``),
-    ``criteria`` (``require``: :class:`Requirement` objects, all of which must hold), ``count``
-    (``items``, ``count_values``, ``count_missing``, ``operator``, ``value``). ``scale`` is the
-    scale's output column; ``item`` and ``items`` are item numbers.
+    ``criteria`` (``require``: :class:`Requirement` objects, all of which must hold, or with
+    ``match == "any"`` at least one), ``count`` (``items``, ``count_values``, ``count_missing``,
+    ``operator``, ``value``), ``levels`` (``levels``: :class:`Level` objects in order of
+    precedence, and ``otherwise``). ``scale`` is the scale's output column; ``item`` and
+    ``items`` are item numbers.
     """
 
     id: str
@@ -238,6 +254,9 @@ class Classification:
     items: tuple[int, ...] = ()
     count_values: tuple[float, ...] = ()
     count_missing: bool = False
+    match: str = "all"
+    levels: tuple[Level, ...] = ()
+    otherwise: str | None = None
     note: str | None = None
 
     @property

@@ -266,7 +266,10 @@ def _score_one(inst: Instrument, x: np.ndarray, nan_free: np.ndarray, *, prorate
     for col in inst.scales:
         columns[col] = scores[col]
     for col, cls in inst.classifications.items():
-        label = _classify(cls, scores, x, pos, nan_free)
+        if cls.type == "levels":  # reads the labels of classifications above it
+            label = _classify_levels(cls, columns)
+        else:
+            label = _classify(cls, scores, x, pos, nan_free)
         if not_administered.any():
             # an instrument with no answer at all was not administered: no label, not "False"
             label = label.copy()
@@ -392,8 +395,14 @@ def _classify_count(cls: Classification, scores, x, pos, nan_free):
 def _classify_criteria(cls: Classification, scores, x, pos, nan_free):
     """True where every requirement holds (at least ``at_least`` of its items or scales meet
     ``operator value``). A label resting on a missing answer is missing, like the score it
-    accompanies (no answer is guessed, even where the rule could be decided)."""
+    accompanies (no answer is guessed, even where the rule could be decided).
+
+    With ``match: any`` it is true where at least one requirement holds on the answers given
+    (a met requirement stays met whatever the missing answers are: a positive safety answer is
+    never hidden by a skipped one), false where none holds and nothing is missing, and missing
+    otherwise."""
     met_all = np.ones(x.shape[1], dtype=bool)
+    met_any = np.zeros(x.shape[1], dtype=bool)
     any_missing = np.zeros(x.shape[1], dtype=bool)
     for req in cls.require:
         if req.scales:
@@ -403,9 +412,33 @@ def _classify_criteria(cls: Classification, scores, x, pos, nan_free):
         miss = np.isnan(sub)
         with np.errstate(invalid="ignore"):
             met = OPERATORS[req.operator](sub, req.value) & ~miss
-        met_all &= met.sum(axis=0) >= req.at_least
+        holds = met.sum(axis=0) >= req.at_least
+        met_all &= holds
+        met_any |= holds
         any_missing |= miss.any(axis=0)
+    if cls.match == "any":
+        return _bool_array(met_any, ~met_any & any_missing)
     return _bool_array(met_all & ~any_missing, any_missing)
+
+
+def _classify_levels(cls: Classification, columns: Mapping[str, object]):
+    """The label of the first level whose classification is true; ``otherwise`` where every
+    one is false; missing where a level is missing and no level above it is true (a higher
+    level cannot be ruled out)."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    out = np.full(n, None, dtype=object)
+    open_ = np.ones(n, dtype=bool)  # rows whose level is still undecided
+    blocked = np.zeros(n, dtype=bool)  # a missing level above: no lower level may be given
+    for level in cls.levels:
+        flag = pd.array(columns[level.classification], dtype="boolean")
+        true = flag.fillna(False).to_numpy(dtype=bool)
+        missing = flag.isna()
+        take = open_ & ~blocked & true
+        out[take] = level.label
+        open_ &= ~take
+        blocked |= open_ & np.asarray(missing, dtype=bool)
+    out[open_ & ~blocked] = cls.otherwise
+    return pd.array(out, dtype="string")  # type: ignore[call-overload]  # stubs: object ndarray
 
 
 #: One classifier per classification type of the spec vocabulary.
