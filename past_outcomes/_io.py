@@ -113,11 +113,18 @@ def read_text(path: str | os.PathLike, *, legacy: bool = False) -> tuple[str, st
 
 
 def parse_delimited(
-    name: str, text: str, *, delimiter: str = ",", skip_after_header: int = 0
+    name: str,
+    text: str,
+    *,
+    delimiter: str = ",",
+    skip_after_header: int = 0,
+    numbered: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """Parse decoded CSV text as :func:`read_csv_safely` does (same checks, same ``line``
     index), with another ``delimiter`` and, optionally, ``skip_after_header`` records after
-    the header (Qualtrics' second and third header rows) left out of the table."""
+    the header (Qualtrics' second and third header rows) left out of the table. A column name
+    in ``numbered`` may repeat (REDCap's label export heads every ``<form>_complete`` column
+    ``Complete?``): its repeats are named ``"Complete? (2)"``, ``"Complete? (3)"``..."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     header_line = 0
@@ -165,6 +172,8 @@ def parse_delimited(
             f"{name} must hold a header line and data rows; it is empty. "
             "Check that you chose the right file and that it was saved completely."
         )
+    if numbered:
+        header = _number_repeats(header, numbered)
     _check_header(name, header, header_line)
     if bad:
         _raise_ragged(name, header, header_line, bad)
@@ -178,6 +187,18 @@ def parse_delimited(
     )
     frame.index = pd.Index(lines, dtype="int64", name="line")
     return frame
+
+
+def _number_repeats(header: list[str], numbered: frozenset[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for col in header:
+        if col in numbered:
+            seen[col] = seen.get(col, 0) + 1
+            out.append(col if seen[col] == 1 else f"{col} ({seen[col]})")
+        else:
+            out.append(col)
+    return out
 
 
 def read_bytes(name: str) -> bytes:
