@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,7 +268,7 @@ def _score_one(inst: Instrument, x: np.ndarray, nan_free: np.ndarray, *, prorate
         columns[col] = scores[col]
     for col, cls in inst.classifications.items():
         if cls.type == "levels":  # reads the labels of classifications above it
-            label = _classify_levels(cls, columns)
+            label = _classify_levels(cls, columns, x.shape[1])
         else:
             label = _classify(cls, scores, x, pos, nan_free)
         if not_administered.any():
@@ -421,11 +422,10 @@ def _classify_criteria(cls: Classification, scores, x, pos, nan_free):
     return _bool_array(met_all & ~any_missing, any_missing)
 
 
-def _classify_levels(cls: Classification, columns: Mapping[str, object]):
+def _classify_levels(cls: Classification, columns: Mapping[str, Any], n: int):
     """The label of the first level whose classification is true; ``otherwise`` where every
     one is false; missing where a level is missing and no level above it is true (a higher
     level cannot be ruled out)."""
-    n = len(next(iter(columns.values()))) if columns else 0
     out = np.full(n, None, dtype=object)
     open_ = np.ones(n, dtype=bool)  # rows whose level is still undecided
     blocked = np.zeros(n, dtype=bool)  # a missing level above: no lower level may be given
@@ -438,7 +438,7 @@ def _classify_levels(cls: Classification, columns: Mapping[str, object]):
         open_ &= ~take
         blocked |= open_ & np.asarray(missing, dtype=bool)
     out[open_ & ~blocked] = cls.otherwise
-    return pd.array(out, dtype="string")  # type: ignore[call-overload]  # stubs: object ndarray
+    return pd.array(out, dtype="string")
 
 
 #: One classifier per classification type of the spec vocabulary.
