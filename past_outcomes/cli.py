@@ -1,22 +1,31 @@
-"""Command-line interface: ``past-outcomes <command>``.
+"""Command-line interface: ``past-outcomes <command>`` (built on click).
 
 Commands
 --------
-``instruments``   list the bundled instrument specs
-``score``         validate and score a CSV file, write the scores, print a summary
-``synth``         regenerate the bundled synthetic data sets
-``notebooks run`` execute the analysis notebooks and export HTML reports
+``instruments``               list the bundled instrument specs
+``instruments show ID``       items, scales, cutoffs and sources of one spec
+``instruments new ID``        write a commented template spec for a practice's own questionnaire
+``instruments check FILE``    validate a spec; print what it would score, or what to fix
+``validate FILE``             check the answers (and optionally a notebook's data contract)
+``score FILE -i ID -o OUT``   validate and score; write .csv, .xlsx or .parquet; print a summary
+``synth``                     regenerate the bundled synthetic data sets
+``notebooks run``             execute the analysis notebooks and export HTML reports
+``--version``                 the installed version
+
+Every data file is read by ``past_outcomes._input.read_input`` (``read_responses`` when the
+import module is installed: REDCap, Qualtrics, Forms, SPSS, Stata, Excel; the safe CSV reader
+otherwise), so rows are named by their file line everywhere.
 
 Exit status
 -----------
 0    success.
-1    the input data are wrong: a file that cannot be read as a clean CSV table (missing, a
-     folder, empty, binary, not UTF-8, ragged lines, repeated column names), answers that
-     fail validation, a malformed instrument spec, a statistic the data cannot support, a
-     notebook stopped by such an error.
-2    the command line is wrong: a usage error, an unknown instrument, an output path that is
-     an input, exists (without ``--force``), is a folder, or cannot be written. Nothing has
-     been read or written.
+1    data errors found: answers that fail validation, lines with the wrong number of fields
+     or repeated column names (each listed by file line), a malformed instrument spec, a
+     notebook's data lacking what its contract requires, a statistic the data cannot support.
+2    the command line is wrong, or a file is missing or unreadable: a usage error, an unknown
+     instrument, a missing, empty, binary or wrongly encoded input file, an output path that
+     is an input, exists (without ``--force``), is a folder or cannot be written. Nothing has
+     been written.
 130  interrupted (Ctrl-C).
 
 Every failure prints one block starting ``error:`` on stderr, never a traceback; an
@@ -24,198 +33,227 @@ unexpected exception that is not one of the package's errors is a bug and keeps 
 
 Outputs are never half written: each file is written to a temporary file in the same folder
 and renamed into place. An existing file is never replaced without ``--force``, and an output
-that is one of the files the command reads is refused even with it. ``notebooks run`` may
-replace reports it wrote itself (recorded in the folder's ``.past-outcomes-reports.json``) and
-not changed since, so rerunning it needs no ``--force``.
+that is one of the files the command reads is refused even with it.
+
+Scores are written without binary floating-point noise: every float column is rounded to 10
+significant digits of its largest value (``3.6``, not ``3.5999999999999996``). No digit an
+instrument can produce is lost: answers are whole numbers or have a few decimals, and the
+factors and weights of the bundled specs have at most three, so a score has at most a handful
+of meaningful decimals; only the noise past the 15th significant digit goes.
 
 Every heavy import happens inside the command that needs it, so ``--help`` answers at once.
 """
 
 from __future__ import annotations
 
-import argparse
+import functools
 import sys
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
-_EPILOG = """\
-exit status: 0 success; 1 the input data are wrong (unreadable or ragged CSV, invalid answers,
-bad spec); 2 the command line is wrong (usage, unknown instrument, refused output path);
-130 interrupted. Outputs are written atomically; an existing file is replaced only with
---force, and never when it is an input of the command.
-"""
+import click
+
+#: Bundled data set names (``past_outcomes.datasets.DATASETS``; a test keeps them equal).
+DATASET_NAMES = ("mdma_trial", "past_pilot", "past_pilot_sessions", "practice_rom")
+#: Notebook names (``past_outcomes.reports.NOTEBOOKS``; a test keeps them equal).
+NOTEBOOK_NAMES = (
+    "01_scoring",
+    "02_pilot_prepost",
+    "03_two_arm_trial",
+    "04_client_progress",
+    "05_psychometrics_and_power",
+)
+#: ``--source`` values (``past_outcomes._input.SOURCES``).
+SOURCE_NAMES = ("auto", "redcap", "qualtrics", "forms", "spss", "stata", "excel", "csv")
+
+_EPILOG = (
+    "exit status: 0 success; 1 the input data are wrong (invalid answers, ragged lines, bad "
+    "spec, a notebook's missing column); 2 the command line is wrong or a file is missing or "
+    "unreadable (usage, unknown instrument, refused output path); 130 interrupted. Outputs are "
+    "written atomically; an existing file is replaced only with --force, and never when it is "
+    "an input of the command."
+)
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Interrupted(Exception):
+    """Ctrl-C inside a command (click would turn KeyboardInterrupt into Abort and print)."""
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (see the module docstring)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    from past_outcomes.errors import ArgumentError, PastOutcomesError, UnknownInstrumentError
+    from past_outcomes.errors import PastOutcomesError
 
     try:
-        return int(args.func(args) or 0)
-    except (ArgumentError, UnknownInstrumentError) as exc:
-        _print_error(exc)
+        result = cli.main(args=argv, prog_name="past-outcomes", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        hint = f"\nSee: {exc.ctx.command_path} --help" if exc.ctx is not None else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
         return 2
-    except PastOutcomesError as exc:
-        _print_error(exc)
-        return 1
-    except KeyboardInterrupt:
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return 2
+    except (_Interrupted, click.exceptions.Abort):
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except PastOutcomesError as exc:
+        _print_error(exc)
+        return exit_code(exc)
+    return int(result or 0)
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit status of a package error: 2 for the command line or an unreadable file, else 1."""
+    from past_outcomes.errors import ArgumentError, InputFileError, UnknownInstrumentError
+
+    if isinstance(exc, ArgumentError | UnknownInstrumentError):
+        return 2
+    if isinstance(exc, InputFileError):  # located line problems are data errors found
+        return 1 if len(exc.failure_cases) else 2
+    return 1
 
 
 def _print_error(exc: BaseException) -> None:
     lines = [f"error: {exc}", *getattr(exc, "__notes__", ())]
-    print("\n".join(lines), file=sys.stderr)
+    click.echo("\n".join(lines), err=True)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="past-outcomes",
-        description="Score outcome measures and run the analyses of psychedelic-assisted sex therapy.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command")
+def _command(func: Callable[..., int]) -> Callable[..., int]:
+    """Run a command body; Ctrl-C becomes exit 130 without click's extra output."""
 
-    p = sub.add_parser("instruments", help="list the bundled instrument specs")
-    p.set_defaults(func=_cmd_instruments)
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        try:
+            return func(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
 
-    p = sub.add_parser(
-        "score",
-        help="validate and score a CSV file of item responses",
-        epilog=_EPILOG
-        + "\nThe file must be comma-separated UTF-8 text with a header line; errors name rows "
-        "by file line (the header is line 1).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("file", nargs="?", help="CSV file, one row per administration")
-    p.add_argument("--dataset", help="score a bundled synthetic data set instead of a file")
-    p.add_argument(
-        "--instrument",
-        "-i",
-        action="append",
-        help="instrument id or spec path (repeatable); default: every instrument whose items are present",
-    )
-    p.add_argument("--missing", choices=["complete", "prorate"], default="complete")
-    p.add_argument("--out", "-o", help="write the scores (with the id columns) to this CSV")
-    p.add_argument("--force", action="store_true", help="replace an existing --out file")
-    p.set_defaults(func=_cmd_score)
-
-    p = sub.add_parser(
-        "synth",
-        help="regenerate the bundled synthetic data sets",
-        epilog="Files whose bytes would not change are rewritten freely; a file whose content "
-        "would change is replaced only with --force. Other files in the folder are not touched.",
-    )
-    p.add_argument("--out", help="output folder (default: the repository's data/synthetic)")
-    p.add_argument(
-        "--force", action="store_true", help="replace existing files whose content differs"
-    )
-    p.set_defaults(func=_cmd_synth)
-
-    p = sub.add_parser("notebooks", help="run the analysis notebooks")
-    nsub = p.add_subparsers(dest="notebooks_command")
-    r = nsub.add_parser(
-        "run",
-        help="execute notebooks and export HTML reports without input cells",
-        epilog="Rerunning into the same --html folder replaces the reports this command wrote "
-        "there (recorded in .past-outcomes-reports.json) if they were not changed since; any "
-        "other existing file of the same name is replaced only with --force. --data is "
-        "checked (readable UTF-8 CSV, no ragged lines) before any notebook starts.",
-    )
-    r.add_argument("names", nargs="*", help="notebook names (default: all)")
-    r.add_argument("--data", help="run on this data file instead of the bundled data set")
-    r.add_argument(
-        "--html", default="reports", help="folder for the HTML reports (default: reports)"
-    )
-    r.add_argument(
-        "--force", action="store_true", help="replace report files this command did not write"
-    )
-    r.set_defaults(func=_cmd_notebooks_run)
-    return parser
+    return wrapper
 
 
-def _cmd_instruments(args) -> int:
+@click.group(context_settings=_CONTEXT, epilog=_EPILOG)
+@click.version_option(package_name="past_outcomes", prog_name="past-outcomes")
+def cli() -> None:
+    """Score outcome measures and run the analyses of psychedelic-assisted sex therapy."""
+
+
+# --------------------------------------------------------------------------------------------
+# instruments
+
+
+@cli.group("instruments", invoke_without_command=True, epilog=_EPILOG)
+@click.pass_context
+def instruments_group(ctx: click.Context) -> int:
+    """List the bundled instrument specs (or show, create or check one: see the commands)."""
+    if ctx.invoked_subcommand is None:
+        return _run(_cmd_instruments, {})
+    return 0
+
+
+def _run(func: Callable[[dict[str, Any]], int], args: dict[str, Any]) -> int:
+    """Call a command body, looked up at call time so tests can replace it."""
+    return _command(func)(args)
+
+
+def _cmd_instruments(args: dict[str, Any]) -> int:
     from past_outcomes.instrument import list_instruments
 
     table = list_instruments()[["id", "name", "items", "direction"]]
-    print(table.to_string(index=False))
+    click.echo(table.to_string(index=False))
+    click.echo(
+        "\nDetails: past-outcomes instruments show ID. Your own: past-outcomes instruments new ID."
+    )
     return 0
 
 
-def _cmd_score(args) -> int:
-    import pandas as pd
+@instruments_group.command("show", epilog=_EPILOG)
+@click.argument("instrument", metavar="ID")
+def instruments_show(instrument: str) -> int:
+    """Print the items, scales, cutoffs, bands, responder rules and sources of ID (a bundled id
+    or a spec file)."""
+    return _run(_cmd_instruments_show, {"instrument": instrument})
 
-    from past_outcomes._io import atomic_write, check_output_path, read_csv_safely
-    from past_outcomes.errors import ArgumentError, DataValidationError, InputFileError
-    from past_outcomes.instrument import instruments_dir
-    from past_outcomes.scoring import score
 
-    if bool(args.file) == bool(args.dataset):
-        raise ArgumentError("score needs either a FILE or --dataset NAME (not both).")
-    if args.dataset:
-        from past_outcomes.datasets import _check_name, _locate
+def _cmd_instruments_show(args: dict[str, Any]) -> int:
+    from past_outcomes._cli_instruments import describe_spec
 
-        source = _locate(_check_name(args.dataset))
-    else:
-        source = Path(args.file)
-    specs = [i for i in args.instrument or [] if _is_spec_path(i)]
-    if args.out:  # before anything is read: the output may be none of the inputs
-        bundled = sorted(instruments_dir().glob("*.yaml"))
-        check_output_path(args.out, inputs=[source, *specs, *bundled], force=args.force)
-    if args.dataset:
-        from past_outcomes.datasets import read_dataset
-
-        data = read_dataset(args.dataset)
-    else:
-        data = read_csv_safely(source)  # index = file line numbers
-        if data.empty:
-            raise InputFileError(
-                f"{source} must hold at least one data row below its header; it has none. "
-                "Check that you chose the right file."
-            )
-    if args.instrument:
-        instruments = [_load_instrument(i) for i in args.instrument]
-    else:
-        instruments = []
-        for path in sorted(instruments_dir().glob("*.yaml")):
-            inst = _load_instrument(path)
-            if any(c in data.columns for c in inst.item_columns):
-                instruments.append(inst)
-        if not instruments:
-            raise ArgumentError(
-                "no item columns of any bundled instrument were found; name the instrument with "
-                "--instrument, and check that item columns are named <id>_<n>."
-            )
-    try:
-        scores = score(data, instrument=instruments, missing=args.missing)
-    except DataValidationError as exc:
-        if not args.dataset:
-            exc.add_note(f"(Row numbers are line numbers of {source}; the header is line 1.)")
-        raise
-    ids = [c for c in ("subject", "timepoint", "arm", "date") if c in data.columns]
-    result = pd.concat([data[ids], scores], axis=1)
-    if args.out:
-        with atomic_write(args.out) as fh:
-            result.to_csv(fh, index=False, lineterminator="\n")
-    print(_score_summary(scores, instruments, len(data)))
-    if args.out:
-        print(f"\nScores written to {args.out}")
+    inst = _load_instrument(args["instrument"])
+    click.echo(describe_spec(inst))
     return 0
 
 
-def _is_spec_path(value: str) -> bool:
-    """The rule of ``load_instrument``: a .yaml/.yml name or anything with a slash is a path."""
-    return value.endswith((".yaml", ".yml")) or "/" in value
+@instruments_group.command("new", epilog=_EPILOG)
+@click.argument("instrument", metavar="ID")
+@click.option(
+    "--out", "-o", "out", metavar="FILE", help="where to write the spec (default: ./ID.yaml)"
+)
+@click.option("--force", is_flag=True, help="replace an existing file of that name")
+def instruments_new(instrument: str, out: str | None, force: bool) -> int:
+    """Write a commented template spec for a practice's own questionnaire, valid as it stands:
+    edit it, then run `past-outcomes instruments check ID.yaml`."""
+    return _run(_cmd_instruments_new, {"instrument": instrument, "out": out, "force": force})
 
 
-def _load_instrument(id_or_path):
+def _cmd_instruments_new(args: dict[str, Any]) -> int:
+    from past_outcomes._cli_instruments import template_spec
+    from past_outcomes._io import atomic_write, check_output_path
+    from past_outcomes.errors import ArgumentError
+    from past_outcomes.instrument import ID_PATTERN, instruments_dir
+
+    inst_id = args["instrument"]
+    if not isinstance(inst_id, str) or not ID_PATTERN.fullmatch(inst_id):
+        raise ArgumentError(
+            f"ID must be lower-case letters and digits starting with a letter (at most 40), "
+            f"since item columns are named <ID>_<n>; got {inst_id!r}. Example: mpq"
+        )
+    if (instruments_dir() / f"{inst_id}.yaml").is_file():
+        raise ArgumentError(
+            f"ID must not be a bundled instrument's id; {inst_id!r} is one. Choose another id "
+            "so that your item columns cannot be mistaken for the bundled instrument's."
+        )
+    out = args["out"] or f"{inst_id}.yaml"
+    check_output_path(out, inputs=[], force=args["force"])
+    with atomic_write(out) as fh:
+        fh.write(template_spec(inst_id))
+    click.echo(f"wrote {out}\nEdit it, then: past-outcomes instruments check {out}")
+    return 0
+
+
+@instruments_group.command("check", epilog=_EPILOG)
+@click.argument("file", metavar="FILE")
+def instruments_check(file: str) -> int:
+    """Validate a spec file: print what it would score (items, scales, ranges, cutoffs), or
+    the definition errors, located by key path, with the fix. Exit 1 on an error."""
+    return _run(_cmd_instruments_check, {"file": file})
+
+
+def _cmd_instruments_check(args: dict[str, Any]) -> int:
+    from pathlib import Path
+
+    from past_outcomes._cli_instruments import describe_spec
+    from past_outcomes.errors import InputFileError
+
+    path = Path(args["file"])
+    if not path.is_file():
+        raise InputFileError(
+            f"FILE must be an instrument spec file; there is no file at {str(path)!r}. "
+            "Check the path (write a template with: past-outcomes instruments new ID)."
+        )
+    inst = _load_instrument(str(path) if str(path).endswith((".yaml", ".yml")) else path)
+    click.echo(f"{path}: a valid spec. It would score:\n")
+    click.echo(describe_spec(inst, where=str(path)))
+    click.echo(
+        f"\nData columns needed: {', '.join(inst.item_columns)}.\n"
+        f"Score a file with: past-outcomes score FILE -i {path} -o scores.csv"
+    )
+    return 0
+
+
+def _load_instrument(id_or_path: Any) -> Any:
     """``load_instrument``, with a spec file that is not readable UTF-8 text refused cleanly."""
     from past_outcomes.errors import InputFileError
     from past_outcomes.instrument import load_instrument
@@ -234,53 +272,203 @@ def _load_instrument(id_or_path):
         ) from None
 
 
-def _score_summary(scores, instruments, n_rows: int) -> str:
-    import pandas as pd
-
-    lines = [f"Scored {n_rows} administrations of {', '.join(i.short_name for i in instruments)}."]
-    rows = []
-    for inst in instruments:
-        for col, scale in inst.scales.items():
-            s = scores[col]
-            rows.append(
-                {
-                    "score": col,
-                    "n": int(s.notna().sum()),
-                    "missing": int(s.isna().sum()),
-                    "mean": s.mean(),
-                    "sd": s.std(),
-                    "min": s.min(),
-                    "max": s.max(),
-                    "range": f"{scale.range[0]:g}-{scale.range[1]:g}",
-                }
-            )
-    table = pd.DataFrame(rows)
-    lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    for inst in instruments:
-        for col in inst.classifications:
-            counts = scores[col].value_counts(dropna=False)
-            parts = ", ".join(f"{'missing' if pd.isna(k) else k}: {v}" for k, v in counts.items())
-            lines.append(f"{col}: {parts}")
-    return "\n".join(lines)
+# --------------------------------------------------------------------------------------------
+# validate and score: shared options
 
 
-def _cmd_synth(args) -> int:
+def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("file", required=False, metavar="FILE"),
+        click.option(
+            "--dataset",
+            type=click.Choice(DATASET_NAMES),
+            help="use a bundled synthetic data set instead of FILE",
+        ),
+        click.option(
+            "--instrument",
+            "-i",
+            "instruments",
+            multiple=True,
+            metavar="ID",
+            help="instrument id or spec file (repeat for several); default: every bundled "
+            "instrument whose item columns are present",
+        ),
+        click.option(
+            "--subject",
+            metavar="COL",
+            help="the column that identifies clients, if it is not called 'subject'",
+        ),
+        click.option(
+            "--timepoint",
+            metavar="COL",
+            help="the column that names visits, if it is not called 'timepoint'",
+        ),
+        click.option(
+            "--source",
+            type=click.Choice(SOURCE_NAMES),
+            default="auto",
+            show_default=True,
+            help="the kind of export FILE is (auto detects it from the file)",
+        ),
+        click.option(
+            "--codebook",
+            metavar="FILE",
+            help="YAML or CSV codebook mapping the export's columns to items and its answer "
+            "labels to codes",
+        ),
+        click.option(
+            "--errors",
+            "errors_out",
+            metavar="FILE",
+            help="write the table of every failure (file line, subject, timepoint, column, "
+            "value, reason) to this CSV; written empty when there is none",
+        ),
+        click.option("--force", is_flag=True, help="replace existing output files"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command("validate", epilog=_EPILOG)
+@_input_options
+@click.option(
+    "--notebook",
+    type=click.Choice(NOTEBOOK_NAMES),
+    help="also check the data contract of this notebook (the columns and values it needs)",
+)
+def validate_command(**args: Any) -> int:
+    """Check every answer in FILE against the instrument specs; list every problem by file
+    line and subject (exit 1), or say that the file can be scored (exit 0)."""
+    return _run(_cmd_validate, args)
+
+
+def _cmd_validate(args: dict[str, Any]) -> int:
+    from past_outcomes._cli_score import prepare, run_validation
+
+    job = prepare(args, outputs=[])
+    return run_validation(job, notebook=args.get("notebook"))
+
+
+@cli.command("score", epilog=_EPILOG)
+@_input_options
+@click.option(
+    "--missing",
+    type=click.Choice(["complete", "prorate"]),
+    default="complete",
+    show_default=True,
+    help="complete: a scale needs every item; prorate: apply the spec's declared proration rule",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    metavar="OUT",
+    help="write the scores with the id columns to OUT.csv, OUT.xlsx or OUT.parquet",
+)
+def score_command(**args: Any) -> int:
+    """Validate and score FILE (one row per administration); print a summary that names the
+    clients behind every safety flag and every missing score. Scores are rounded to 10
+    significant digits (no floating-point noise)."""
+    return _run(_cmd_score, args)
+
+
+def _cmd_score(args: dict[str, Any]) -> int:
+    from past_outcomes._cli_score import prepare, run_scoring
+
+    outputs = [p for p in (args.get("out"), args.get("errors_out")) if p]
+    job = prepare(args, outputs=outputs)
+    return run_scoring(job, missing=args["missing"], out=args.get("out"))
+
+
+# --------------------------------------------------------------------------------------------
+# synth and notebooks
+
+
+@cli.command(
+    "synth",
+    epilog="Files whose bytes would not change are rewritten freely; a file whose content "
+    "would change is replaced only with --force. Other files in the folder are not touched.",
+)
+@click.option(
+    "--out", metavar="FOLDER", help="output folder (default: the repository's data/synthetic)"
+)
+@click.option("--force", is_flag=True, help="replace existing files whose content differs")
+def synth_command(out: str | None, force: bool) -> int:
+    """Regenerate the bundled synthetic data sets from their documented seeds."""
+    return _run(_cmd_synth, {"out": out, "force": force})
+
+
+def _cmd_synth(args: dict[str, Any]) -> int:
     from past_outcomes.synthetic import write_datasets
 
-    paths = write_datasets(args.out, force=args.force)
-    for path in paths:
-        print(f"wrote {path}")
+    for path in write_datasets(args["out"], force=args["force"]):
+        click.echo(f"wrote {path}")
     return 0
 
 
-def _cmd_notebooks_run(args) -> int:
+@cli.group("notebooks")
+def notebooks_group() -> None:
+    """Run the analysis notebooks."""
+
+
+@notebooks_group.command(
+    "run",
+    epilog="Each notebook checks its data contract first (README, 'Data contracts'); --data is "
+    "read and checked before any notebook starts. Rerunning into the same --html folder "
+    "replaces the reports this command wrote there (recorded in .past-outcomes-reports.json) "
+    "if they were not changed since; any other existing file is replaced only with --force. "
+    + _EPILOG,
+)
+@click.argument("names", nargs=-1, type=click.Choice(NOTEBOOK_NAMES), metavar="[NAME]...")
+@click.option(
+    "--data",
+    metavar="FILE",
+    help="run on this file instead of the bundled data set: any export --source accepts "
+    "(CSV, REDCap, Qualtrics, Forms, SPSS, Stata, Excel); needs exactly one NAME",
+)
+@click.option(
+    "--source",
+    type=click.Choice(SOURCE_NAMES),
+    default="auto",
+    show_default=True,
+    help="the kind of export --data is",
+)
+@click.option("--codebook", metavar="FILE", help="codebook for --data (see score --help)")
+@click.option("--subject", metavar="COL", help="the column of --data that identifies clients")
+@click.option("--timepoint", metavar="COL", help="the column of --data that names visits")
+@click.option("--client", metavar="ID", help="04_client_progress: the client to show")
+@click.option(
+    "--html",
+    default="reports",
+    show_default=True,
+    metavar="FOLDER",
+    help="folder for the HTML reports and executed notebooks",
+)
+@click.option("--force", is_flag=True, help="replace report files this command did not write")
+def notebooks_run(**args: Any) -> int:
+    """Execute notebooks NAME... (default: all) and export HTML reports without input cells.
+    NAME is one of: 01_scoring, 02_pilot_prepost, 03_two_arm_trial, 04_client_progress,
+    05_psychometrics_and_power."""
+    return _run(_cmd_notebooks_run, args)
+
+
+def _cmd_notebooks_run(args: dict[str, Any]) -> int:
     from past_outcomes.reports import run_notebooks
 
     outputs = run_notebooks(
-        args.names or None, data=args.data, html_dir=args.html, force=args.force
+        list(args["names"]) or None,
+        data=args["data"],
+        source=args["source"],
+        codebook=args["codebook"],
+        subject=args["subject"],
+        timepoint=args["timepoint"],
+        client=args["client"],
+        html_dir=args["html"],
+        force=args["force"],
     )
     for path in outputs:
-        print(f"wrote {path}")
+        click.echo(f"wrote {path}")
     return 0
 
 

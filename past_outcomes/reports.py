@@ -6,8 +6,10 @@ report, and converts it with nbconvert (``exclude_input=True``; figures embedded
 The executed copies go to the report folder, never into ``notebooks/``, so the committed,
 validated notebooks are left untouched.
 
-Nothing is lost and nothing is half written. A ``data`` file is read with the package's safe
-CSV reader (``read_dataset``) before any notebook starts. Every report file is written to a
+Nothing is lost and nothing is half written. A ``data`` file is read (``read_responses``
+when the import module is installed, the safe CSV reader otherwise) and checked against the
+notebook's data contract (``past_outcomes.contracts``) before any notebook starts, so a file
+lacking a column the notebook needs stops with one readable ``DataContractError``. Every report file is written to a
 temporary file in the report folder and renamed into place. The folder's
 ``.past-outcomes-reports.json`` records the SHA-256 of each file written here; a rerun replaces
 a report only if it is recorded there and unchanged since, any other existing file of the same
@@ -58,6 +60,11 @@ def run_notebooks(
     names: list[str] | None = None,
     *,
     data: str | os.PathLike | None = None,
+    source: str = "auto",
+    codebook: str | os.PathLike | None = None,
+    subject: str | None = None,
+    timepoint: str | None = None,
+    client: str | None = None,
     html_dir: str | os.PathLike = "reports",
     timeout: int = 600,
     force: bool = False,
@@ -70,9 +77,18 @@ def run_notebooks(
         Notebook names (``"02_pilot_prepost"`` or ``"02_pilot_prepost.ipynb"``); all five
         when None.
     data
-        A data file to analyse instead of the bundled synthetic data set; passed to the
-        notebook's ``data_path`` parameter. Needs exactly one notebook name, since each
-        notebook expects its own data layout.
+        A data file to analyse instead of the bundled synthetic data set: any export
+        ``read_responses`` reads (CSV, REDCap, Qualtrics, Forms, SPSS, Stata, Excel). Needs
+        exactly one notebook name, since each notebook has its own data contract
+        (``past_outcomes.contracts``). It is read and its contract checked before the
+        notebook starts. A plain canonical CSV is passed to the notebook's ``data_path``
+        parameter as it is; any other file is converted to the canonical CSV
+        ``<name>.data.csv`` in ``html_dir`` first, and that file is passed.
+    source, codebook, subject, timepoint
+        How to read ``data`` (as in ``read_responses``): the kind of export, a codebook
+        mapping its columns and answer labels, and the names of its client and visit columns.
+    client
+        For ``04_client_progress``: the client shown (its ``client`` parameter).
     html_dir
         Folder for the HTML reports and the executed notebooks (created if needed).
     timeout
@@ -89,7 +105,9 @@ def run_notebooks(
         ``html_dir`` is a file or not writable, ``data`` is one of the outputs, or a report
         would replace a file this function did not write (without ``force``).
     InputFileError, DataValidationError
-        ``data`` is not a clean CSV table (checked before any notebook runs).
+        ``data`` cannot be read as a clean table (checked before any notebook runs).
+    DataContractError
+        ``data`` lacks a column or value the notebook needs (checked before it runs).
     NotebookExecutionError
         A notebook stopped on one of the package's errors.
     """
@@ -119,7 +137,10 @@ def run_notebooks(
         )
     record = _read_record(out_dir)
     for name in selected:
-        for target in (out_dir / f"{name}.executed.ipynb", out_dir / f"{name}.html"):
+        targets = [out_dir / f"{name}.executed.ipynb", out_dir / f"{name}.html"]
+        if data is not None:
+            targets.append(out_dir / f"{name}.data.csv")
+        for target in targets:
             ours = record.get(target.name) == _sha256(target)
             check_output_path(
                 target,
@@ -127,11 +148,33 @@ def run_notebooks(
                 force=force or ours,
                 option="--html",
             )
-    if data is not None:
+    parameters: dict[str, object] = {} if client is None else {"client": client}
+    canonical = None
+    if data is not None:  # refuses an unreadable file, or one lacking what the notebook needs
+        canonical = _checked_data(
+            selected[0],
+            data,
+            source=source,
+            codebook=codebook,
+            subject=subject,
+            timepoint=timepoint,
+            client=client,
+        )
+        parameters["data_path"] = str(data)
+    elif client is not None:
+        from past_outcomes.contracts import check_contract
         from past_outcomes.datasets import read_dataset
 
-        read_dataset(data)  # refuses an unreadable or ragged file before any notebook runs
+        for name in selected:
+            if name == "04_client_progress":
+                check_contract(read_dataset("practice_rom"), notebook=name, client=client)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if canonical is not None:
+        converted = out_dir / f"{selected[0]}.data.csv"
+        with atomic_write(converted) as fh:
+            canonical.to_csv(fh, index=False, lineterminator="\n")
+        _remember(out_dir, record, converted)
+        parameters["data_path"] = str(converted)
     env_before = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = "0"
     written = []
@@ -143,7 +186,6 @@ def run_notebooks(
                     f"No notebook {source}; the notebooks are {', '.join(NOTEBOOKS)}."
                 )
             executed = out_dir / f"{name}.executed.ipynb"
-            parameters = {"data_path": str(data)} if data is not None else {}
             scratch = tempfile.mkdtemp(dir=out_dir, prefix=".run-")
             try:  # papermill writes into a scratch folder beside the reports, then one rename
                 run = Path(scratch) / executed.name
@@ -177,6 +219,33 @@ def run_notebooks(
         else:
             os.environ["PYTHONHASHSEED"] = env_before
     return written
+
+
+def _checked_data(
+    name: str,
+    data: Path,
+    *,
+    source: str,
+    codebook: str | os.PathLike | None,
+    subject: str | None,
+    timepoint: str | None,
+    client: str | None,
+):
+    """Read ``data`` as the notebook will and check its contract; return the canonical frame
+    to write for the notebook, or None when the file can be passed as it is (a CSV read by
+    the safe CSV reader with no mapping: the notebook reads it the same way)."""
+    from past_outcomes._input import PROVENANCE, import_module_present, read_input
+    from past_outcomes.contracts import check_contract
+    from past_outcomes.datasets import read_dataset
+
+    read = read_input(data, source=source, codebook=codebook, subject=subject, timepoint=timepoint)
+    plain = not import_module_present() and subject is None and timepoint is None
+    if plain and data.suffix.lower() == ".csv":  # check exactly what the notebook will see
+        check_contract(read_dataset(data), notebook=name, client=client)
+        return None
+    table = read.table.drop(columns=[c for c in PROVENANCE if c in read.table.columns])
+    check_contract(table, notebook=name, client=client)
+    return table
 
 
 def _execute(papermill, name, source, output, parameters, timeout) -> None:

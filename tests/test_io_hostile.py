@@ -191,7 +191,8 @@ def test_repeated_or_empty_header_names_are_refused(tmp_path, header, message, c
 
 
 # --------------------------------------------------------------------------------------------
-# unreadable inputs: one error block, the remedy, exit 1
+# unreadable inputs: one error block, the remedy, exit 2 (issue 11: "2 usage error, missing or
+# unreadable file"; line-by-line problems such as ragged lines are data errors found: exit 1)
 
 
 @pytest.mark.parametrize(
@@ -207,11 +208,11 @@ def test_repeated_or_empty_header_names_are_refused(tmp_path, header, message, c
         (b'subject,phq9_1\n"A,1\n', "the record starting on line 2 cannot be read as CSV"),
     ],
 )
-def test_unreadable_files_exit_1_with_one_error_block(tmp_path, content, fragment):
+def test_unreadable_files_exit_2_with_one_error_block(tmp_path, content, fragment):
     path = tmp_path / "in.csv"
     path.write_bytes(content)
     code, _, err = run(["score", str(path), "-i", "phq9", "--out", str(tmp_path / "o.csv")])
-    assert_clean_failure(code, err, 1, fragment)
+    assert_clean_failure(code, err, 2, fragment)
     assert leftovers(tmp_path) == {"in.csv"}
 
 
@@ -223,13 +224,13 @@ def test_non_utf8_files_name_the_remedy(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["missing", "folder"])
-def test_a_missing_file_or_a_folder_exits_1(tmp_path, kind):
+def test_a_missing_file_or_a_folder_exits_2(tmp_path, kind):
     path = tmp_path / "in.csv"
     if kind == "folder":
         path.mkdir()
     code, _, err = run(["score", str(path), "-i", "phq9"])
     message = "there is no file at that path" if kind == "missing" else "it is a folder"
-    assert_clean_failure(code, err, 1, message)
+    assert_clean_failure(code, err, 2, message)
 
 
 def test_a_utf8_bom_is_accepted_and_text_stays_text(tmp_path):
@@ -441,10 +442,10 @@ def test_ctrl_c_exits_130_quietly_and_bugs_keep_their_traceback(monkeypatch):
 
 
 def test_help_documents_exit_codes_and_force(capsys):
-    with pytest.raises(SystemExit):
-        main(["score", "--help"])
-    text = capsys.readouterr().out
+    assert main(["score", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # click wraps the epilog
     assert "exit status: 0 success; 1 the input data are wrong" in text
+    assert "2 the command line is wrong or a file is missing or unreadable" in text
     assert "--force" in text
 
 

@@ -1,0 +1,155 @@
+"""The one way the command line and ``run_notebooks`` read a user's data file.
+
+``read_input`` calls ``past_outcomes.sources.read_responses`` (REDCap, Qualtrics, Forms,
+SPSS, Stata, Excel and CSV exports, codebooks) when that module is installed, and the safe CSV
+reader ``past_outcomes._io.read_csv_safely`` otherwise. Either way it returns an
+:class:`InputData` whose ``table`` is the canonical long frame (``subject``, ``timepoint``,
+``<id>_<n>`` item columns...) indexed by the 1-based file line (or record number) of each row,
+so that every error row names a line a person can find in the file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from past_outcomes.errors import ArgumentError, InputFileError
+
+#: The ``source`` values the command line offers (those of ``read_responses``).
+SOURCES = ("auto", "redcap", "qualtrics", "forms", "spss", "stata", "excel", "csv")
+
+#: Provenance columns added by ``read_responses``; never written as scores or identifiers.
+PROVENANCE = ("source_file", "source_line")
+
+
+@dataclass(frozen=True)
+class InputData:
+    """A file read for scoring: the canonical ``table``, what was set aside, and notes."""
+
+    table: pd.DataFrame
+    path: Path
+    excluded: pd.DataFrame | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    line_numbers: bool = True  # the index holds the file line of each row
+
+
+def _reader() -> Any | None:
+    """``read_responses`` when the import module exists, else None."""
+    try:
+        module = importlib.import_module("past_outcomes.sources")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("past_outcomes.sources",):
+            raise
+        return None
+    return getattr(module, "read_responses", None)
+
+
+def import_module_present() -> bool:
+    """Whether ``read_responses`` (the import module) is installed."""
+    return _reader() is not None
+
+
+def read_input(
+    path: str | os.PathLike,
+    *,
+    source: str = "auto",
+    codebook: str | os.PathLike | None = None,
+    subject: str | None = None,
+    timepoint: str | None = None,
+) -> InputData:
+    """Read ``path`` into the canonical long frame (see the module docstring).
+
+    ``subject`` and ``timepoint`` name the file's identifier columns when they are not
+    called ``subject`` and ``timepoint``; they are renamed to the canonical names.
+
+    Raises
+    ------
+    ArgumentError
+        ``source`` is not one of :data:`SOURCES`, or an option needs the import module.
+    InputFileError, DataValidationError
+        The file cannot be read as a clean table (from the reader).
+    """
+    from past_outcomes._checks import check_option
+
+    check_option("source", source, SOURCES)
+    path = Path(path)
+    read_responses = _reader()
+    if read_responses is not None:
+        return _from_import(
+            read_responses(
+                path, source=source, codebook=codebook, subject=subject, timepoint=timepoint
+            ),
+            path,
+        )
+    if source not in ("auto", "csv") or codebook is not None:
+        raise ArgumentError(
+            f"--source {source}{' with --codebook' if codebook is not None else ''} needs the "
+            "import module past_outcomes.sources, which this installation lacks; got a "
+            f"file {str(path)!r}. Export the data as a CSV in the canonical layout (subject, "
+            "timepoint, <id>_<n> item columns) or update past_outcomes."
+        )
+    from past_outcomes._io import read_csv_safely
+
+    table = read_csv_safely(path)  # index = file line numbers
+    table = _rename_ids(table, path, subject=subject, timepoint=timepoint)
+    return InputData(table=table, path=path)
+
+
+def _rename_ids(
+    table: pd.DataFrame, path: Path, *, subject: str | None, timepoint: str | None
+) -> pd.DataFrame:
+    renames = {}
+    for canonical, given, option in (
+        ("subject", subject, "--subject"),
+        ("timepoint", timepoint, "--timepoint"),
+    ):
+        if given is None or given == canonical:
+            continue
+        if given not in table.columns:
+            have = ", ".join(map(str, list(table.columns)[:15]))
+            raise ArgumentError(
+                f"{option} must name a column of {path}; {given!r} is not one (its columns: "
+                f"{have}{', ...' if table.shape[1] > 15 else ''}). Check the spelling."
+            )
+        if canonical in table.columns:
+            raise ArgumentError(
+                f"{option} {given!r} would replace the column {canonical!r} that {path} "
+                f"already has; the two cannot both identify rows. Drop one of them, or "
+                f"leave out {option}."
+            )
+        renames[given] = canonical
+    return table.rename(columns=renames) if renames else table
+
+
+def _from_import(result: Any, path: Path) -> InputData:
+    """An ImportResult as InputData: rows indexed by their file line (``source_line``)."""
+    table = result.table
+    line_numbers = False
+    if "source_line" in table.columns and table["source_line"].is_unique:
+        table = table.set_index(pd.Index(table["source_line"].to_numpy(), name="line"))
+        line_numbers = True
+    notes = result.notes() if callable(getattr(result, "notes", None)) else ()
+    if isinstance(notes, str):
+        notes = tuple(line for line in notes.splitlines() if line.strip())
+    return InputData(
+        table=table,
+        path=path,
+        excluded=getattr(result, "excluded", None),
+        notes=tuple(notes),
+        line_numbers=line_numbers,
+    )
+
+
+def require_rows(data: InputData) -> InputData:
+    """``data`` if its table has at least one row; an InputFileError otherwise."""
+    if data.table.empty:
+        raise InputFileError(
+            f"{data.path} must hold at least one data row below its header; it has none. "
+            "Check that you chose the right file."
+        )
+    return data
