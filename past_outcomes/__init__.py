@@ -59,6 +59,8 @@ _EXPORTS: dict[str, str] = {
     "read_dataset": "datasets",
     "list_datasets": "datasets",
     "format_dataset": "datasets",
+    "check_contract": "contracts",
+    "format_contract": "contracts",
     # errors and warnings
     "PastOutcomesError": "errors",
     "InstrumentDefinitionError": "errors",
@@ -70,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     "NotebookExecutionError": "errors",
     "DataValidationError": "errors",
     "ResponseValidationError": "errors",
+    "DataContractError": "errors",
     "PastOutcomesWarning": "errors",
     "ProrationWarning": "errors",
     "UnpairedSubjectsWarning": "errors",
@@ -106,10 +109,12 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         classify_responders,
         plot_responders,
     )
+    from past_outcomes.contracts import check_contract, format_contract
     from past_outcomes.datasets import format_dataset, list_datasets, read_dataset
     from past_outcomes.display import format_ci, format_p, format_warnings
     from past_outcomes.errors import (
         ArgumentError,
+        DataContractError,
         DataValidationError,
         EstimationError,
         InputFileError,
