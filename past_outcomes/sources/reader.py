@@ -1,0 +1,793 @@
+"""``read_responses``: any supported export in, the canonical long frame out.
+
+The steps, each a named function: find the source (:func:`_detect`) and run its adapter;
+map source columns to items (:func:`_map_columns`: codebook, REDCap field labels, names that
+already are ``<id>_<n>`` in any case or punctuation such as ``PHQ9_1``); find the identifier
+columns (:func:`_identifiers`); set aside what the adapter excludes and rows without a single
+answer; decode every item cell (:func:`_decode_items`: numbers as they are, answer words
+through the codebook, the file's value labels or the spec's published labels); check the
+coding against each instrument's spec (:func:`_check_shift`); build the table
+(:func:`_canonical`). Every failure of a kind is collected and raised together.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from past_outcomes.errors import (
+    ArgumentError,
+    DataValidationError,
+    InputFileError,
+    PastOutcomesError,
+    short_repr,
+)
+from past_outcomes.instrument import Instrument, instruments_dir, load_instrument
+from past_outcomes.results import ResultBase, excluded_frame
+from past_outcomes.sources.codebook import (
+    ITEM_COLUMN,
+    Codebook,
+    load_codebook,
+    merge_codebooks,
+    normalize_label,
+)
+from past_outcomes.sources.dates import parse_dates
+from past_outcomes.sources.table import SetAside, SourceTable
+
+__all__ = ["ImportResult", "read_responses", "SOURCES"]
+
+#: The values of ``source=``.
+SOURCES = ("auto", "redcap", "qualtrics", "forms", "spss", "stata", "excel", "csv")
+#: The identifier columns of the canonical frame, in order.
+ID_NAMES = ("subject", "timepoint", "date", "group")
+#: The provenance columns of the canonical frame.
+PROVENANCE = ("source_file", "source_line")
+_EXTENSIONS = {
+    ".sav": "spss",
+    ".zsav": "spss",
+    ".dta": "stata",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+}
+_LOOSE_ITEM = re.compile(r"\A(?P<id>.+?)_(?P<n>[1-9][0-9]{0,3})\Z")
+_NUMBER = re.compile(r"\A\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*\Z")
+
+
+@dataclass(frozen=True, repr=False)
+class ImportResult(ResultBase):
+    """What :func:`read_responses` read.
+
+    Attributes
+    ----------
+    table
+        The canonical long frame, ready for ``score``: ``subject`` (string), ``timepoint``
+        (string), ``date`` (``datetime64[s]``) and ``group`` (string) where found, then one
+        column per item ``<id>_<n>`` (``Int64``, or ``Float64`` when an answer is
+        fractional; missing where unanswered or declared missing), the ``keep=`` columns as
+        read, ``source_file`` and ``source_line`` (the 1-based file line, Excel row or
+        SPSS/Stata record number of the row). The index is a default RangeIndex.
+    source
+        The source read (``redcap``, ``qualtrics``, ``forms``, ``spss``, ``stata``,
+        ``excel``, ``csv``).
+    path
+        The file read.
+    instruments
+        Instrument ids whose item columns were found.
+    excluded
+        Rows set aside (columns ``subject, reason, detail``; the detail names the line):
+        Qualtrics previews and tests (``preview``), unfinished responses (``unfinished``),
+        rows without a single item answer (``no-items``).
+    messages
+        The notes: how the source was detected, encoding, delimiter, codebook, renamed
+        columns, decoded labels, missing codes, date order, columns not carried over.
+    """
+
+    table: pd.DataFrame
+    source: str
+    path: str
+    instruments: tuple[str, ...] = ()
+    excluded: pd.DataFrame = field(default_factory=excluded_frame)
+    messages: tuple[str, ...] = ()
+
+    title = "Imported responses"
+
+    def notes(self) -> list[str]:
+        return list(self.messages)
+
+
+def read_responses(
+    path: str | os.PathLike,
+    *,
+    source: str = "auto",
+    codebook: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    subject: str | None = None,
+    timepoint: str | None = None,
+    date: str | None = None,
+    group: str | None = None,
+    instrument: str | Instrument | Sequence[str | Instrument] | None = None,
+    keep: Sequence[str] = (),
+    dayfirst: bool | None = None,
+    sheet: str | None = None,
+) -> ImportResult:
+    """Read an export (REDCap, Qualtrics, Google/Microsoft Forms, SPSS, Stata, Excel, CSV)
+    into the canonical long layout.
+
+    Parameters
+    ----------
+    path
+        The file. Its kind is detected from the extension (``.sav``/``.zsav``, ``.dta``,
+        ``.xlsx``/``.xlsm``; anything else is read as delimited text) and, for text and Excel,
+        from the header (REDCap system columns, Qualtrics' ``{"ImportId"...}`` third header
+        row, Google Forms' ``Timestamp``, Microsoft Forms' ``ID, Start time, Completion
+        time``). ``.notes()`` says which source was detected and why.
+    source
+        ``"auto"`` (default) or one of ``redcap``, ``qualtrics``, ``forms``, ``spss``,
+        ``stata``, ``excel``, ``csv`` to skip the detection.
+    codebook
+        A codebook file (YAML or CSV, or a REDCap data dictionary), or a list of them: maps
+        source columns to items and answer labels to codes (see
+        ``past_outcomes.sources.codebook``). Not needed where columns already are
+        ``<id>_<n>`` (REDCap field names, Qualtrics export tags, in any case: ``PHQ9_1``) and
+        answers are codes or the published labels of PHQ-9, GAD-7 or PCL-5.
+    subject, timepoint, date, group
+        Source columns holding the client identifier, the timepoint, the date and the group.
+        Defaults: the codebook's, then the source's (REDCap: record id, event and instance,
+        arm; Qualtrics: ``RecordedDate``; Forms: ``Timestamp``/``Completion time``), then a
+        column of that very name. ``subject`` must be found: a file without it is refused
+        with the candidate columns listed. A timepoint, date or group not found is left out
+        (the notes say so).
+    instrument
+        Instrument ids, spec paths or loaded specs whose item columns the file holds, for
+        specs that are not bundled (bundled ids are recognised from the column names).
+    keep
+        Other source columns to carry over unchanged (e.g. ``["gender"]``). Nothing else is
+        carried: e-mail addresses, names and free text stay behind unless named here.
+    dayfirst
+        The order of day and month in dates such as ``03/04/2024``, when the data do not
+        decide it (see ``past_outcomes.sources.dates``).
+    sheet
+        The Excel sheet to read (default: the first).
+
+    Returns
+    -------
+    ImportResult
+        ``.table`` the canonical frame, ``.excluded`` rows set aside, ``.notes()`` what was
+        detected and done.
+
+    Raises
+    ------
+    ArgumentError
+        A wrong argument, or a codebook that is malformed or contradicts itself (a label
+        mapped twice, two columns mapped to one item).
+    InputFileError
+        The file is missing, unreadable, binary, empty or not the format it claims.
+    DataValidationError
+        ``failure_cases`` lists every problem cell: an answer word no codebook or spec maps
+        (``unmapped-label``), answers coded one above the instrument's scale
+        (``shifted-scale``: 1-4 where 0-3 is expected, with the fix), two columns supplying
+        one item (``ambiguous-column``), a codebook column absent from the file
+        (``missing-column``), dates that cannot be read or ordered (``not-a-date``,
+        ``ambiguous-date``), a subject id missing (``missing-value``).
+    """
+    args = _check_arguments(path, source, subject, timepoint, date, group, keep, dayfirst, sheet)
+    name = str(path)
+    book = _load_codebooks(codebook)
+    table, why = _detect_and_read(name, source, book, sheet)
+    notes = [f"Source: {table.source} ({why})."] + table.notes
+    if book.paths:
+        notes.append(f"Codebook: {book.name}.")
+    frame = table.frame
+    mapping = _map_columns(frame, book, _extra_instruments(instrument), table, notes)
+    specs = _specs_for(mapping, instrument, notes)
+    ids = _identifiers(frame, table, book, args, notes)
+    set_aside = list(table.set_aside)
+    frame, set_aside = _set_aside_empty(frame, mapping, set_aside, table)
+    items = _decode_items(frame, mapping, specs, book, table, ids, notes)
+    _check_shift(items, specs, table, mapping, notes)
+    out = _canonical(frame, items, ids, keep, table, dayfirst, notes)
+    dropped = [
+        c
+        for c in table.frame.columns
+        if c not in mapping and c not in ids.values() and c not in keep
+    ]
+    if dropped:
+        notes.append(
+            f"{len(dropped)} other column(s) not carried over (name them in keep= to carry "
+            f"them): {', '.join(map(str, dropped[:8]))}{f' and {len(dropped) - 8} more' if len(dropped) > 8 else ''}."
+        )
+    excluded = _excluded(set_aside, table.frame, ids.get("subject"))
+    if len(excluded):
+        counts = excluded["reason"].value_counts()
+        notes.append(
+            "Set aside (see .excluded): "
+            + ", ".join(f"{n} {reason}" for reason, n in counts.items())
+            + "."
+        )
+    return ImportResult(
+        table=out,
+        source=table.source,
+        path=name,
+        instruments=tuple(sorted({item.rsplit("_", 1)[0] for item in mapping.values()})),
+        excluded=excluded,
+        messages=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# arguments and codebooks
+
+
+def _check_arguments(path, source, subject, timepoint, date, group, keep, dayfirst, sheet) -> dict:
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise ArgumentError(f"path must name a file (a str or path); got {short_repr(path)}.")
+    if not isinstance(source, str) or source not in SOURCES:
+        raise ArgumentError(
+            f"source must be one of {', '.join(SOURCES)}; got {short_repr(source)}."
+        )
+    ids = {"subject": subject, "timepoint": timepoint, "date": date, "group": group}
+    for key, value in ids.items():
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ArgumentError(
+                f"{key} must be the name of a column of the file (a str) or None; got "
+                f"{short_repr(value)}."
+            )
+    if isinstance(keep, str) or not all(isinstance(k, str) for k in keep):
+        raise ArgumentError(
+            f"keep must be a list of column names, e.g. ['gender']; got {short_repr(keep)}."
+        )
+    clash = [k for k in keep if k in ID_NAMES + PROVENANCE or ITEM_COLUMN.match(k)]
+    if clash:
+        raise ArgumentError(
+            f"keep must name other columns than the identifiers, items and provenance "
+            f"columns the table already has; got {', '.join(map(repr, clash))}. Use "
+            "subject=, timepoint=, date=, group= for identifiers."
+        )
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise ArgumentError(f"dayfirst must be True, False or None; got {short_repr(dayfirst)}.")
+    if sheet is not None and not isinstance(sheet, str):
+        raise ArgumentError(f"sheet must be a sheet name (str) or None; got {short_repr(sheet)}.")
+    return ids
+
+
+def _load_codebooks(codebook: Any) -> Codebook:
+    if codebook is None:
+        return Codebook()
+    if isinstance(codebook, str | os.PathLike):
+        return load_codebook(codebook)
+    if isinstance(codebook, Sequence) and codebook:
+        return merge_codebooks(load_codebook(c) for c in codebook)
+    raise ArgumentError(
+        f"codebook must be a path to a .yaml or .csv file, or a list of them; got "
+        f"{short_repr(codebook)}."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# detection
+
+
+def _detect_and_read(name: str, source: str, book: Codebook, sheet: str | None):
+    from past_outcomes.sources.delimited import load_text, read_delimited
+    from past_outcomes.sources.excel import read_excel
+    from past_outcomes.sources.forms import looks_like_forms, prepare_forms
+    from past_outcomes.sources.qualtrics import looks_like_qualtrics, prepare_qualtrics
+    from past_outcomes.sources.redcap import NUMBERED_HEADERS, looks_like_redcap, prepare_redcap
+    from past_outcomes.sources.spss import read_stats_file
+
+    ext = Path(name).suffix.lower()
+    by_ext = _EXTENSIONS.get(ext)
+    if source in ("spss", "stata") or (source == "auto" and by_ext in ("spss", "stata")):
+        kind = source if source != "auto" else by_ext
+        return read_stats_file(name, kind=str(kind)), (
+            f"extension {ext}" if source == "auto" else "source= given"
+        )
+    if source == "excel" or by_ext == "excel":
+        raw = read_excel(name, sheet=sheet)
+        columns = [str(c) for c in raw.frame.columns]
+        head = (tuple(columns),) + tuple(
+            tuple("" if v is None else str(v) for v in row)
+            for row in raw.frame.head(2).itertuples(index=False)
+        )
+        text_file = None
+    else:
+        text_file = load_text(name)
+        head = text_file.head
+        if not head:
+            raise InputFileError(
+                f"{name} must hold a header line and data rows; it is empty. Check that you "
+                "chose the right file and that it was saved completely."
+            )
+        columns = list(head[0])
+        raw = None
+    kind, why = _flavour(
+        source, head, columns, looks_like_qualtrics, looks_like_redcap, looks_like_forms
+    )
+    if ext and by_ext == "excel":
+        why = f"extension {ext}; {why}"
+    if raw is None:
+        assert text_file is not None
+        numbered = NUMBERED_HEADERS if kind == "redcap" else frozenset()
+        raw = read_delimited(text_file, source=kind, numbered=numbered)
+    if kind == "qualtrics":
+        if looks_like_qualtrics(head) is None:
+            raise InputFileError(
+                f"{name} must be a Qualtrics export with three header rows (ids, question "
+                'text, {"ImportId": ...}); its third row is not one. Export again as CSV with '
+                "the default options, or read it with source='csv'."
+            )
+        return prepare_qualtrics(raw), why
+    if kind == "redcap":
+        return prepare_redcap(raw, book), why
+    if kind == "forms":
+        return prepare_forms(raw), why
+    raw.source = "excel" if by_ext == "excel" and source in ("auto", "excel") else "csv"
+    return raw, why
+
+
+def _flavour(source, head, columns, qualtrics, redcap, forms) -> tuple[str, str]:
+    if source in ("redcap", "qualtrics", "forms", "csv"):
+        return source, "source= given"
+    if source == "excel":
+        return "excel", "source= given"
+    for kind, test in (
+        ("qualtrics", lambda: qualtrics(head)),
+        ("redcap", lambda: redcap(columns)),
+        ("forms", lambda: forms(columns)),
+    ):
+        why = test()
+        if why:
+            return kind, why
+    return "csv", "no export signature in the header: a generic table"
+
+
+# --------------------------------------------------------------------------------------------
+# columns -> items
+
+
+def _bundled_ids() -> set[str]:
+    return {p.stem for p in Path(instruments_dir()).glob("*.yaml")}
+
+
+def _extra_instruments(instrument: Any) -> list[Instrument]:
+    if instrument is None:
+        return []
+    many = instrument if isinstance(instrument, list | tuple) else [instrument]
+    return [load_instrument(i) for i in many]
+
+
+def _map_columns(
+    frame: pd.DataFrame, book: Codebook, extra: list[Instrument], table: SourceTable, notes: list
+) -> dict[Any, str]:
+    known = (
+        _bundled_ids()
+        | {i.id for i in extra}
+        | {v.rsplit("_", 1)[0] for v in book.columns.values()}
+    )
+    by_norm = {normalize_label(k): k for k in book.columns}
+    mapping: dict[Any, str] = {}
+    used: set[str] = set()
+    for col in frame.columns:
+        text = str(col)
+        key = text if text in book.columns else by_norm.get(normalize_label(text))
+        if key is not None:
+            mapping[col], _ = book.columns[key], used.add(key)
+            continue
+        loose = _LOOSE_ITEM.match(re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_"))
+        if loose and loose["id"].replace("_", "") in known:
+            mapping[col] = f"{loose['id'].replace('_', '')}_{int(loose['n'])}"
+    failures = [
+        _fail(
+            None,
+            col,
+            None,
+            "missing-column",
+            f"the codebook maps the column {col!r}, which {table.path} does not have (check the header text or remove the entry)",
+        )
+        for col in book.columns
+        if col not in used
+    ]
+    by_item: dict[str, list] = {}
+    for col, item in mapping.items():
+        by_item.setdefault(item, []).append(col)
+    for item, cols in by_item.items():
+        if len(cols) > 1:
+            failures.append(
+                _fail(
+                    None,
+                    item,
+                    ", ".join(map(str, cols)),
+                    "ambiguous-column",
+                    f"{len(cols)} columns supply the item {item}: {', '.join(map(repr, cols))}; keep one (delete or rename the others, or map one in a codebook)",
+                )
+            )
+    if failures:
+        raise DataValidationError(
+            pd.DataFrame(failures),
+            context=f"{table.path}: columns cannot be matched to items",
+            remedy="Remedy: correct the codebook or the file's header as each line says.",
+        )
+    if not mapping:
+        raise DataValidationError(
+            pd.DataFrame(
+                [
+                    _fail(
+                        None,
+                        None,
+                        ", ".join(map(str, list(frame.columns)[:6])),
+                        "missing-column",
+                        f"{table.path} has no item column: no header is <instrument>_<item> (e.g. phq9_1) and no codebook maps one",
+                    )
+                ]
+            ),
+            context=f"{table.path}: nothing to score",
+            remedy=(
+                "Remedy: pass codebook= with a file mapping the question columns to items "
+                "(columns: {'Your question header': phq9_1}), or rename the columns."
+            ),
+        )
+    renamed = [f"{c!r} -> {i}" for c, i in mapping.items() if str(c) != i]
+    if renamed:
+        notes.append(
+            f"{len(renamed)} column(s) read as items: {', '.join(renamed[:6])}"
+            + (f" and {len(renamed) - 6} more" if len(renamed) > 6 else "")
+            + "."
+        )
+    return mapping
+
+
+def _specs_for(mapping: dict[Any, str], instrument: Any, notes: list) -> dict[str, Instrument]:
+    """Load the spec of every instrument found; drop columns that are no item of it."""
+    specs = {i.id: i for i in _extra_instruments(instrument)}
+    bundled = _bundled_ids()
+    for item in set(mapping.values()):
+        inst_id = item.rsplit("_", 1)[0]
+        if inst_id not in specs and inst_id in bundled:
+            specs[inst_id] = load_instrument(inst_id)
+    strays = [
+        c
+        for c, i in mapping.items()
+        if i.rsplit("_", 1)[0] in specs and i not in specs[i.rsplit("_", 1)[0]].item_columns
+    ]
+    for col in strays:
+        inst = specs[mapping[col].rsplit("_", 1)[0]]
+        notes.append(
+            f"{col!r} is not an item of {inst.short_name} (items "
+            f"{inst.items[0].n}-{inst.items[-1].n}); not carried over."
+        )
+        del mapping[col]
+    return specs
+
+
+# --------------------------------------------------------------------------------------------
+# identifiers and rows set aside
+
+_CANDIDATE = re.compile(r"(id|client|subject|participant|record|patient|code|pseudonym)", re.I)
+
+
+def _identifiers(frame, table: SourceTable, book: Codebook, args: dict, notes: list) -> dict:
+    ids: dict[str, Any] = {}
+    columns = list(frame.columns)
+    for name in ID_NAMES:
+        for origin, col in (
+            ("argument", args[name]),
+            ("codebook", book.ids.get(name)),
+            ("source", table.ids.get(name)),
+            ("name", name if name in columns else None),
+        ):
+            if col is None:
+                continue
+            if col not in columns:
+                if origin == "source":
+                    continue
+                where = f"{name}=" if origin == "argument" else f"the codebook's {name}:"
+                raise ArgumentError(
+                    f"{where} must name a column of {table.path}; got {col!r}. Its columns: "
+                    f"{_shown_columns(columns)}."
+                )
+            ids[name] = col
+            if origin != "name" or col != name:
+                notes.append(f"{name} is the column {col!r} ({origin}).")
+            break
+    if "subject" not in ids:
+        candidates = [c for c in columns if _CANDIDATE.search(str(c))]
+        hint = f" Candidates: {_shown_columns(candidates)}." if candidates else ""
+        raise ArgumentError(
+            f"{table.path} needs a column identifying each client; none is named 'subject' "
+            f"and subject= names none.{hint} Pass subject='<column>' (or subject: in the "
+            "codebook)."
+        )
+    for name in ("timepoint", "date"):
+        if name not in ids:
+            notes.append(f"No {name} column found (name one with {name}=).")
+    return ids
+
+
+def _shown_columns(columns: list) -> str:
+    shown = ", ".join(repr(str(c)) for c in columns[:12])
+    return shown + (f" and {len(columns) - 12} more" if len(columns) > 12 else "")
+
+
+def _set_aside_empty(frame, mapping, set_aside: list[SetAside], table: SourceTable):
+    aside = {s.line for s in set_aside}
+    keep = ~frame.index.isin(list(aside))
+    cells = frame[list(mapping)]
+    blank = cells.map(
+        lambda v: (
+            v is None
+            or (isinstance(v, float) and np.isnan(v))
+            or (isinstance(v, str) and not v.strip())
+        )
+    )
+    empty = blank.all(axis=1) & keep
+    for line in frame.index[empty]:
+        set_aside.append(
+            SetAside(int(line), "no-items", f"{table.line_kind} {line}: no answer to any item")
+        )
+    return frame[keep & ~empty], set_aside
+
+
+def _excluded(set_aside: list[SetAside], raw: pd.DataFrame, subject_col: Any) -> pd.DataFrame:
+    records = []
+    for s in sorted(set_aside, key=lambda s: s.line):
+        subject = None
+        if subject_col is not None and s.line in raw.index:
+            subject = _as_text(raw.at[s.line, subject_col])
+        records.append({"subject": subject, "reason": s.reason, "detail": s.detail})
+    return excluded_frame(records)
+
+
+# --------------------------------------------------------------------------------------------
+# decoding answers
+
+
+def _decode_items(frame, mapping, specs, book: Codebook, table: SourceTable, ids, notes) -> dict:
+    failures: list[dict] = []
+    used: dict[str, int] = {}
+    out: dict[str, pd.Series] = {}
+    subj = frame[ids["subject"]] if "subject" in ids else None
+    tp = frame[ids["timepoint"]] if "timepoint" in ids else None
+    for col, item in mapping.items():
+        inst = specs.get(item.rsplit("_", 1)[0])
+        spec_labels = (
+            {normalize_label(a.label): a.value for a in inst.answer_labels} if inst else {}
+        )
+        scopes = [
+            ("the codebook", book.column_labels.get(str(col))),
+            ("the codebook", book.column_labels.get(item)),
+            ("the codebook", book.labels),
+            ("the file's value labels", table.value_labels.get(str(col))),
+            (f"the {inst.short_name} spec's published labels" if inst else "", spec_labels),
+        ]
+        values = np.full(len(frame), np.nan)
+        for i, (line, v) in enumerate(frame[col].items()):
+            number = _number(v)
+            if number is not None:
+                values[i] = number
+                continue
+            if _blank(v):
+                continue
+            key = normalize_label(str(v))
+            for scope_name, scope in scopes:
+                if scope and key in scope:
+                    values[i] = scope[key]
+                    used[scope_name] = used.get(scope_name, 0) + 1
+                    break
+            else:
+                known = [s for _n, s in scopes if s]
+                failures.append(_label_failure(line, col, item, v, subj, tp, known, inst, table))
+        out[item] = pd.Series(values, index=frame.index)
+    if failures:
+        raise DataValidationError(
+            pd.DataFrame(failures),
+            context=f"{table.path}: answers that no codebook or spec decodes",
+            remedy=(
+                "Remedy: declare each answer word with its code in a codebook (labels: "
+                "{'Several days': 1}), correct the cells, or export numeric values. No answer "
+                "is guessed."
+            ),
+        )
+    if used:
+        notes.append(
+            "Answer words decoded: "
+            + ", ".join(f"{n} through {name}" for name, n in used.items())
+            + "."
+        )
+    return out
+
+
+def _label_failure(line, col, item, value, subj, tp, known, inst, table) -> dict:
+    where = f"{table.line_kind} {line}" + (
+        f", subject {_as_text(subj[line])}" if subj is not None else ""
+    )
+    shown = f"{col!r}" + (f" ({item})" if str(col) != item else "")
+    if known:
+        labels = sorted({k for scope in known for k in scope})
+        hint = f"the labels known here are {short_repr(', '.join(labels), 120)}; add it to the codebook's labels"
+    else:
+        name = inst.short_name if inst else item.rsplit("_", 1)[0]
+        hint = f"{name} declares no answer labels, so a codebook must map the words to codes"
+    return _fail(
+        line,
+        col,
+        value,
+        "unmapped-label",
+        f"{shown}, {where}: the answer {short_repr(value)} is not a code and no codebook or "
+        f"spec maps it ({hint})",
+        subject=_as_text(subj[line]) if subj is not None else None,
+        timepoint=_as_text(tp[line]) if tp is not None else None,
+    )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, str) and _NUMBER.match(value):
+        return float(value)
+    return None
+
+
+def _blank(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _fail(row, column, value, reason, message, *, subject=None, timepoint=None) -> dict:
+    return {
+        "row": row,
+        "subject": subject,
+        "timepoint": timepoint,
+        "column": column,
+        "value": value,
+        "reason": reason,
+        "message": message,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# the coding checked against the spec
+
+
+def _check_shift(items: dict, specs: dict, table: SourceTable, mapping: dict, notes: list) -> None:
+    """Refuse answers coded one above the instrument's scale, and file value labels whose codes
+    disagree with the spec's published labels. Nothing is recoded: the error names the fix."""
+    failures = []
+    source_of = {item: col for col, item in mapping.items()}
+    for inst in specs.values():
+        present = [it for it in inst.items if it.column in items]
+        if not present:
+            continue
+        published = {normalize_label(a.label): a.value for a in inst.answer_labels}
+        for it in present:
+            file_labels = table.value_labels.get(str(source_of[it.column]), {})
+            shifts = {code - published[k] for k, code in file_labels.items() if k in published}
+            if len(shifts) == 1 and (k := shifts.pop()) != 0:
+                failures.append(
+                    _fail(
+                        None,
+                        source_of[it.column],
+                        f"{k:+g}",
+                        "shifted-scale",
+                        f"{source_of[it.column]!r} ({it.column}): the file's value labels code {inst.short_name}'s answers {k:+g} from the published codes (e.g. {inst.answer_labels[0].label!r} is {inst.answer_labels[0].value + k:g}, published {inst.answer_labels[0].value:g}); recode the variable (subtract {k:g}) before scoring",
+                    )
+                )
+        lows = {it.min for it in present}
+        highs = {it.max for it in present}
+        if len(lows) != 1 or len(highs) != 1 or failures:
+            continue
+        lo, hi = lows.pop(), highs.pop()
+        values = np.concatenate([items[it.column].to_numpy() for it in present])
+        values = values[~np.isnan(values)]
+        if (
+            len(values)
+            and values.min() >= lo + 1
+            and values.max() == hi + 1
+            and (values % 1 == 0).all()
+        ):
+            cols = ", ".join(repr(str(source_of[it.column])) for it in present[:4])
+            failures.append(
+                _fail(
+                    None,
+                    inst.id,
+                    f"{values.min():g}-{values.max():g}",
+                    "shifted-scale",
+                    f"{inst.short_name} answers run from {values.min():g} to {values.max():g} in {cols}{' ...' if len(present) > 4 else ''}, but the scale is {lo:g}-{hi:g}: the coding is shifted by one (e.g. Qualtrics recode values starting at 1). Subtract 1 from every answer (recode {lo + 1:g}-{hi + 1:g} to {lo:g}-{hi:g}) in the source, or declare the codes in a codebook; nothing is recoded for you",
+                )
+            )
+    if failures:
+        raise DataValidationError(
+            pd.DataFrame(failures),
+            context=f"{table.path}: answers are not coded as the instrument is",
+            remedy="Remedy: recode as each line says, then read the file again.",
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# the canonical frame
+
+
+def _canonical(frame, items, ids, keep, table: SourceTable, dayfirst, notes) -> pd.DataFrame:
+    missing_keep = [k for k in keep if k not in frame.columns]
+    if missing_keep:
+        raise ArgumentError(
+            f"keep must name columns of {table.path}; {', '.join(map(repr, missing_keep))} "
+            f"is not one. Its columns: {_shown_columns(list(frame.columns))}."
+        )
+    out: dict[str, Any] = {}
+    subjects = frame[ids["subject"]].map(_as_text)
+    if subjects.isna().any():
+        lines = list(frame.index[subjects.isna()])
+        raise DataValidationError(
+            pd.DataFrame(
+                [
+                    _fail(
+                        int(line),
+                        ids["subject"],
+                        None,
+                        "missing-value",
+                        f"{table.line_kind} {line}: the subject column {ids['subject']!r} is empty",
+                    )
+                    for line in lines
+                ]
+            ),
+            context=f"{table.path}: rows without a client identifier",
+            remedy="Remedy: fill in the identifier of every row, or delete rows that are not responses.",
+        )
+    out["subject"] = pd.array(subjects, dtype="string")
+    if "timepoint" in ids:
+        out["timepoint"] = pd.array(frame[ids["timepoint"]].map(_as_text), dtype="string")
+    if "date" in ids:
+        dates, note = parse_dates(
+            frame[ids["date"]], column=str(ids["date"]), dayfirst=dayfirst, where=f"{table.path}: "
+        )
+        out["date"] = dates.to_numpy()
+        if note:
+            notes.append(note)
+    if "group" in ids:
+        out["group"] = pd.array(frame[ids["group"]].map(_as_text), dtype="string")
+    order = sorted(items, key=lambda c: (c.rsplit("_", 1)[0], int(c.rsplit("_", 1)[1])))
+    for item in order:
+        values = items[item].to_numpy()
+        whole = np.isnan(values) | (values % 1 == 0)
+        out[item] = (
+            pd.array(values, dtype="Float64")
+            if not whole.all()
+            else pd.array(np.where(np.isnan(values), 0, values).astype("int64"), dtype="Int64")
+        )
+        if whole.all():
+            out[item][np.isnan(values)] = pd.NA
+    for col in keep:
+        out[col] = frame[col].to_numpy()
+    out["source_file"] = pd.array([table.path] * len(frame), dtype="string")
+    out["source_line"] = pd.array(frame.index.to_numpy(dtype="int64"), dtype="Int64")
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _as_text(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+#: Errors read_responses raises on purpose (for callers that catch them together).
+READ_ERRORS: tuple[type[PastOutcomesError], ...] = (
+    ArgumentError,
+    InputFileError,
+    DataValidationError,
+)
