@@ -19,7 +19,8 @@ One hierarchy, so that callers can catch narrowly or broadly::
     PastOutcomesWarning (UserWarning)
     ├── ProrationWarning                         a score was prorated from incomplete items
     ├── UnpairedSubjectsWarning                  subjects lacked a timepoint and were set aside
-    └── SampleEstimateWarning                    a parameter was estimated from the sample
+    ├── SampleEstimateWarning                    a parameter was estimated from the sample
+    └── PrivacyWarning                           pseudonymize dropped e-mail or free-text columns
 
 Data errors are collected, never raised one at a time: a ``DataValidationError`` carries a
 ``failure_cases`` DataFrame with one row per offending cell and the stable columns
@@ -47,6 +48,9 @@ REASON_CODES: dict[str, str] = {
     "wrong-field-count": "a line of a file has more or fewer fields than its header",
     "not-a-date": "the value is not a date (expected YYYY-MM-DD)",
     "not-a-boolean": "the value is not true or false (expected True/False, true/false or 1/0)",
+    "unmapped-label": "an answer word that no codebook or spec maps to a code",
+    "shifted-scale": "answers are coded one step off the instrument's scale (e.g. 1-4 for 0-3)",
+    "ambiguous-date": "the order of day and month cannot be read from the dates (03/04/2024)",
 }
 
 FAILURE_COLUMNS = ["row", "subject", "timepoint", "column", "value", "reason"]
@@ -235,3 +239,7 @@ class UnpairedSubjectsWarning(PastOutcomesWarning):
 
 class SampleEstimateWarning(PastOutcomesWarning):
     """A parameter (reliability, norm, SD) was estimated from the sample instead of a published source."""
+
+
+class PrivacyWarning(PastOutcomesWarning):
+    """``pseudonymize`` dropped columns holding e-mail addresses or free text (listed)."""

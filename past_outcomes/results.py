@@ -56,6 +56,10 @@ EXCLUSION_REASONS: dict[str, str] = {
     "incomplete-items": "an item of the scale is unanswered, so the row cannot enter the analysis",
     "not-eligible": "the rule's baseline condition is not met (e.g. PHQ-9 below 10)",
     "other-timepoint": "a row at a timepoint that is not analysed",
+    "preview": "a survey preview, test or spam response (Qualtrics), not a client's answers",
+    "unfinished": "a survey response the respondent did not finish (Qualtrics Finished = false)",
+    "no-items": "a row of an export with no answer to any item read (e.g. a REDCap event "
+    "where the form was not given)",
 }
 
 
