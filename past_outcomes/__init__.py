@@ -58,6 +58,11 @@ _EXPORTS: dict[str, str] = {
     # data sets
     "read_dataset": "datasets",
     "list_datasets": "datasets",
+    # reading exports (REDCap, Qualtrics, Forms, SPSS, Stata, Excel, CSV)
+    "read_responses": "sources.reader",
+    "ImportResult": "sources.reader",
+    "load_codebook": "sources.codebook",
+    "pseudonymize": "sources.pseudonym",
     "format_dataset": "datasets",
     "check_contract": "contracts",
     "format_contract": "contracts",
@@ -77,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "ProrationWarning": "errors",
     "UnpairedSubjectsWarning": "errors",
     "SampleEstimateWarning": "errors",
+    "PrivacyWarning": "errors",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -124,6 +130,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         OutputPathError,
         PastOutcomesError,
         PastOutcomesWarning,
+        PrivacyWarning,
         ProrationWarning,
         ResponseValidationError,
         SampleEstimateWarning,
@@ -137,6 +144,9 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         parse_instrument,
     )
     from past_outcomes.scoring import score, validate_responses
+    from past_outcomes.sources.codebook import load_codebook
+    from past_outcomes.sources.pseudonym import pseudonymize
+    from past_outcomes.sources.reader import ImportResult, read_responses
     from past_outcomes.stats.effect_size import (
         EffectSizeResult,
         compute_cohen_d,
