@@ -20,6 +20,7 @@ from past_outcomes._spec_checks import (
     BY_BASELINE_KEYS,
     CHANGE_KEYS,
     CLASSIFICATION_KEYS,
+    ELIGIBLE_KEYS,
     ITEM_KEYS,
     LEVEL_KEYS,
     POPULATION_KEYS,
@@ -46,13 +47,15 @@ from past_outcomes.instrument import (
     ID_PATTERN,
     MAX_ITEM_NUMBER,
     MAX_TEXT_LENGTH,
+    MULTI_VISIT_KINDS,
     RESPONDER_KINDS,
     SCALE_METHODS,
     SUB_ID_PATTERN,
+    VERIFICATION_LEVELS,
+    AnswerLabel,
     Band,
     BaselineThreshold,
     ChangeCriteria,
-    AnswerLabel,
     Classification,
     Instrument,
     Item,
@@ -454,7 +457,7 @@ class _Builder(SpecChecker):
         ctype = self.check_choice(f"{path}.type", node["type"], CLASSIFICATION_TYPES)
         self.check_source(node["source"], f"{path}.source")
         needed = _CLASSIFICATION_NEEDS[ctype]
-        allowed = needed | {"id", "type", "source", "label", "note"}
+        allowed = needed | {"id", "type", "source", "label", "note", "verification"}
         allowed = allowed | _CLASSIFICATION_OPTIONAL.get(ctype, set())
         for key in node:
             if key not in allowed:
@@ -498,6 +501,7 @@ class _Builder(SpecChecker):
             source=node["source"],
             label=node.get("label", ""),
             note=node.get("note"),
+            verification=self.verification(node, path),
             **kwargs,
         )
 
@@ -683,6 +687,12 @@ class _Builder(SpecChecker):
         kind = self.check_choice(f"{path}.kind", r["kind"], RESPONDER_KINDS)
         self.check_source(r["source"], f"{path}.source")
         scale = self.scale_by_id(r["scale"], f"{path}.scale")
+        extras = self.rule_extras(r, path, kind, scale, earlier)
+        if kind in MULTI_VISIT_KINDS:
+            return ResponderRule(
+                id=rid, label=r["label"], scale=scale.column, kind=kind, source=r["source"],
+                note=r.get("note"), **extras,
+            )  # fmt: skip
         if kind == "endpoint":
             if "operator" not in r or "threshold" not in r:
                 self.fail(path, "an endpoint rule needs 'operator' and 'threshold'")
@@ -718,7 +728,43 @@ class _Builder(SpecChecker):
             diagnosis=diagnosis,
             remission=remission,
             note=r.get("note"),
+            **extras,
         )
+
+    def rule_extras(
+        self, r: dict, path: str, kind: str, scale: Scale, earlier: dict[str, ResponderRule]
+    ) -> dict[str, Any]:
+        """A rule's ``eligible`` baseline condition, ``verification`` and, for multi-visit
+        kinds, its ``base_rule`` (an earlier single-visit rule on the same scale, whose
+        thresholds it repeats: it declares none of its own)."""
+        extras: dict[str, Any] = {"verification": self.verification(r, path)}
+        if "eligible" in r:
+            eligible = dict(self.check_keys(r["eligible"], ELIGIBLE_KEYS, f"{path}.eligible"))
+            self.check_operator(eligible["operator"], f"{path}.eligible.operator")
+            eligible["value"] = float(eligible["value"])
+            extras["eligible"] = eligible
+        if kind not in MULTI_VISIT_KINDS:
+            if "base_rule" in r:
+                self.fail(f"{path}.base_rule", f"only a {' or '.join(MULTI_VISIT_KINDS)} rule "
+                          f"names a base rule, not a {kind} rule")  # fmt: skip
+            return extras
+        own = sorted({"threshold", "operator", "by_baseline", "diagnosis", "remission"} & set(r))
+        if own:
+            self.fail(path, f"a {kind} rule takes its thresholds from its base_rule; remove "
+                      f"{', '.join(own)}")  # fmt: skip
+        base = earlier.get(r.get("base_rule", ""))
+        if base is None or base.kind in MULTI_VISIT_KINDS:
+            self.fail(f"{path}.base_rule", "must name a single-visit rule defined above; got "
+                      f"{short_repr(r.get('base_rule'))}")  # fmt: skip
+        if base.scale != scale.column:
+            self.fail(f"{path}.scale", f"must be the scale of its base rule {base.id!r}")
+        extras["base_rule"] = base.id
+        return extras
+
+    def verification(self, node: dict, path: str) -> str | None:
+        if "verification" not in node:
+            return None
+        return self.check_choice(f"{path}.verification", node["verification"], VERIFICATION_LEVELS)
 
     def build_by_baseline(self, raw: Any, scale: Scale, path: str) -> tuple[BaselineThreshold, ...]:
         """Baseline bands ``[min, max]`` (inclusive), inside the scale's range, not overlapping.

@@ -106,6 +106,7 @@ CLASSIFICATION_KEYS = {
     "match": ((str,), False),
     "levels": ((list,), False),
     "otherwise": ((str,), False),
+    "verification": ((str,), False),
     "note": ((str,), False),
 }
 LEVEL_KEYS = {"label": ((str,), True), "classification": ((str,), True)}
@@ -146,8 +147,13 @@ RULE_KEYS = {
     "by_baseline": ((list,), False),
     "diagnosis": ((str,), False),
     "remission": ((dict,), False),
+    "eligible": ((dict,), False),
+    "verification": ((str,), False),
+    "base_rule": ((str,), False),
     "note": ((str,), False),
 }
+#: A baseline condition of a responder rule: ``pre <operator> value``.
+ELIGIBLE_KEYS = {"operator": ((str,), True), "value": (NUM, True), "note": ((str,), False)}
 BY_BASELINE_KEYS = {
     "min": (NUM, True),
     "max": (NUM, True),

@@ -90,7 +90,14 @@ CLASSIFICATION_TYPES = ("cutoff", "bands", "item_flag", "criteria", "count", "le
 CRITERIA_MATCHES = ("all", "any")
 #: Classification types whose label is a nullable boolean (what a ``levels`` rule reads).
 BOOLEAN_TYPES = ("cutoff", "item_flag", "criteria", "count")
-RESPONDER_KINDS = ("change", "percent_change", "endpoint")
+RESPONDER_KINDS = ("change", "percent_change", "endpoint", "sustained", "durable")
+#: Responder kinds that judge several visits by an earlier single-visit rule (``base_rule``):
+#: ``sustained`` (met at post and at every follow-up visit) and ``durable`` (a response at
+#: post still met at follow-up, judged among the responders at post).
+MULTI_VISIT_KINDS = ("sustained", "durable")
+#: Whether a rule or cutoff was checked against its primary source: outputs resting on an
+#: ``unverified`` one say so in their notes.
+VERIFICATION_LEVELS = ("verified", "unverified")
 
 # Bounds on a spec, which is untrusted input (documented in instruments/README.md).
 #: Longest id (instrument, scale, classification, rule, source key).
@@ -258,6 +265,9 @@ class Classification:
     levels: tuple[Level, ...] = ()
     otherwise: str | None = None
     note: str | None = None
+    #: ``"unverified"`` when the rule was not checked against its primary source (the
+    #: ``note`` says what is missing); ``None`` when the spec does not say.
+    verification: str | None = None
 
     @property
     def rule_text(self) -> str:
@@ -311,7 +321,15 @@ class BaselineThreshold:
 
 @dataclass(frozen=True)
 class ResponderRule:
-    """A responder definition declared in a spec (applied by ``classify_responders``)."""
+    """A responder definition declared in a spec (applied by ``classify_responders``).
+
+    ``eligible`` is a baseline condition (``{"operator": ">=", "value": 10}``): the rule
+    applies only to subjects whose pre score meets it; the others are "not eligible", never
+    responders (NCQA's PHQ-9 response and remission apply to a baseline >= 10).
+    ``verification`` is ``"unverified"`` when the definition was not checked against its
+    primary source (results say so in their notes). Multi-visit kinds
+    (:data:`MULTI_VISIT_KINDS`) name the single-visit rule they repeat in ``base_rule``.
+    """
 
     id: str
     label: str
@@ -324,6 +342,9 @@ class ResponderRule:
     diagnosis: str | None = None
     remission: Mapping[str, Any] | None = None
     note: str | None = None
+    eligible: Mapping[str, Any] | None = None
+    verification: str | None = None
+    base_rule: str | None = None
 
 
 @dataclass(frozen=True)

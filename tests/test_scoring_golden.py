@@ -97,6 +97,29 @@ def test_fsfi_proration_follows_proscorer():
     assert complete["fsfi_dysfunction"].isna().all()
 
 
+FSFI_SAT_FLOOR = [5, 5, 3, 3, 2, 2, 4, 4, 4, 4, 5, 5, 5, 0, NA, 1, 5, 5, 5]
+# desire (5+5)*.6 = 6.0; arousal (3+3+2+2)*.3 = 3.0; lubrication 16*.3 = 4.8; orgasm 15*.4 =
+# 6.0; pain 15*.4 = 6.0 (25.8 so far); satisfaction: item 15 missing, 2 of 3 answered ->
+# (0 + 1) * 3/2 * .4 = 0.6, below the official minimum 0.8: PROscorer (R/fsfi.R, CRAN
+# release: ``scores$fsfi_sat[scores$fsfi_sat < 0.8] <- 0.8``) raises it to 0.8 before the
+# total. Total 25.8 + 0.8 = 26.6 > 26.55: no dysfunction (with 0.6 it would be 26.4, <= 26.55).
+
+
+def test_fsfi_prorated_satisfaction_is_raised_to_its_minimum_as_proscorer_does():
+    with pytest.warns(ProrationWarning, match="prorated"):
+        out = score(frame("fsfi", [FSFI_SAT_FLOOR]), instrument="fsfi", missing="prorate")
+    assert out["fsfi_satisfaction"].iloc[0] == pytest.approx(0.8)
+    assert out["fsfi_total"].iloc[0] == pytest.approx(26.6)
+    assert bool(out["fsfi_dysfunction"].iloc[0]) is False
+    assert out["fsfi_satisfaction_prorated"].tolist() == [True]
+    # a prorated satisfaction at or above 0.8 is left as it is: items 14, 16 = 1, 2 -> 1.8
+    above = list(FSFI_SAT_FLOOR)
+    above[13], above[15] = 1, 2
+    with pytest.warns(ProrationWarning):
+        out = score(frame("fsfi", [above]), instrument="fsfi", missing="prorate")
+    assert out["fsfi_satisfaction"].iloc[0] == pytest.approx((1 + 2) * 3 / 2 * 0.4)
+
+
 # CAPS-5 and PCL-5 share the cluster structure and the SEV2 / item >= 2 rule.
 DX_ROW = [2, 1, 0, 0, 0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0]
 # B = 2+1 = 3 (1 item >= 2), C = 0+2 = 2 (1), D = 2+2 = 4 (2), E = 2+2 = 4 (2): total 13, dx
