@@ -557,11 +557,17 @@ def test_phq9_response50_and_remission():
     assert res.rule == "response50"
     out = res.table
     np.testing.assert_allclose(out["pct_improvement"], [50, 45, 60, np.nan, 37.5])
-    assert out["responder"].tolist() == [True, False, True, pd.NA, False]
+    # NCQA: response and remission apply to a baseline >= 10; s4 (0) and s5 (8) are not
+    # eligible (issue 13: they were "response"/"remission" before)
+    assert out["responder"].tolist() == [True, False, True, pd.NA, pd.NA]
+    assert out["eligible"].tolist() == [True, True, True, False, False]
+    assert out["category"].tolist() == [
+        "responder", "non-responder", "responder", "not eligible", "not eligible"
+    ]  # fmt: skip
     rem = classify_responders(
         data, instrument="phq9", rule="remission", pre="baseline", post="week18"
     ).table
-    assert rem["responder"].tolist() == [False, False, True, True, False]  # post < 5
+    assert rem["responder"].tolist() == [False, False, True, pd.NA, pd.NA]  # post < 5
     mcid = classify_responders(
         data, instrument="phq9", rule="mcid5", pre="baseline", post="week18"
     ).table
@@ -746,16 +752,19 @@ def test_responder_counts_are_wilson_rates_as_computed_by_hand():
     # by hand, as notebook 02 did: responders over the subjects the rule applies to
     flags = res.table["responder"]
     k, n = int(flags.sum()), int(flags.notna().sum())
-    assert (k, n) == (4, 6)  # s4 (pre 0) is not eligible
+    assert (k, n) == (4, 5)  # s4 (pre 0) and s5 (pre 8) are not eligible (baseline < 10)
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
     row = res.counts.set_index("category").loc["responder"]
-    assert (row["n"], row["denominator"]) == (4, 6) and row["rate"] == 4 / 6
+    assert (row["n"], row["denominator"]) == (4, 5) and row["rate"] == 4 / 5
     assert row["ci_low"] == pytest.approx(low, abs=1e-12)
     assert row["ci_high"] == pytest.approx(high, abs=1e-12)
     non = res.counts.set_index("category").loc["non-responder"]
-    assert (non["n"], non["denominator"]) == (2, 6)
+    assert (non["n"], non["denominator"]) == (1, 5)
+    ne = res.counts.set_index("category").loc["not eligible"]
+    assert (ne["n"], ne["denominator"]) == (2, 7)
     assert res.excluded.values.tolist() == [
-        ["s4", "not-eligible", "percent change undefined at a baseline of 0"]
+        ["s4", "not-eligible", "baseline 0 fails the rule's condition pre >= 10"],
+        ["s5", "not-eligible", "baseline 8 fails the rule's condition pre >= 10"],
     ]
     assert any("pct_improvement is missing for 1 subject" in n for n in res.notes())
     narrow = classify_responders(

@@ -2,7 +2,9 @@
 its pre-versus-post plot.
 
 - :func:`pair_scores`: the pairing every function of ``past_outcomes.change`` shares (one
-  call to :func:`past_outcomes._long.pair_long`, every subject of ``data`` kept);
+  call to :func:`past_outcomes._long.pair_long`, every subject of ``data`` kept); with
+  ``post="latest"`` each subject's pre score is paired with that subject's most recent score
+  after pre (:func:`latest_rows`), the timepoint used stated in ``post_timepoint``;
 - :func:`compute_change`: ``pre, post, change, pct_change`` per subject, as a
   :class:`ChangeResult`;
 - :class:`ChangeClassification`: the result of :func:`~past_outcomes.change.rci.classify_change`;
@@ -38,6 +40,8 @@ __all__ = [
     "CHANGE_CATEGORIES",
 ]
 
+#: The ``post`` value that pairs each subject's pre score with their most recent later score.
+LATEST = "latest"
 #: Labels of the ``reliable`` column, in display order.
 RELIABLE_LABELS = ("improved", "unchanged", "deteriorated")
 #: Labels of the combined ``category`` column, in display order (HA has no "harmed").
@@ -84,6 +88,9 @@ class PairedScores:
     table: pd.DataFrame
     excluded: pd.DataFrame
     rows: pd.DataFrame
+    #: The value of the timepoint column at post in ``rows`` (``post``, or a label for the
+    #: per-subject latest timepoints).
+    post_label: Any = None
 
     @property
     def unpaired(self) -> list:
@@ -112,7 +119,13 @@ def pair_scores(
     """
     check_dataframe("data", data)
     check_columns(data, [subject, timepoint, measure, *carry])
-    check_timepoints(data, timepoint, pre, post)
+    latest = None
+    if isinstance(post, str) and post == LATEST:
+        data, latest = latest_rows(
+            data, measure=measure, subject=subject, timepoint=timepoint, pre=pre, carry=carry
+        )
+    else:
+        check_timepoints(data, timepoint, pre, post)
     paired = pair_long(
         data,
         measures=[measure],
@@ -128,6 +141,8 @@ def pair_scores(
     table = pd.DataFrame({subject: subjects})
     table["pre"] = by_subject[f"{measure}_pre"].reindex(subjects).to_numpy(dtype=float)
     table["post"] = by_subject[f"{measure}_post"].reindex(subjects).to_numpy(dtype=float)
+    if latest is not None:
+        table["post_timepoint"] = latest.reindex(subjects).to_numpy()
 
     pre_missing = np.isnan(table["pre"].to_numpy())
     post_missing = np.isnan(table["post"].to_numpy())
@@ -155,7 +170,67 @@ def pair_scores(
             UnpairedSubjectsWarning,
             stacklevel=stacklevel + 1,
         )
-    return PairedScores(table=table, excluded=excluded, rows=paired.rows)
+    return PairedScores(table=table, excluded=excluded, rows=paired.rows, post_label=post)
+
+
+def _orderable(data: pd.DataFrame, timepoint: str) -> bool:
+    column = data[timepoint]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return bool(column.dtype.ordered)
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    return bool(
+        pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)
+    )
+
+
+def latest_rows(
+    data: pd.DataFrame, *, measure: str, subject: str, timepoint: str, pre: Any,
+    carry: Sequence[str] = (),
+) -> tuple[pd.DataFrame, pd.Series]:  # fmt: skip
+    """The rows at ``pre`` and each subject's rows at their latest timepoint after ``pre``
+    with a ``measure`` value, that timepoint relabelled :data:`LATEST`; and the latest
+    timepoint per subject (a Series indexed by subject id).
+
+    The timepoint column must be ordered: numbers (session or visit numbers), dates, or an
+    ordered categorical (``pd.Categorical(values, categories=[...], ordered=True)``). Two
+    rows of one subject at the latest timepoint are kept, so that the pairing reports them
+    as a duplicate observation.
+    """
+    if not _orderable(data, timepoint):
+        raise ArgumentError(
+            f"post='latest' needs an ordered {timepoint!r} column (visit numbers, dates or an "
+            f"ordered categorical); got dtype {data[timepoint].dtype}. Convert it, e.g. "
+            f"data[{timepoint!r}] = pd.Categorical(data[{timepoint!r}], categories=[...in visit "
+            "order...], ordered=True)."
+        )
+    column = data[timepoint]
+    if pre is None or (isinstance(pre, str) and pre == LATEST) or not (column == pre).any():
+        raise ArgumentError(
+            f"pre must be a value of the {timepoint!r} column when post='latest'; got {pre!r}. "
+            "Pass the intake timepoint, e.g. pre=1 for session numbers."
+        )
+    frame = data[list(dict.fromkeys([subject, timepoint, measure, *carry]))].reset_index(drop=True)
+    is_pre = (frame[timepoint] == pre).to_numpy(dtype=bool)
+    later = (
+        (frame[timepoint] > pre).to_numpy(dtype=bool)
+        & frame[measure].notna().to_numpy()
+        & frame[subject].notna().to_numpy()
+    )
+    ordered = frame.loc[later, [subject, timepoint]].sort_values(timepoint, kind="stable")
+    last = ordered.drop_duplicates(subject, keep="last").set_index(subject)[timepoint]
+    keys = set(zip(last.index, last.to_numpy(), strict=True))
+    at_latest = later & np.fromiter(
+        ((s, t) in keys for s, t in zip(frame[subject], frame[timepoint], strict=True)),
+        dtype=bool, count=len(frame),
+    )  # fmt: skip
+    kept = is_pre | at_latest
+    out = frame.loc[kept].copy()
+    labels = np.empty(int(kept.sum()), dtype=object)
+    labels.fill(pre)
+    labels[at_latest[kept]] = LATEST
+    out[timepoint] = labels
+    return out, last
 
 
 def with_missing(values: Any, keep: np.ndarray, dtype: str) -> Any:
@@ -167,24 +242,28 @@ def with_missing(values: Any, keep: np.ndarray, dtype: str) -> Any:
 
 
 def change_columns(table: pd.DataFrame, subject: str) -> pd.DataFrame:
-    """``<subject>, pre, post, change, pct_change`` from a paired table."""
+    """``<subject>, pre, post, change, pct_change`` from a paired table (and
+    ``post_timepoint`` after the ``"latest"`` pairing)."""
     pre = table["pre"].to_numpy(dtype=float)
     post = table["post"].to_numpy(dtype=float)
     change = post - pre
-    return pd.DataFrame(
-        {
-            subject: table[subject].to_numpy(),
-            "pre": pre,
-            "post": post,
-            "change": change,
-            "pct_change": percent(change, pre),
-        }
-    )
+    out = pd.DataFrame({subject: table[subject].to_numpy(), "pre": pre, "post": post})
+    if "post_timepoint" in table:
+        out["post_timepoint"] = table["post_timepoint"].to_numpy()
+    out["change"] = change
+    out["pct_change"] = percent(change, pre)
+    return out
 
 
 def missing_notes(table: pd.DataFrame, unpaired: Sequence[Any], pct_column: str) -> list[str]:
-    """Why values of a per-subject table are missing: no pair, or a baseline of 0."""
+    """Why values of a per-subject table are missing (no pair, or a baseline of 0), and the
+    pairing when post was ``"latest"``."""
     notes = []
+    if "post_timepoint" in table:
+        notes.append(
+            "post='latest': each subject's pre score is paired with that subject's most recent "
+            "score after pre; the timepoint used is in post_timepoint."
+        )
     if len(unpaired):
         notes.append(
             f"{len(unpaired)} subject(s) lack pre or post: their change (and everything "

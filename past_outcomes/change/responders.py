@@ -1,44 +1,52 @@
 """Responders: rules declared in an instrument spec (or by the user) applied to each subject.
 
-Every responder rule is read in one place:
+The rules themselves (kinds, resolution, validation, eligibility) are read in
+:mod:`past_outcomes.change.rules`; this module applies a single-visit rule in named steps:
 
-- :data:`RULE_KINDS`: what each kind of rule compares with its threshold (change, percent
-  change, endpoint);
-- :func:`resolve_rule` and :func:`validate_rule`: which rule applies (the spec's primary
-  rule, a rule id, a user's :class:`~past_outcomes.instrument.ResponderRule` or dict, with
-  overrides) and every number in it checked;
+- :func:`per_subject` builds the table a rule is judged on (pre, post, change, improvement);
 - :func:`_thresholds`: thresholds by baseline severity (IIEF EF, Rosen 2011);
+- :func:`apply_rule`: the rule's baseline condition (``eligible``: NCQA applies PHQ-9
+  response and remission only from a baseline >= 10; an ineligible subject is "not
+  eligible", never a responder), its threshold and where it applies;
 - :func:`_categories`: the MAPP categories (non-response / response / loss of diagnosis /
-  remission; Mitchell 2023) and remission conditions;
+  remission; Mitchell 2023), remission conditions and "not eligible";
 - :func:`classify_responders` -> :class:`ResponderResult`, whose ``.counts`` give each
   category's count and rate with a Wilson interval, and :func:`plot_responders`.
+
+Multi-visit kinds (``sustained``, ``durable``) are applied by
+:mod:`past_outcomes.change.visits` with the same steps at each visit.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from past_outcomes._checks import check_columns, check_dataframe, check_option
+from past_outcomes._checks import check_columns, check_dataframe
 from past_outcomes._long import check_number
 from past_outcomes.change.difference import (
     listed,
     missing_notes,
     pair_scores,
-    percent,
     scale_direction,
     with_missing,
 )
+from past_outcomes.change.rules import (
+    RULE_KINDS,
+    Resolved,
+    condition_text,
+    eligibility,
+    resolve_rule,
+)
 from past_outcomes.errors import ArgumentError
 from past_outcomes.instrument import (
+    MULTI_VISIT_KINDS,
     OPERATORS,
-    RESPONDER_KINDS,
-    BaselineThreshold,
     Instrument,
     ResponderRule,
     load_instrument,
@@ -51,185 +59,30 @@ __all__ = [
     "plot_responders",
     "RULE_KINDS",
     "MAPP_CATEGORIES",
+    "NOT_ELIGIBLE",
 ]
 
 #: Labels of the responder ``category`` column of a rule with a diagnosis condition.
 MAPP_CATEGORIES = ("non-response", "response", "loss of diagnosis", "remission")
 #: Labels of the ``category`` column of a rule with a remission condition only.
 REMISSION_CATEGORIES = ("non-response", "response", "remission")
-
-
-# --------------------------------------------------------------------------------------------
-# the rules
-# --------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class RuleKind:
-    """What a kind of rule compares with its threshold.
-
-    ``compared(pre, post, improvement)`` gives the quantity per subject (``description``) (``improvement =
-    dir * (post - pre)``, positive is better); where it is missing the rule does not apply.
-    ``column`` names the table column that shows it (None: already shown).
-    """
-
-    description: str
-    compared: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-    column: str | None = None
-
-
-#: Every kind of responder rule (the spec vocabulary ``RESPONDER_KINDS``); the operator
-#: defaults to ``>=``.
-RULE_KINDS: dict[str, RuleKind] = {
-    "change": RuleKind("improvement (dir * change)", lambda x, y, imp: imp),
-    "percent_change": RuleKind(
-        "percent improvement (100 * improvement / pre)",
-        lambda x, y, imp: percent(imp, x),
-        column="pct_improvement",
-    ),
-    "endpoint": RuleKind("post score", lambda x, y, imp: y),
-}
-assert tuple(RULE_KINDS) == RESPONDER_KINDS
-
-_RULE_FIELDS = {f.name for f in dataclasses.fields(ResponderRule)}
-
-
-def _finite(name: str, value: Any) -> float:
-    return check_number(name, value)
-
-
-def _baseline_bands(raw: Any) -> tuple[BaselineThreshold, ...]:
-    bands: list[BaselineThreshold] = []
-    for b in raw or ():
-        if isinstance(b, BaselineThreshold):
-            bands.append(b)
-        elif isinstance(b, Mapping) and {"min", "max", "threshold"} <= set(b):
-            i = len(bands)
-            bands.append(
-                BaselineThreshold(
-                    min=_finite(f"by_baseline[{i}].min", b["min"]),
-                    max=_finite(f"by_baseline[{i}].max", b["max"]),
-                    threshold=_finite(f"by_baseline[{i}].threshold", b["threshold"]),
-                    label=str(b.get("label", "")),
-                )
-            )
-        else:
-            raise ArgumentError(
-                f"each by_baseline entry must have min, max and threshold (and a label); got {b!r}."
-            )
-    return tuple(bands)
-
-
-def _rule_from_mapping(raw: Mapping[str, Any]) -> ResponderRule:
-    unknown = sorted(set(raw) - _RULE_FIELDS)
-    if unknown:
-        raise ArgumentError(
-            f"rule keys must be among {', '.join(sorted(_RULE_FIELDS))}; got unknown "
-            f"{', '.join(map(repr, unknown))}. Check the spelling."
-        )
-    fields = dict(raw)
-    fields.setdefault("id", "custom")
-    fields.setdefault("label", "user-defined rule")
-    fields.setdefault("source", "user-defined")
-    if "scale" not in fields or "kind" not in fields:
-        raise ArgumentError(
-            "a user-defined rule must have 'scale' (the score column) and 'kind'; got keys "
-            f"{', '.join(sorted(raw))}. Add them, e.g. {{'scale': 'phq9_total', 'kind': 'change', "
-            "'threshold': 5}."
-        )
-    fields["by_baseline"] = _baseline_bands(fields.get("by_baseline"))
-    if fields.get("threshold") is not None:
-        fields["threshold"] = _finite("threshold", fields["threshold"])
-    return ResponderRule(**fields)
-
-
-def resolve_rule(inst: Instrument, rule: Any, overrides: dict[str, Any]) -> ResponderRule:
-    """The rule to apply: ``None`` (the spec's primary rule, or one built from the
-    overrides), a rule id of the spec, a ResponderRule or a dict; then the overrides (a
-    spec rule changed by them gets ``+modified`` in its id) and :func:`validate_rule`."""
-    from_spec = isinstance(rule, str) or (rule is None and inst.primary_responder_rule is not None)
-    if rule is None:
-        if inst.primary_responder_rule is not None:
-            resolved = inst.responder_rules[inst.primary_responder_rule]
-        elif overrides.get("scale") and overrides.get("kind"):
-            resolved = _rule_from_mapping({"scale": overrides["scale"], "kind": overrides["kind"]})
-        else:
-            raise ArgumentError(
-                f"rule must be given: the {inst.id} spec declares no primary responder rule; got "
-                "rule=None. Pass rule= (a rule id, a ResponderRule or a dict) or measure=, kind= "
-                "and threshold=."
-            )
-    elif isinstance(rule, ResponderRule):
-        resolved = rule
-    elif isinstance(rule, Mapping):
-        resolved = _rule_from_mapping(rule)
-    elif isinstance(rule, str):
-        if rule not in inst.responder_rules:
-            known = ", ".join(inst.responder_rules) or "none"
-            raise ArgumentError(
-                f"rule must be a responder rule of the {inst.id} spec ({known}); got {rule!r}. "
-                "Pass one of these ids, or your own rule as a dict or ResponderRule."
-            )
-        resolved = inst.responder_rules[rule]
-    else:
-        raise ArgumentError(
-            f"rule must be a rule id, a ResponderRule or a dict; got {type(rule).__name__}."
-        )
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    if changes:
-        if "threshold" in changes:
-            changes["threshold"] = _finite("threshold", changes["threshold"])
-            changes["by_baseline"] = ()
-        if from_spec:  # no longer the rule as cited: say so in its id
-            changes["id"] = resolved.id + "+modified"
-        resolved = dataclasses.replace(resolved, **changes)
-    validate_rule(resolved)
-    return resolved
-
-
-def validate_rule(rule: ResponderRule) -> None:
-    """Check the rule's options and every number in it (finite, bands with min <= max),
-    whether it came from a spec, a ResponderRule, a dict or an override."""
-    check_option("kind", rule.kind, RESPONDER_KINDS)
-    if rule.threshold is not None:
-        _finite(f"rule {rule.id!r} threshold", rule.threshold)
-    for i, b in enumerate(rule.by_baseline):
-        lo = _finite(f"rule {rule.id!r} by_baseline[{i}].min", b.min)
-        hi = _finite(f"rule {rule.id!r} by_baseline[{i}].max", b.max)
-        _finite(f"rule {rule.id!r} by_baseline[{i}].threshold", b.threshold)
-        if lo > hi:
-            raise ArgumentError(
-                f"rule {rule.id!r} by_baseline[{i}] must have min <= max; got min={lo:g}, "
-                f"max={hi:g}. Swap them."
-            )
-    if rule.operator is not None:
-        check_option("operator", rule.operator, OPERATORS)
-    if rule.kind == "endpoint":
-        if rule.operator is None or rule.threshold is None:
-            raise ArgumentError(
-                f"an endpoint rule must have operator and threshold; got operator="
-                f"{rule.operator!r}, threshold={rule.threshold!r}. "
-                "Pass e.g. operator='<', threshold=5."
-            )
-    elif rule.threshold is None and not rule.by_baseline:
-        raise ArgumentError(
-            f"a {rule.kind} rule must have a threshold or by_baseline thresholds; got neither. "
-            "Pass threshold=."
-        )
-    if rule.remission is not None:
-        rem = rule.remission
-        if not isinstance(rem, Mapping) or "operator" not in rem or "value" not in rem:
-            raise ArgumentError(
-                f"remission must be a dict with 'operator' and 'value'; got {rem!r}. "
-                "Pass e.g. {'operator': '<=', 'value': 11}."
-            )
-        check_option("remission operator", rem["operator"], OPERATORS)
-        _finite("remission value", rem["value"])
+#: Labels of the ``category`` column of a rule with a baseline condition (``eligible``) but
+#: neither a diagnosis nor a remission condition.
+ELIGIBILITY_CATEGORIES = ("non-responder", "responder")
+#: The category of a subject whose baseline does not meet the rule's ``eligible`` condition.
+NOT_ELIGIBLE = "not eligible"
 
 
 # --------------------------------------------------------------------------------------------
 # applying a rule: named steps
 # --------------------------------------------------------------------------------------------
+
+
+def per_subject(subjects: Any, x: np.ndarray, y: np.ndarray, sign: float, subject: str) -> pd.DataFrame:
+    """``<subject>, pre, post, change, improvement`` (``improvement = sign * change``)."""
+    return pd.DataFrame(
+        {subject: subjects, "pre": x, "post": y, "change": y - x, "improvement": sign * (y - x)}
+    )
 
 
 def _thresholds(
@@ -251,23 +104,57 @@ def _thresholds(
     return thr, ~np.isnan(thr)
 
 
-def _apply_rule(
-    rule: ResponderRule, table: pd.DataFrame, complete: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Whether each subject meets the rule, whether it applies (both scores, a baseline
-    band, a defined quantity) and whether the baseline lies in a band. Adds ``threshold``
-    (and the compared quantity's column, :data:`RULE_KINDS`) to ``table``."""
-    x, y = table["pre"].to_numpy(), table["post"].to_numpy()
+@dataclasses.dataclass(frozen=True)
+class RuleFit:
+    """Where a rule applies and is met, per subject (boolean arrays).
+
+    ``complete``: both scores; ``eligible``: the baseline meets the rule's ``eligible``
+    condition (True without one; False where pre is missing); ``in_band``: the baseline lies
+    in a band of a by-baseline rule; ``applicable``: all of these and a defined compared
+    quantity; ``met``: the rule is met (False where it does not apply).
+    """
+
+    met: np.ndarray
+    applicable: np.ndarray
+    eligible: np.ndarray
+    in_band: np.ndarray
+    complete: np.ndarray
+
+
+def apply_rule(rule: ResponderRule, table: pd.DataFrame) -> RuleFit:
+    """Judge a single-visit rule on ``table`` (:func:`per_subject`). Adds ``threshold``,
+    ``eligible`` (rules with a baseline condition; missing where pre is missing) and the
+    compared quantity's column (:data:`~past_outcomes.change.rules.RULE_KINDS`)."""
+    x, y = table["pre"].to_numpy(dtype=float), table["post"].to_numpy(dtype=float)
+    complete = ~(np.isnan(x) | np.isnan(y))
     thr, in_band = _thresholds(rule, x, table)
     table["threshold"] = thr
+    eligible = eligibility(rule, x)
+    if rule.eligible is not None:
+        table["eligible"] = with_missing(eligible, ~np.isnan(x), "boolean")
     kind = RULE_KINDS[rule.kind]
-    compared = kind.compared(x, y, table["improvement"].to_numpy())
+    compared = kind.compared(x, y, table["improvement"].to_numpy(dtype=float))
     if kind.column is not None:
         table[kind.column] = compared
-    applicable = complete & in_band & ~np.isnan(compared)
+    applicable = complete & in_band & eligible & ~np.isnan(compared)
     with np.errstate(invalid="ignore", divide="ignore"):
         met = np.asarray(OPERATORS[rule.operator or ">="](compared, thr), dtype=bool)
-    return met & applicable, applicable, in_band
+    return RuleFit(met & applicable, applicable, eligible, in_band, complete)
+
+
+def has_categories(rule: ResponderRule) -> bool:
+    """Whether the rule's table has a ``category`` column."""
+    return any(v is not None for v in (rule.diagnosis, rule.remission, rule.eligible))
+
+
+def category_labels(rule: ResponderRule) -> tuple[str, ...]:
+    """The labels of the rule's ``category`` column counted in ``.counts`` (besides
+    :data:`NOT_ELIGIBLE`); empty when they repeat the responder / non-responder rows."""
+    if rule.diagnosis is not None:
+        return MAPP_CATEGORIES
+    if rule.remission is not None:
+        return REMISSION_CATEGORIES
+    return ()
 
 
 def _diagnosis_at_post(
@@ -288,14 +175,15 @@ def _diagnosis_at_post(
         ) from None
 
 
-def _categories(
-    rule: ResponderRule, met: np.ndarray, applicable: np.ndarray, y: np.ndarray, dx: Any
-) -> Any:
+def _categories(rule: ResponderRule, fit: RuleFit, x: np.ndarray, y: np.ndarray, dx: Any) -> Any:
     """MAPP categories (rules with a diagnosis): ``non-response`` when the rule is not met;
     otherwise ``response`` if the diagnosis is still met at post, ``loss of diagnosis`` if
     not, ``remission`` if not and the post score meets the remission condition. Rules with
-    a remission condition only: non-response / response / remission. Missing (None) where
-    the rule does not apply, or it is met and the diagnosis at post is unknown."""
+    a remission condition only: non-response / response / remission; with a baseline
+    condition only: non-responder / responder. :data:`NOT_ELIGIBLE` wherever the baseline
+    fails the rule's ``eligible`` condition (decided from pre alone). Missing (None) where
+    the rule does not apply otherwise, or it is met and the diagnosis at post is unknown."""
+    met, applicable = fit.met, fit.applicable
     n = len(y)
     if rule.remission is not None:
         rem_op = OPERATORS[rule.remission["operator"]]
@@ -303,18 +191,25 @@ def _categories(
             in_remission = np.asarray(rem_op(y, float(rule.remission["value"])), dtype=bool)
     else:
         in_remission = np.zeros(n, bool)
-    if dx is None:
+    if rule.diagnosis is None and rule.remission is None:
+        category = np.where(met, "responder", "non-responder")
+        keep = applicable
+    elif dx is None:
         category = np.select([~met, in_remission], ["non-response", "remission"], "response")
-        return with_missing(category, applicable, "string")
-    dx_known = ~np.asarray(dx.isna())
-    dx_post = np.asarray(dx.fillna(False), dtype=bool)
-    lost = ~dx_post
-    category = np.select(
-        [~met, dx_post, lost & in_remission, lost],
-        ["non-response", "response", "remission", "loss of diagnosis"],
-        default="non-response",
-    )
-    return with_missing(category, applicable & (~met | dx_known), "string")
+        keep = applicable
+    else:
+        dx_known = ~np.asarray(dx.isna())
+        dx_post = np.asarray(dx.fillna(False), dtype=bool)
+        lost = ~dx_post
+        category = np.select(
+            [~met, dx_post, lost & in_remission, lost],
+            ["non-response", "response", "remission", "loss of diagnosis"],
+            default="non-response",
+        )
+        keep = applicable & (~met | dx_known)
+    ineligible = ~fit.eligible & ~np.isnan(x)
+    category = np.where(ineligible, NOT_ELIGIBLE, category)
+    return with_missing(category, keep | ineligible, "string")
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,10 +229,14 @@ def _rate_row(label: str, k: int, n: int, confidence: float) -> dict[str, Any]:
     return dict(zip(COUNT_COLUMNS, [label, k, n, k / n, float(low), float(high)], strict=True))
 
 
-def count_responders(table: pd.DataFrame, confidence: float) -> pd.DataFrame:
+def count_responders(
+    table: pd.DataFrame, confidence: float, labels: Sequence[str] = (), eligibility: bool = False
+) -> pd.DataFrame:
     """Rows ``responder`` and ``non-responder`` (denominator: subjects for whom the rule
-    could be evaluated) and, for rules with categories, one row per category (denominator:
-    subjects with a category): ``category, n, denominator, rate, ci_low, ci_high``."""
+    could be evaluated), then one row per category of ``labels`` (denominator: subjects with
+    one of these categories) and, for rules with a baseline condition, a row
+    :data:`NOT_ELIGIBLE` (denominator: subjects with a baseline score):
+    ``category, n, denominator, rate, ci_low, ci_high``."""
     flags = table["responder"]
     n = int(flags.notna().sum())
     k = int(flags.fillna(False).sum())
@@ -345,13 +244,16 @@ def count_responders(table: pd.DataFrame, confidence: float) -> pd.DataFrame:
         _rate_row("responder", k, n, confidence),
         _rate_row("non-responder", n - k, n, confidence),
     ]
-    if "category" in table:
-        labels = MAPP_CATEGORIES if "diagnosis_post" in table else REMISSION_CATEGORIES
-        known = int(table["category"].notna().sum())
+    if labels:
+        category = table["category"]
+        known = int(category.isin(list(labels)).sum())
         for label in labels:
-            rows.append(
-                _rate_row(label, int((table["category"] == label).sum()), known, confidence)
-            )
+            rows.append(_rate_row(label, int((category == label).sum()), known, confidence))
+    if eligibility:
+        not_eligible = int((table["category"] == NOT_ELIGIBLE).sum())
+        rows.append(
+            _rate_row(NOT_ELIGIBLE, not_eligible, int(table["pre"].notna().sum()), confidence)
+        )
     counts = pd.DataFrame(rows, columns=COUNT_COLUMNS)
     return counts.astype({"n": "int64", "denominator": "int64"})
 
@@ -364,17 +266,23 @@ class ResponderResult(ResultBase):
     ----------
     table : DataFrame
         One row per subject: ``<subject>, pre, post, change, improvement`` (``dir * change``:
-        positive is better), ``baseline_band`` (by-baseline rules), ``threshold`` (per
-        subject), ``pct_improvement`` (percent-change rules: ``100 * improvement / pre``,
-        missing where pre is 0), ``diagnosis_post`` (rules with a diagnosis), ``category``
-        (rules with a diagnosis or remission condition; labels :data:`MAPP_CATEGORIES`),
-        ``responder`` (nullable boolean: missing when pre or post is missing or the rule
-        does not apply at that baseline) and ``rule``.
+        positive is better), ``post_timepoint`` (with ``post="latest"``: the timepoint each
+        subject's post score comes from), ``baseline_band`` (by-baseline rules),
+        ``threshold`` (per subject), ``eligible`` (rules with a baseline condition: whether
+        the baseline meets it), ``pct_improvement`` (percent-change rules: ``100 *
+        improvement / pre``, missing where pre is 0), ``diagnosis_post`` (rules with a
+        diagnosis), ``category`` (rules with a diagnosis, remission or baseline condition;
+        labels :data:`MAPP_CATEGORIES`, :data:`REMISSION_CATEGORIES` or
+        :data:`ELIGIBILITY_CATEGORIES`, and :data:`NOT_ELIGIBLE`), ``responder`` (nullable
+        boolean: missing when pre or post is missing or the rule does not apply at that
+        baseline) and ``rule``. Multi-visit rules (:mod:`past_outcomes.change.visits`) have
+        their own columns.
     counts : DataFrame
         ``category, n, denominator, rate, ci_low, ci_high``: rows ``responder`` and
         ``non-responder`` over the subjects the rule could be evaluated for, then, for rules
-        with categories, one row per category over the subjects with a category. The
-        interval is the Wilson score interval at ``confidence``.
+        with categories, one row per category over the subjects with one of them, and for
+        rules with a baseline condition a row ``not eligible`` over the subjects with a
+        baseline score. The interval is the Wilson score interval at ``confidence``.
     rule, label, kind, source, citation : str
         The rule applied (id, text, kind) and its source with the citation text.
     instrument, measure, direction : str
@@ -384,11 +292,14 @@ class ResponderResult(ResultBase):
     confidence : float
         Confidence level of the intervals in ``counts``.
     excluded : DataFrame
-        Subjects whose responder status is missing: ``no-pre``, ``no-post``, ``no-data``
-        (from pairing) and ``not-eligible`` (baseline in no band of a by-baseline rule, or a
-        percent change undefined at a baseline of 0). They keep their row in ``table``.
+        Subjects whose responder status is missing, once each: ``no-pre``, ``no-post``,
+        ``no-data`` (from pairing) and ``not-eligible`` (a baseline failing the rule's
+        condition, a baseline in no band of a by-baseline rule, or a percent change
+        undefined at a baseline of 0). They keep their row in ``table``.
     note_lines : tuple of str
-        Shown by :meth:`notes`.
+        Shown by :meth:`notes`; they say when the rule is not verified against its source.
+    followup : tuple
+        The follow-up timepoints of a multi-visit rule (empty otherwise).
     """
 
     table: pd.DataFrame
@@ -406,6 +317,7 @@ class ResponderResult(ResultBase):
     confidence: float
     excluded: pd.DataFrame = dataclasses.field(default_factory=excluded_frame)
     note_lines: tuple[str, ...] = ()
+    followup: tuple[Any, ...] = ()
 
     title = "Responders"
 
@@ -417,44 +329,72 @@ class ResponderResult(ResultBase):
         return plot_responders(self, ax=ax, **kwargs)
 
 
-def _not_eligible(
-    table: pd.DataFrame, complete: np.ndarray, in_band: np.ndarray, applicable: np.ndarray,
-    subject: str,
-) -> pd.DataFrame:  # fmt: skip
+def not_eligible_rows(
+    rule: ResponderRule, table: pd.DataFrame, fit: RuleFit, subject: str
+) -> pd.DataFrame:
     """``.excluded`` rows of the subjects with both scores the rule does not apply to."""
-    out = complete & ~applicable
-    return excluded_frame(
-        {
-            "subject": s,
-            "reason": "not-eligible",
-            "detail": "baseline in no by_baseline band"
-            if not band
-            else "percent change undefined at a baseline of 0",
-        }
-        for s, band in zip(table[subject].to_numpy()[out], in_band[out], strict=True)
-    )
+    out = fit.complete & ~fit.applicable
+    pre = table["pre"].to_numpy(dtype=float)
+    rows = []
+    for i in np.flatnonzero(out):
+        if not fit.eligible[i]:
+            assert rule.eligible is not None
+            detail = f"baseline {pre[i]:g} fails the rule's condition pre {condition_text(rule.eligible)}"
+        elif not fit.in_band[i]:
+            detail = "baseline in no by_baseline band"
+        else:
+            detail = "percent change undefined at a baseline of 0"
+        rows.append({"subject": table[subject].iloc[i], "reason": "not-eligible", "detail": detail})
+    return excluded_frame(rows)
 
 
-def _responder_notes(
-    rule: ResponderRule, inst: Instrument, table: pd.DataFrame, unpaired: list,
-    complete: np.ndarray, applicable: np.ndarray, confidence: float,
-) -> list[str]:  # fmt: skip
+def rule_notes(inst: Instrument, resolved: Resolved, confidence: float) -> list[str]:
+    """The rule as text with its source, the rates' intervals, and whether it is verified."""
+    rule = resolved.visit_rule
     op = rule.operator or ">="
     threshold = "the threshold of its baseline band" if rule.by_baseline else f"{rule.threshold:g}"
     citation = inst.sources.get(rule.source, rule.source).strip().rstrip(".")
-    notes = [
+    text = (
         f"Rule {rule.id} ({rule.label}): responder when {RULE_KINDS[rule.kind].description} "
-        f"{op} {threshold}. Source: {citation}.",
+        f"{op} {threshold}"
+    )
+    if rule.eligible is not None:
+        text += f", for a baseline pre {condition_text(rule.eligible)} (others: {NOT_ELIGIBLE})"
+    notes = [
+        f"{text}. Source: {citation}.",
         f"Rates are over the subjects the rule could be evaluated for; intervals are Wilson "
         f"score intervals at confidence {confidence:g}.",
     ]
-    notes += missing_notes(table, unpaired, "pct_improvement")
-    not_applicable = int((complete & ~applicable).sum())
-    if not_applicable and rule.by_baseline:
+    for r in resolved.unverified:
         notes.append(
-            f"responder is missing for {not_applicable} subject(s) whose baseline lies in no "
+            f"Rule {r.id} is not verified against its primary source: report results resting "
+            f"on it as such." + (f" {r.note}" if r.note else "")
+        )
+    return notes
+
+
+def _responder_notes(
+    resolved: Resolved, inst: Instrument, table: pd.DataFrame, unpaired: list, fit: RuleFit,
+    confidence: float,
+) -> list[str]:  # fmt: skip
+    rule = resolved.visit_rule
+    notes = rule_notes(inst, resolved, confidence)
+    notes += missing_notes(table, unpaired, "pct_improvement")
+    no_band = int((fit.complete & fit.eligible & ~fit.in_band).sum())
+    if no_band and rule.by_baseline:
+        notes.append(
+            f"responder is missing for {no_band} subject(s) whose baseline lies in no "
             "by_baseline band (the rule does not apply to them)."
         )
+    if rule.eligible is not None:
+        pre = table["pre"].to_numpy(dtype=float)
+        ineligible = int((~fit.eligible & ~np.isnan(pre)).sum())
+        if ineligible:
+            notes.append(
+                f"{ineligible} subject(s) with a baseline failing pre "
+                f"{condition_text(rule.eligible)} are '{NOT_ELIGIBLE}': responder is missing "
+                "for them and they are not in the rates' denominators."
+            )
     if "diagnosis_post" in table:
         unknown = int((table["responder"].fillna(False) & table["category"].isna()).sum())
         if unknown:
@@ -482,6 +422,7 @@ def classify_responders(
     timepoint: str = "timepoint",
     pre: Any,
     post: Any,
+    followup: Any = None,
     threshold: float | None = None,
     kind: str | None = None,
     operator: str | None = None,
@@ -503,14 +444,20 @@ def classify_responders(
     rule
         ``None`` for the spec's primary rule, a rule id of the spec (``"response50"``), or a
         user-defined :class:`~past_outcomes.instrument.ResponderRule` or dict with the same
-        fields (``scale, kind, threshold, operator, by_baseline, diagnosis, remission, id,
-        label, source``).
+        fields (``scale, kind, threshold, operator, by_baseline, diagnosis, remission,
+        eligible, verification, base_rule, id, label, source``).
     subject, timepoint, pre, post
-        As in :func:`~past_outcomes.change.difference.compute_change`.
+        As in :func:`~past_outcomes.change.difference.compute_change`; ``post="latest"``
+        pairs each subject's pre score with that subject's most recent score after pre
+        (column ``post_timepoint``).
+    followup
+        Multi-visit rules only (``kind="sustained"`` or ``"durable"``): the later timepoint
+        or timepoints, in visit order (:func:`past_outcomes.change.visits.classify_visits`).
     threshold, kind, operator, diagnosis, remission
         Override the rule's threshold (clears ``by_baseline``), kind (``change``,
-        ``percent_change``, ``endpoint``), operator, diagnosis column (classification column
-        at post, e.g. ``"caps5_dx"``) and remission condition.
+        ``percent_change``, ``endpoint``; ``sustained`` or ``durable`` repeat the rule at
+        ``post`` and the ``followup`` visits), operator, diagnosis column (classification
+        column at post, e.g. ``"caps5_dx"``) and remission condition.
     confidence
         Confidence level of the Wilson intervals of the rates in ``.counts``.
 
@@ -525,6 +472,9 @@ def classify_responders(
     - ``change`` rules: responder when ``improvement >= threshold`` (or ``improvement
       <operator> threshold``); ``percent_change``: ``pct_improvement >= threshold``;
       ``endpoint``: ``post <operator> threshold`` (:data:`RULE_KINDS`).
+    - Baseline conditions (``eligible``; PHQ-9 response and remission from a baseline >= 10,
+      NCQA): a subject whose pre score fails it is :data:`NOT_ELIGIBLE` (``category``), with
+      ``responder`` missing, never a response or a remission.
     - By-baseline thresholds (IIEF EF, Rosen 2011): the band whose ``[min, max]`` holds the
       baseline gives the threshold; a baseline in no band (EF 26-30, no ED) makes the rule
       not applicable (``responder`` missing).
@@ -534,70 +484,100 @@ def classify_responders(
       condition (e.g. ``<= 11``). ``responder`` is true for the last three. If the diagnosis
       at post is missing for a subject who improved enough, ``responder`` is true and
       ``category`` missing.
+    - A rule the spec marks ``verification: unverified`` (the MAPP definitions) is named as
+      such in ``.notes()``.
     """
     confidence = check_number(
         "confidence", confidence, low=0, high=1, low_open=True, high_open=True
     )
     inst = load_instrument(instrument)
     if threshold is not None:
-        _finite("threshold", threshold)
+        check_number("threshold", threshold)
     overrides = {
         "scale": measure, "threshold": threshold, "kind": kind, "operator": operator,
         "diagnosis": diagnosis, "remission": None if remission is None else dict(remission),
     }  # fmt: skip
     resolved = resolve_rule(inst, rule, overrides)
-    column = resolved.scale
     check_dataframe("data", data)
-    direction = scale_direction(inst, column, "the rule's scale (measure)")
-    check_columns(data, [column], what="data")
-    if resolved.diagnosis is not None and resolved.diagnosis not in data.columns:
+    if resolved.rule.kind in MULTI_VISIT_KINDS:
+        from past_outcomes.change.visits import classify_visits
+
+        return classify_visits(
+            data, inst=inst, resolved=resolved, subject=subject, timepoint=timepoint, pre=pre,
+            post=post, followup=followup, confidence=confidence,
+        )  # fmt: skip
+    if followup is not None:
         raise ArgumentError(
-            f"rule {resolved.id!r} needs the diagnosis column {resolved.diagnosis!r} at post; it "
+            f"followup is used only by multi-visit rules (kind 'sustained' or 'durable'); got "
+            f"followup={followup!r} with the {resolved.rule.kind} rule {resolved.rule.id!r}. "
+            "Pass kind='sustained' or kind='durable', or drop followup."
+        )
+    return _classify_one_visit(
+        data, inst=inst, resolved=resolved, subject=subject, timepoint=timepoint, pre=pre,
+        post=post, confidence=confidence,
+    )  # fmt: skip
+
+
+def check_rule_columns(data: pd.DataFrame, inst: Instrument, rule: ResponderRule) -> str:
+    """The rule's scale direction, after checking its columns are in ``data``."""
+    direction = scale_direction(inst, rule.scale, "the rule's scale (measure)")
+    check_columns(data, [rule.scale], what="data")
+    if rule.diagnosis is not None and rule.diagnosis not in data.columns:
+        raise ArgumentError(
+            f"rule {rule.id!r} needs the diagnosis column {rule.diagnosis!r} at post; it "
             f"is not in the data. Score the items with past_outcomes.score(data, {inst.id!r}) "
             "first, which adds it, or pass diagnosis= naming your column."
         )
+    return direction
+
+
+def _classify_one_visit(
+    data: pd.DataFrame, *, inst: Instrument, resolved: Resolved, subject: str, timepoint: str,
+    pre: Any, post: Any, confidence: float,
+) -> ResponderResult:  # fmt: skip
+    """:func:`classify_responders` for a single-visit rule."""
+    rule = resolved.rule
+    column = rule.scale
+    direction = check_rule_columns(data, inst, rule)
     paired = pair_scores(
         data, measure=column, subject=subject, timepoint=timepoint, pre=pre, post=post,
-        carry=[resolved.diagnosis] if resolved.diagnosis is not None else [],
-        caller="classify_responders",
+        carry=[rule.diagnosis] if rule.diagnosis is not None else [],
+        caller="classify_responders", stacklevel=4,
     )  # fmt: skip
     x = paired.table["pre"].to_numpy(dtype=float)
     y = paired.table["post"].to_numpy(dtype=float)
-    complete = ~(np.isnan(x) | np.isnan(y))
     sign = 1.0 if direction == "higher-is-better" else -1.0
-    improvement = sign * (y - x)
-    table = pd.DataFrame(
-        {subject: paired.table[subject].to_numpy(), "pre": x, "post": y, "change": y - x,
-         "improvement": improvement}
-    )  # fmt: skip
+    table = per_subject(paired.table[subject].to_numpy(), x, y, sign, subject)
+    if "post_timepoint" in paired.table:
+        table["post_timepoint"] = paired.table["post_timepoint"].to_numpy()
 
-    met, applicable, in_band = _apply_rule(resolved, table, complete)
+    fit = apply_rule(rule, table)
 
-    if resolved.diagnosis is not None or resolved.remission is not None:
+    if has_categories(rule):
         dx = None
-        if resolved.diagnosis is not None:
+        if rule.diagnosis is not None:
             dx = _diagnosis_at_post(
-                resolved, paired.rows, pd.Index(paired.table[subject]), subject=subject,
-                timepoint=timepoint, post=post,
+                rule, paired.rows, pd.Index(paired.table[subject]), subject=subject,
+                timepoint=timepoint, post=paired.post_label,
             )  # fmt: skip
             table["diagnosis_post"] = dx
-        table["category"] = _categories(resolved, met, applicable, y, dx)
-    table["responder"] = with_missing(met, applicable, "boolean")
-    table["rule"] = pd.array([resolved.id] * len(table), dtype="string")
+        table["category"] = _categories(rule, fit, x, y, dx)
+    table["responder"] = with_missing(fit.met, fit.applicable, "boolean")
+    table["rule"] = pd.array([rule.id] * len(table), dtype="string")
 
     excluded = excluded_frame(
-        pd.concat([paired.excluded, _not_eligible(table, complete, in_band, applicable, subject)])
+        pd.concat([paired.excluded, not_eligible_rows(rule, table, fit, subject)])
     )
     return ResponderResult(
         table=table,
-        counts=count_responders(table, confidence),
-        rule=resolved.id, label=resolved.label, kind=resolved.kind, source=resolved.source,
-        citation=inst.sources.get(resolved.source, resolved.source),
+        counts=count_responders(
+            table, confidence, category_labels(rule), eligibility=rule.eligible is not None
+        ),
+        rule=rule.id, label=rule.label, kind=rule.kind, source=rule.source,
+        citation=inst.sources.get(rule.source, rule.source),
         instrument=inst.id, measure=column, direction=direction, pre=pre, post=post,
         confidence=confidence, excluded=excluded,
-        note_lines=tuple(_responder_notes(
-            resolved, inst, table, paired.unpaired, complete, applicable, confidence
-        )),
+        note_lines=tuple(_responder_notes(resolved, inst, table, paired.unpaired, fit, confidence)),
     )  # fmt: skip
 
 
