@@ -94,6 +94,20 @@ def _check_sd(name: str, value: Any, *, positive: bool = False) -> float:
     )  # fmt: skip
 
 
+def _check_sd_pair(
+    names: tuple[str, str], values: tuple[Any, Any], what: str
+) -> tuple[float, float]:
+    """Both SDs checked; refused together when both are 0 (the pooled SD, and ``what``, would be
+    undefined)."""
+    sd_t, sd_c = (_check_sd(n, v) for n, v in zip(names, values, strict=True))
+    if sd_t == 0 and sd_c == 0:
+        raise ArgumentError(
+            f"{names[0]} and {names[1]} must not both be 0; got 0 and 0, so the pooled SD is 0 "
+            f"and {what} is undefined. Pass the SDs of the scores."
+        )
+    return sd_t, sd_c
+
+
 def _check_r(value: Any, *, below_one: bool = False) -> float:
     return check_number(
         "r", value, low=-1, high=1, high_open=below_one, remedy="Pass the pre-post correlation."
@@ -149,13 +163,9 @@ def compute_cohen_d(
     n_control = _check_n("n_control", n_control)
     mean_treatment = check_number("mean_treatment", mean_treatment)
     mean_control = check_number("mean_control", mean_control)
-    sd_treatment = _check_sd("sd_treatment", sd_treatment)
-    sd_control = _check_sd("sd_control", sd_control)
-    if sd_treatment == 0 and sd_control == 0:
-        raise ArgumentError(
-            "sd_treatment and sd_control must not both be 0; got 0 and 0, so the pooled SD is "
-            "0 and d is undefined. Pass the SDs of the scores."
-        )
+    sd_treatment, sd_control = _check_sd_pair(
+        ("sd_treatment", "sd_control"), (sd_treatment, sd_control), "d"
+    )
     row = cohen_d_row(mean_treatment, sd_treatment, n_treatment, mean_control, sd_control,
                       n_control, confidence)  # fmt: skip
     return _from_row(
@@ -288,13 +298,9 @@ def compute_dppc2(
             ("mean_post_control", mean_post_control),
         )
     ]
-    sdt = _check_sd("sd_pre_treatment", sd_pre_treatment)
-    sdc = _check_sd("sd_pre_control", sd_pre_control)
-    if sdt == 0 and sdc == 0:
-        raise ArgumentError(
-            "sd_pre_treatment and sd_pre_control must not both be 0; got 0 and 0, so the pooled "
-            "pre-test SD is 0 and d_ppc2 is undefined. Pass the SDs of the pre-test scores."
-        )
+    sdt, sdc = _check_sd_pair(
+        ("sd_pre_treatment", "sd_pre_control"), (sd_pre_treatment, sd_pre_control), "d_ppc2"
+    )
     m_pre_t, m_post_t, m_pre_c, m_post_c = means
     row = dppc2_row(m_pre_t, m_post_t, m_pre_c, m_post_c, sdt, sdc, nt, nc, r, confidence)
     return _from_row(
