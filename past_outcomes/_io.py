@@ -257,23 +257,6 @@ def _decode_checks(name: str, data: bytes) -> None:
             "Check that you chose the right file; a spreadsheet (.xlsx, .ods) must be exported "
             f"as CSV first. {_REMEDY_ENCODING}"
         )
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputFileError(
-            f"{name} must be encoded as UTF-8; line {line} holds the byte "
-            f"{data[exc.start : exc.start + 1]!r}, which is not UTF-8 (the file was probably "
-            f"saved as Latin-1 or Windows-1252). {_REMEDY_ENCODING}"
-        ) from None
-    if not text.strip():
-        raise InputFileError(
-            f"{name} must hold a header line and data rows; it is empty. "
-            "Check that you chose the right file and that it was saved completely."
-        )
-    return text
 
 
 def _looks_utf16(data: bytes) -> bool:
