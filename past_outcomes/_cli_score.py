@@ -10,6 +10,7 @@ missing score; ``round_noise`` is the documented rounding of written scores.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ from past_outcomes.instrument import Instrument
 PROGRESS_ROWS = 100_000
 #: Significant digits kept in written scores (see ``round_noise``).
 SIGNIFICANT = 10
+#: At most this many decimals are kept (no score has meaningful digits past them).
+MAX_DECIMALS = 12
 #: How many clients a summary line names before "and N more".
 NAMED = 8
 #: Output formats by suffix.
@@ -206,7 +209,7 @@ def _score(table: pd.DataFrame, instruments: list[Instrument], missing: str) -> 
     with click.progressbar(
         instruments,
         label=f"Scoring {len(table):,} rows",
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
         item_show_func=lambda i: i.short_name if i is not None else "",
     ) as bar:
         for inst in bar:
@@ -263,7 +266,8 @@ def _output_frame(job: Job, scores: pd.DataFrame) -> pd.DataFrame:
 
 def round_noise(frame: pd.DataFrame, digits: int = SIGNIFICANT) -> pd.DataFrame:
     """A copy of ``frame`` whose float columns keep ``digits`` significant digits of their
-    largest absolute value: binary noise (``3.5999999999999996``) becomes ``3.6``."""
+    largest absolute value, and at most :data:`MAX_DECIMALS` decimals: binary noise
+    (``3.5999999999999996``) becomes ``3.6``."""
     out = frame.copy()
     for col in out.columns:
         values = out[col]
@@ -273,7 +277,7 @@ def round_noise(frame: pd.DataFrame, digits: int = SIGNIFICANT) -> pd.DataFrame:
         if finite.empty or not finite.abs().max():
             continue
         decimals = digits - 1 - int(np.floor(np.log10(float(finite.abs().max()))))
-        out[col] = values.round(max(decimals, 0))
+        out[col] = values.round(min(max(decimals, 0), MAX_DECIMALS))
     return out
 
 
@@ -288,9 +292,7 @@ def _write_scores(result: pd.DataFrame, out: str) -> None:
                 result.to_csv(fh, index=False, lineterminator="\n")
                 return
             starts = range(0, n, PROGRESS_ROWS // 2)
-            with click.progressbar(
-                starts, label="Writing", file=click.get_text_stream("stderr")
-            ) as bar:
+            with click.progressbar(starts, label="Writing", file=sys.stderr) as bar:
                 for start in bar:
                     chunk = result.iloc[start : start + PROGRESS_ROWS // 2]
                     chunk.to_csv(fh, index=False, header=start == 0, lineterminator="\n")

@@ -243,7 +243,16 @@ def _cmd_instruments_check(args: dict[str, Any]) -> int:
             f"FILE must be an instrument spec file; there is no file at {str(path)!r}. "
             "Check the path (write a template with: past-outcomes instruments new ID)."
         )
-    inst = _load_instrument(str(path) if str(path).endswith((".yaml", ".yml")) else path)
+    from past_outcomes.errors import InstrumentDefinitionError
+
+    try:
+        inst = _load_instrument(path)
+    except InstrumentDefinitionError as exc:
+        exc.add_note(
+            f"Fix the key named above in {path} (every key and its allowed values: "
+            "instruments/README.md), then run the check again."
+        )
+        raise
     click.echo(f"{path}: a valid spec. It would score:\n")
     click.echo(describe_spec(inst, where=str(path)))
     click.echo(
