@@ -62,18 +62,26 @@ def test_redcap_raw_longitudinal_with_repeating_instrument(tmp_path):
 def test_redcap_label_export_with_dictionary_and_two_arms(tmp_path):
     """Label headers (field labels, 'Complete?' per form) and label values, decoded through
     the data dictionary (PHQ-9 here, but the dictionary's words, not the spec's, are used)."""
-    dictionary = ['"Variable / Field Name","Form Name","Field Type","Field Label",'
-                  '"Choices, Calculations, OR Slider Labels"',
-                  'record_id,intake,text,"Record ID",']
+    dictionary = [
+        '"Variable / Field Name","Form Name","Field Type","Field Label",'
+        '"Choices, Calculations, OR Slider Labels"',
+        'record_id,intake,text,"Record ID",',
+    ]
     for n in range(1, 10):
-        dictionary.append(f'phq9_{n},phq9,radio,"Question {n} of the form",'
-                          '"0, Never | 1, Some days | 2, Most days | 3, Every day"')
+        dictionary.append(
+            f'phq9_{n},phq9,radio,"Question {n} of the form",'
+            '"0, Never | 1, Some days | 2, Most days | 3, Every day"'
+        )
     dict_path = _write(tmp_path / "dictionary.csv", "\n".join(dictionary) + "\n")
     header = ["Record ID", "Event Name"] + [f"Question {n} of the form" for n in range(1, 10)]
     header += ["Complete?", "Complete?"]
     rows = [",".join(f'"{h}"' for h in header)]
-    rows.append("A1,Baseline (Arm 1: Ketamine)," + ",".join(["Some days"] * 9) + ",Complete,Incomplete")
-    rows.append("A2,Baseline (Arm 2: Waitlist)," + ",".join(["Every day"] * 9) + ",Unverified,Complete")
+    rows.append(
+        "A1,Baseline (Arm 1: Ketamine)," + ",".join(["Some days"] * 9) + ",Complete,Incomplete"
+    )
+    rows.append(
+        "A2,Baseline (Arm 2: Waitlist)," + ",".join(["Every day"] * 9) + ",Unverified,Complete"
+    )
     path = _write(tmp_path / "labels.csv", "\n".join(rows) + "\n")
     res = po.read_responses(path, codebook=dict_path)
     t = res.table
@@ -98,10 +106,28 @@ def test_redcap_label_value_without_dictionary_uses_spec_labels(tmp_path):
 
 
 def _qualtrics(tmp_path, rows):
-    head = ["StartDate", "EndDate", "Status", "Progress", "Finished", "RecordedDate",
-            "ResponseId", "DistributionChannel", "client_id"] + [f"PHQ9_{n}" for n in range(1, 10)]
-    question = ["Start Date", "End Date", "Response Type", "Progress", "Finished",
-                "Recorded Date", "Response ID", "Distribution Channel", "client_id"]
+    head = [
+        "StartDate",
+        "EndDate",
+        "Status",
+        "Progress",
+        "Finished",
+        "RecordedDate",
+        "ResponseId",
+        "DistributionChannel",
+        "client_id",
+    ] + [f"PHQ9_{n}" for n in range(1, 10)]
+    question = [
+        "Start Date",
+        "End Date",
+        "Response Type",
+        "Progress",
+        "Finished",
+        "Recorded Date",
+        "Response ID",
+        "Distribution Channel",
+        "client_id",
+    ]
     question += [f"Over the last 2 weeks... - item {n}" for n in range(1, 10)]
     import_ids = [f'"{{""ImportId"":""{h}""}}"' for h in head]
     lines = [",".join(head), ",".join(f'"{q}"' for q in question), ",".join(import_ids)]
@@ -112,9 +138,12 @@ def _qualtrics(tmp_path, rows):
 def test_qualtrics_three_header_rows_previews_and_unfinished(tmp_path):
     meta = "2024-05-01 10:00:00,2024-05-01 10:05:00"
     rows = [
-        f"{meta},IP Address,100,True,2024-05-01 10:05:01,R_1,anonymous,C01," + ",".join(WORDS[1:2] * 9),
-        f"{meta},Survey Preview,100,True,2024-05-01 10:05:01,R_2,preview,TEST," + ",".join(WORDS[:1] * 9),
-        f"{meta},IP Address,40,False,2024-05-02 10:05:01,R_3,anonymous,C02," + ",".join(["Nearly every day"] * 3 + [""] * 6),
+        f"{meta},IP Address,100,True,2024-05-01 10:05:01,R_1,anonymous,C01,"
+        + ",".join(WORDS[1:2] * 9),
+        f"{meta},Survey Preview,100,True,2024-05-01 10:05:01,R_2,preview,TEST,"
+        + ",".join(WORDS[:1] * 9),
+        f"{meta},IP Address,40,False,2024-05-02 10:05:01,R_3,anonymous,C02,"
+        + ",".join(["Nearly every day"] * 3 + [""] * 6),
         f"{meta},IP Address,100,True,2024-05-03 09:00:00,R_4,anonymous,C03," + ",".join(["2"] * 9),
     ]
     res = po.read_responses(_qualtrics(tmp_path, rows), subject="client_id")
@@ -133,7 +162,10 @@ def test_qualtrics_three_header_rows_previews_and_unfinished(tmp_path):
 
 def test_qualtrics_recode_values_starting_at_one_are_refused_with_the_fix(tmp_path):
     meta = "2024-05-01 10:00:00,2024-05-01 10:05:00,IP Address,100,True,2024-05-01 10:05:01"
-    rows = [f"{meta},R_{i},anonymous,C0{i}," + ",".join(str(1 + (i + n) % 4) for n in range(9)) for i in range(4)]
+    rows = [
+        f"{meta},R_{i},anonymous,C0{i}," + ",".join(str(1 + (i + n) % 4) for n in range(9))
+        for i in range(4)
+    ]
     with pytest.raises(DataValidationError, match=r"shifted by one.*Subtract 1") as info:
         po.read_responses(_qualtrics(tmp_path, rows), subject="client_id")
     fc = info.value.failure_cases
@@ -149,8 +181,8 @@ def test_google_forms_answer_words_with_codebook_and_month_first_dates(tmp_path)
     questions = [f"How often: item {n} [Q{n}]" for n in range(1, 10)]
     header = ["Timestamp", "Email Address", "Your client code"] + questions
     rows = [",".join(f'"{h}"' for h in header)]
-    rows.append('5/24/2024 10:15:00,a@example.org,K1,' + ",".join(WORDS[n % 4] for n in range(9)))
-    rows.append('5/31/2024 9:02:11,b@example.org,K1,' + ",".join(["Not at all"] * 9))
+    rows.append("5/24/2024 10:15:00,a@example.org,K1," + ",".join(WORDS[n % 4] for n in range(9)))
+    rows.append("5/31/2024 9:02:11,b@example.org,K1," + ",".join(["Not at all"] * 9))
     path = _write(tmp_path / "Form Responses 1.csv", "\n".join(rows) + "\n")
     book = tmp_path / "codebook.yaml"
     book.write_text(
@@ -170,9 +202,18 @@ def test_microsoft_forms_xlsx_day_first_dates(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["ID", "Start time", "Completion time", "Email", "Name", "Client"] + [f"PCL-5 {n}" for n in range(1, 21)])
-    ws.append([1, "13/05/2024 09:00", "13/05/2024 09:10", "anonymous", None, "P7"] + ["A little bit"] * 20)
-    ws.append([2, "02/06/2024 09:00", "02/06/2024 09:10", "anonymous", None, "P7"] + ["Extremely"] * 19 + [None])
+    ws.append(
+        ["ID", "Start time", "Completion time", "Email", "Name", "Client"]
+        + [f"PCL-5 {n}" for n in range(1, 21)]
+    )
+    ws.append(
+        [1, "13/05/2024 09:00", "13/05/2024 09:10", "anonymous", None, "P7"] + ["A little bit"] * 20
+    )
+    ws.append(
+        [2, "02/06/2024 09:00", "02/06/2024 09:10", "anonymous", None, "P7"]
+        + ["Extremely"] * 19
+        + [None]
+    )
     path = tmp_path / "ms.xlsx"
     wb.save(path)
     res = po.read_responses(path, subject="Client")
@@ -192,7 +233,14 @@ def test_spss_user_missing_codes_never_score(tmp_path):
     frame = pd.DataFrame({"id": ["S1", "S2", "S3"], "wave": [1.0, 1.0, 2.0]})
     for n in range(1, 8):
         frame[f"gad7_{n}"] = [1.0, 9.0 if n == 3 else 2.0, 8.0 if n == 7 else 0.0]
-    labels = {0: "Not at all", 1: "Several days", 2: "More than half the days", 3: "Nearly every day", 8: "Refused", 9: "Not applicable"}
+    labels = {
+        0: "Not at all",
+        1: "Several days",
+        2: "More than half the days",
+        3: "Nearly every day",
+        8: "Refused",
+        9: "Not applicable",
+    }
     path = tmp_path / "gad.sav"
     pyreadstat.write_sav(
         frame,

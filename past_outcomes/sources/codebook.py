@@ -288,7 +288,7 @@ def _from_csv(name: str) -> Codebook:
     labels: dict[str, float] = {}
     column_labels: dict[str, dict[str, float]] = {}
     for line, row in frame.iterrows():
-        get = {k: row[cols[k]] if k in cols else None for k in _CSV_COLUMNS}
+        get = {k: _cell(row[cols[k]]) if k in cols else None for k in _CSV_COLUMNS}
         at = f"{where} (line {line})"
         if get["column"] and get["item"]:
             _add_column(columns, get["column"], get["item"], at)
@@ -297,6 +297,13 @@ def _from_csv(name: str) -> Codebook:
             scope = column_labels.setdefault(get["column"], {}) if get["column"] else labels
             _add_label(scope, _text(get["label"], at, "label"), code, at, get["column"] or "")
     return Codebook((name,), columns, labels, column_labels, {}, {})
+
+
+def _cell(value: Any) -> str | None:
+    """A CSV cell as stripped text, or None when empty."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()
 
 
 def _csv_code(value: Any, where: str, label: Any) -> float:
@@ -315,39 +322,33 @@ def _from_redcap_dictionary(name: str, frame: Any) -> Codebook:
     headers: dict[str, str] = {}
     repeated: set[str] = set()
     for line, row in frame.iterrows():
-        fname = row[_REDCAP_FIELD]
-        if not fname:
+        fname = _cell(row[_REDCAP_FIELD])
+        if fname is None:
             continue
-        if label_col and row[label_col]:
-            key = normalize_label(row[label_col])
+        field_label = _cell(row[label_col]) if label_col else None
+        if field_label is not None:
+            key = normalize_label(field_label)
             if key in headers:
                 repeated.add(key)
             headers[key] = fname
-        if (
-            choices_col
-            and row[choices_col]
-            and row.get("Field Type")
-            in (
-                "radio",
-                "dropdown",
-                "checkbox",
-                None,
-            )
-        ):
-            for part in str(row[choices_col]).split("|"):
-                code, _, label = part.partition(",")
-                try:
-                    value = float(code.strip())
-                except ValueError:
-                    continue  # a non-numeric code is no item answer
-                if label.strip():
-                    _add_label(
-                        column_labels.setdefault(fname, {}),
-                        label.strip(),
-                        value,
-                        f"{where} (line {line})",
-                        fname,
-                    )
+        choices = _cell(row[choices_col]) if choices_col else None
+        ftype = _cell(row["Field Type"]) if "Field Type" in frame.columns else None
+        if choices is None or ftype not in ("radio", "dropdown", "checkbox", None):
+            continue
+        for part in choices.split("|"):
+            code, _, label = part.partition(",")
+            try:
+                value = float(code.strip())
+            except ValueError:
+                continue  # a non-numeric code is no item answer
+            if label.strip() and math.isfinite(value):
+                _add_label(
+                    column_labels.setdefault(fname, {}),
+                    label.strip(),
+                    value,
+                    f"{where} (line {line})",
+                    fname,
+                )
     for key in repeated:  # a field label used twice cannot identify a column
         headers.pop(key, None)
     return Codebook((name,), {}, {}, column_labels, headers, {})
