@@ -57,7 +57,7 @@ def _objects_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         kind = pd.api.types.infer_dtype(cells, skipna=True)
         missing = pd.isna(cells)
     except Exception:  # e.g. Decimal("sNaN") refuses to be compared
-        return _cells_to_float(cells)
+        return cells_to_float(cells)
     if kind == "empty":
         return np.full(len(cells), np.nan), np.zeros(len(cells), dtype=bool)
     if kind == "boolean":
@@ -65,7 +65,7 @@ def _objects_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if kind == "string":
         # every cell is text: classify each distinct text once (answers repeat a few codes)
         codes, uniques = pd.factorize(cells)
-        u_values, u_bad = _cells_to_float(np.asarray(uniques, dtype=object))
+        u_values, u_bad = cells_to_float(np.asarray(uniques, dtype=object))
         answered = codes >= 0
         values = np.where(answered, u_values[codes], np.nan)
         return values, u_bad[codes] & answered
@@ -74,19 +74,19 @@ def _objects_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             parsed = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
             values = np.array(parsed.to_numpy(dtype="float64", na_value=np.nan))  # writable
         except (OverflowError, TypeError, ValueError):  # e.g. 10**400
-            return _cells_to_float(cells)
+            return cells_to_float(cells)
         # re-read the few cells the fast parser could not settle (Decimal NaN, inf...)
         recheck = np.flatnonzero((np.isnan(values) & ~missing) | np.isinf(values))
         bad = np.zeros(len(cells), dtype=bool)
         if len(recheck):
-            v, b = _cells_to_float(cells[recheck])
+            v, b = cells_to_float(cells[recheck])
             values[recheck] = v
             bad[recheck] = b
         return values, bad
-    return _cells_to_float(cells)
+    return cells_to_float(cells)
 
 
-def _cells_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def cells_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pairs = [_cell_to_float(v) for v in cells]
     values = np.fromiter((p[0] for p in pairs), dtype=np.float64, count=len(pairs))
     bad = np.fromiter((p[1] for p in pairs), dtype=bool, count=len(pairs))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from past_outcomes._cells import cell_text as _text
-from past_outcomes._cells import is_missing, to_float
+from past_outcomes._cells import cells_to_float, is_missing, to_float
 from past_outcomes._checks import check_dataframe
 from past_outcomes.errors import ArgumentError, ResponseValidationError, short_repr
 from past_outcomes.instrument import Instrument, Item
@@ -26,6 +26,11 @@ from past_outcomes.instrument import Instrument, Item
 #: Sentences are written for this many failures per column and reason (the exception text
 #: lists the first 10 failures only; the rest are described by their reason code).
 _MESSAGES_PER_FRAME = 50
+#: Cells per block of the block pass (float64: 512 KiB, which stays in cache).
+_BLOCK_CELLS = 65536
+#: False forces the general path everywhere (every cell read one by one, every column checked
+#: with per-cell masks): tests compare the fast paths with it.
+FAST_PATHS = True
 #: The visible defaults of the identifier arguments: a column of this exact name may be
 #: absent (it is then not used); any other name must be a column of the data.
 ID_DEFAULTS = {"subject": "subject", "timepoint": "timepoint"}
@@ -33,7 +38,8 @@ ID_DEFAULTS = {"subject": "subject", "timepoint": "timepoint"}
 
 def validated_matrices(data, instruments, items, subject, timepoint) -> dict[str, tuple]:
     """Validate every cell; return instrument id -> (float array of shape (items, rows),
-    boolean array marking the items known to have no missing answer)."""
+    boolean array marking the items with no missing answer, int64 array of the items
+    answered in each row)."""
     check_dataframe("data", data)
     source_of = check_item_map(data, items, instruments)
     ids = _Ids(data, *id_columns(data, subject, timepoint))
@@ -57,6 +63,28 @@ def validated_matrices(data, instruments, items, subject, timepoint) -> dict[str
             ),
         )
     return matrices
+
+
+class ItemRows(list):
+    """The item rows of one instrument: one float array per item, all of one length.
+
+    ``rows[j]`` is item ``j``'s array, ``rows[[j, k]]`` a new 2-D array of those items, and
+    ``rows.shape`` is (items, rows), as for the 2-D array it stands for; the rows themselves
+    are not copied (a column of float64 data is read in place, read-only).
+    """
+
+    def __init__(self, rows: list[np.ndarray], n: int):
+        super().__init__(rows)
+        self.n = n
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self), self.n
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, (list, np.ndarray)):
+            return np.stack([list.__getitem__(self, k) for k in key]).reshape(len(key), self.n)
+        return list.__getitem__(self, key)
 
 
 def has_column(data: pd.DataFrame, name) -> bool:
@@ -239,38 +267,64 @@ def _one(value) -> np.ndarray:
 
 
 def _validate_one(data, inst: Instrument, source_of, ids: _Ids):
-    """The item matrix of one instrument (item-major, one contiguous row per item), the items
-    known to hold no missing answer, and the failures of its cells and columns."""
-    x = np.empty((len(inst.items), len(data)))
+    """The item rows of one instrument (a list of one float array per item: a read-only view
+    of the data's column where it already holds float64, else a new array), the items known
+    to hold no missing answer, the number of items answered per row, and the failures of its
+    cells and columns (in item order, then the column failures). A row may hold ``-0.0``:
+    the scores and ``validate_responses`` add ``0.0`` to what they return."""
+    n = len(data)
+    x = ItemRows([], n)
     nan_free = np.zeros(len(inst.items), dtype=bool)
-    failures: list[pd.DataFrame] = []
+    per_item: list[list[pd.DataFrame]] = [[] for _ in inst.items]
+    deferred: list[int] = []  # items whose range check is left to the block pass
     missing_cols = []
     for j, item in enumerate(inst.items):
         col = source_of.get(item.column, item.column)
         if col not in data.columns:
-            x[j] = np.nan
+            x.append(np.full(n, np.nan))
             if item.required:
                 missing_cols.append(col)
             continue
-        nan_free[j] = _read_item(data[col], col, item, inst, ids, x[j], failures)
+        row, nan_free[j], defer = _read_item(data[col], col, item, inst, ids, per_item[j])
+        x.append(row)
+        if defer:
+            deferred.append(j)
+    n_answered = _block_pass(x, inst, nan_free, deferred, data, source_of, ids, per_item)
+    failures = [frame for frames in per_item for frame in frames]
     failures.extend(_column_failures(data, inst, source_of, missing_cols))
     # items answered but flagged invalid are not scored
-    return (x, nan_free), failures
+    return (x, nan_free, n_answered), failures
 
 
-def _read_item(series, col, item: Item, inst: Instrument, ids: _Ids, out, failures) -> bool:
-    """Read one item column into ``out`` (NaN for missing answers), appending its failures;
-    return True when the column certainly holds no missing answer."""
+def _read_item(series, col, item: Item, inst: Instrument, ids: _Ids, failures):
+    """Read one item column as floats (NaN for missing answers), appending its failures.
+
+    Return (the values, the column certainly holds no missing answer, its range and integer
+    checks are left to :func:`_block_pass`). Only items without a list of allowed values are
+    deferred; the block pass re-reads a deferred column that fails and reports it here, so
+    the failures are those of :func:`_cell_failures` in every case.
+    """
     dtype = series.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+    if FAST_PATHS and isinstance(dtype, np.dtype) and dtype.kind in "iu":
         if not inst.missing_codes and item.values is None:
             # plain NumPy integers: no missing answers, no fractions; check by min and max
             raw = series.to_numpy()
             if len(raw) == 0 or (raw.min() >= item.min and raw.max() <= item.max):
-                out[:] = raw
-                return True
+                return raw.astype(np.float64), True, False
+    values = _item_values(series, col, item, inst, ids, failures).view()
+    values.flags.writeable = False  # may be the data's own column: never written
+    if FAST_PATHS and item.values is None:
+        return values, False, True
+    check_frac = _check_frac(item, dtype)
+    if not FAST_PATHS or item.values is not None or not _all_valid_fast(values, item, check_frac):
+        failures.extend(_cell_failures(values, col, item, check_frac, ids))
+    return values, False, False
+
+
+def _item_values(series, col, item: Item, inst: Instrument, ids: _Ids, failures) -> np.ndarray:
+    """The column as floats, missing codes as NaN; ``not-a-number`` failures appended."""
     allowed = item.allowed_text()
-    values, bad = to_float(series)
+    values, bad = to_float(series) if FAST_PATHS else cells_to_float(series.to_numpy(object))
     if bad is not None and bad.any():
         rows = np.flatnonzero(bad)
         raw_cells = series.iloc[rows].to_numpy(dtype=object)
@@ -285,12 +339,92 @@ def _read_item(series, col, item: Item, inst: Instrument, ids: _Ids, out, failur
         )
     if inst.missing_codes:
         values = np.where(np.isin(values, inst.missing_codes), np.nan, values)
-    integer_input = dtype.kind in "iu"  # integers: no fractions
-    check_frac = (item.integer or item.values is not None) and not integer_input
-    if item.values is not None or not _all_valid_fast(values, item, check_frac):
-        failures.extend(_cell_failures(values, col, item, check_frac, ids))
-    np.add(values, 0.0, out=out)  # a copy, with -0.0 read as 0.0
-    return False
+    return values
+
+
+def _check_frac(item: Item, dtype) -> bool:
+    """Whether answers must be checked for fractions (integers cannot hold any)."""
+    return (item.integer or item.values is not None) and dtype.kind not in "iu"
+
+
+def _block_pass(x, inst: Instrument, nan_free, deferred, data, source_of, ids, per_item):
+    """One pass over the item rows that may hold a missing answer, in cache-sized blocks of
+    rows: the items answered per row, the items with no missing answer (``nan_free`` is
+    updated), and the range and integer checks of the ``deferred`` items (by reductions:
+    ``fmin``/``fmax`` skip NaN; a whole number equals its ``rint``). A deferred item that
+    fails is re-read and reported by :func:`_cell_failures`."""
+    n = x.n
+    if not FAST_PATHS:  # the reference: count every cell
+        missing = np.isnan(x[list(range(len(x)))])
+        nan_free[:] = ~missing.any(axis=1)
+        return (~missing).sum(axis=0, dtype=np.int64)
+    rows = np.flatnonzero(~nan_free)
+    n_answered = np.full(n, len(x) - len(rows), dtype=np.int64)
+    if len(rows) == 0 or n == 0:
+        return n_answered
+    k = len(rows)
+    lo, hi = np.full(k, np.nan), np.full(k, np.nan)
+    has_nan, has_frac = np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
+    need_frac = any(inst.items[j].integer for j in deferred)
+    count_type = np.uint8 if k < 256 else np.int64
+    step = max(1024, _BLOCK_CELLS // k)
+    whole = _as_2d([x[j] for j in rows])
+    buf = np.empty((k, min(step, n))) if whole is None else None
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        if whole is not None:  # rows of one 2-D array already: read in place
+            block = whole[:, start:stop]
+        else:
+            block = np.stack([x[j][start:stop] for j in rows], out=buf[:, : stop - start])
+        np.fmin(lo, np.fmin.reduce(block, axis=1), out=lo)
+        np.fmax(hi, np.fmax.reduce(block, axis=1), out=hi)
+        missing = np.isnan(block)
+        has_nan |= missing.any(axis=1)
+        n_answered[start:stop] -= missing.view(np.uint8).sum(axis=0, dtype=count_type)
+        if need_frac:  # NaN != NaN: a fraction is a mismatch that is not a missing answer
+            has_frac |= ((block != np.rint(block)) ^ missing).any(axis=1)
+    n_answered += k
+    nan_free[rows] = ~has_nan
+    where = {j: i for i, j in enumerate(rows)}
+    for j in deferred:
+        item, i = inst.items[j], where[j]
+        if np.isnan(lo[i]):  # every answer missing
+            continue
+        whole_numbers = not (item.integer and has_frac[i])
+        if lo[i] >= item.min and hi[i] <= item.max and whole_numbers:
+            continue
+        col = source_of.get(item.column, item.column)
+        series = data[col]
+        values = _item_values(series, col, item, inst, ids, [])  # not-a-number: already listed
+        per_item[j].extend(_cell_failures(values, col, item, _check_frac(item, series.dtype), ids))
+    return n_answered
+
+
+def _as_2d(rows: list[np.ndarray]) -> np.ndarray | None:
+    """A read-only 2-D view of ``rows`` when they are evenly spaced contiguous rows of one
+    array (the float block pandas keeps for a frame's float columns), else None."""
+    if not all(r.flags.c_contiguous and r.dtype == np.float64 for r in rows):
+        return None
+    owners = {id(_owner(r)) for r in rows}
+    owner = _owner(rows[0])
+    if len(owners) != 1 or not isinstance(owner, np.ndarray):
+        return None
+    addresses = [r.__array_interface__["data"][0] for r in rows]
+    stride = addresses[1] - addresses[0] if len(rows) > 1 else rows[0].nbytes
+    start = owner.__array_interface__["data"][0]
+    inside = addresses[0] >= start and addresses[-1] + rows[0].nbytes <= start + owner.nbytes
+    even = all(b - a == stride for a, b in zip(addresses[:-1], addresses[1:], strict=True))
+    if not (inside and even and stride >= rows[0].nbytes):
+        return None
+    shape, strides = (len(rows), len(rows[0])), (stride, 8)
+    return np.lib.stride_tricks.as_strided(rows[0], shape, strides, writeable=False)
+
+
+def _owner(array: np.ndarray):
+    """The array (or buffer object) that owns ``array``'s memory."""
+    while isinstance(array, np.ndarray) and array.base is not None:
+        array = array.base
+    return array
 
 
 def _cell_failures(values, col, item: Item, check_frac: bool, ids: _Ids) -> list[pd.DataFrame]:

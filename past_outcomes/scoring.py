@@ -123,8 +123,8 @@ def validate_responses(
     instruments = _resolve_instruments(instrument)
     matrices = validated_matrices(data, instruments, items, subject, timepoint)
     columns = {
-        col: m[j]
-        for inst, (m, _) in zip(instruments, matrices.values(), strict=True)
+        col: np.add(m[j], 0.0)  # a copy, with -0.0 read as 0.0
+        for inst, (m, *_) in zip(instruments, matrices.values(), strict=True)
         for j, col in enumerate(inst.item_columns)
     }
     return pd.DataFrame(columns, index=data.index.copy(deep=True))
@@ -190,8 +190,8 @@ def score(
     out: dict[str, object] = {}
     n_prorated = 0
     for inst in instruments:
-        x, nan_free = matrices[inst.id]
-        result = _score_one(inst, x, nan_free, prorate=(missing == "prorate"))
+        x, nan_free, n_answered = matrices[inst.id]
+        result = _score_one(inst, x, nan_free, n_answered, prorate=(missing == "prorate"))
         out.update(result.columns)
         n_prorated += result.n_prorated
     if n_prorated:
@@ -233,7 +233,9 @@ class _Scored:
     n_prorated: int
 
 
-def _score_one(inst: Instrument, x: np.ndarray, nan_free: np.ndarray, *, prorate: bool) -> _Scored:
+def _score_one(
+    inst: Instrument, x: np.ndarray, nan_free: np.ndarray, n_answered: np.ndarray, *, prorate: bool
+) -> _Scored:
     pos = {item.n: j for j, item in enumerate(inst.items)}
     # reverse keying (none of the bundled instruments needs it, but the vocabulary has it)
     for j, item in enumerate(inst.items):
@@ -259,9 +261,6 @@ def _score_one(inst: Instrument, x: np.ndarray, nan_free: np.ndarray, *, prorate
             value, was_prorated = _combine(sub, scale, prorate, sum_weights=weights)
         scores[col] = value
         prorated[col] = was_prorated
-    n_answered = np.full(x.shape[1], int(nan_free.sum()), dtype=np.int64)
-    for i in np.flatnonzero(~nan_free):
-        n_answered += ~np.isnan(x[i])
     not_administered = n_answered == 0
     columns: dict[str, object] = {}
     for col in inst.scales:
@@ -297,13 +296,7 @@ def _combine(
     rule = scale.proration if prorate else None
     if rule is None:
         # complete cases only: NaN propagates through the sum, so no answered-count is needed
-        total = parts[0].copy()
-        for row in parts[1:]:
-            total += row
-        value = total / k if scale.method == "mean" else total
-        if scale.factor != 1.0:
-            value *= scale.factor
-        return value, np.zeros(len(value), dtype=bool)
+        return _complete_sum(parts, scale), np.zeros(len(parts[0]), dtype=bool)
     stacked = np.stack(parts)
     ok = ~np.isnan(stacked)
     n_ok = ok.sum(axis=0)
@@ -322,7 +315,31 @@ def _combine(
     value = np.where(allowed, value * scale.factor, np.nan)
     if rule.floor is not None:
         value = np.where(~complete & (value < rule.floor), rule.floor, value)
-    return value, allowed & ~complete
+    return value + 0.0, allowed & ~complete  # -0.0 (all answers -0.0) read as 0.0
+
+
+#: Rows per block when summing item rows: the running total (128 KiB) stays in cache while
+#: the item rows stream through it once.
+_BLOCK_ROWS = 16384
+
+
+def _complete_sum(parts: list[np.ndarray], scale: Scale) -> np.ndarray:
+    """``factor x sum`` (or mean) of the parts, in order, NaN where any part is NaN; block by
+    block, so that each part is read from memory once. -0.0 comes out as 0.0."""
+    n = len(parts[0])
+    total = np.empty(n)
+    for start in range(0, n, _BLOCK_ROWS):
+        stop = min(n, start + _BLOCK_ROWS)
+        block = total[start:stop]
+        np.copyto(block, parts[0][start:stop])
+        for row in parts[1:]:
+            block += row[start:stop]
+        if scale.method == "mean":
+            block /= len(parts)
+        if scale.factor != 1.0:
+            block *= scale.factor
+        block += 0.0
+    return total
 
 
 def _bool_array(values: np.ndarray, mask: np.ndarray) -> pd.arrays.BooleanArray:
@@ -375,20 +392,23 @@ def _classify_item_flag(cls: Classification, scores, x, pos, nan_free):
 def _classify_count(cls: Classification, scores, x, pos, nan_free):
     """True where the number of items answered with one of ``count_values`` meets ``operator
     value``; a missing answer counts when ``count_missing``, else makes the label missing."""
-    count = np.zeros(x.shape[1], dtype=np.int32)
-    unknown = np.zeros(x.shape[1], dtype=bool)
-    for n in cls.items:  # one item row at a time: no large temporaries
-        row = x[pos[n]]
-        hit_row = row == cls.count_values[0]
-        for v in cls.count_values[1:]:
-            hit_row |= row == v
-        if not nan_free[pos[n]]:
-            miss = np.isnan(row)
-            if cls.count_missing:
-                hit_row |= miss
-            else:
-                unknown |= miss
-        count += hit_row
+    n_rows = x.shape[1]
+    count = np.zeros(n_rows, dtype=np.int32)
+    unknown = np.zeros(n_rows, dtype=bool)
+    for start in range(0, n_rows, _BLOCK_ROWS):  # block by block: the counts stay in cache
+        stop = min(n_rows, start + _BLOCK_ROWS)
+        for n in cls.items:
+            row = x[pos[n]][start:stop]
+            hit_row = row == cls.count_values[0]
+            for v in cls.count_values[1:]:
+                hit_row |= row == v
+            if not nan_free[pos[n]]:
+                miss = np.isnan(row)
+                if cls.count_missing:
+                    hit_row |= miss
+                else:
+                    unknown[start:stop] |= miss
+            count[start:stop] += hit_row
     hit = _compare(cls, count)
     return _bool_array(hit & ~unknown, unknown)
 
