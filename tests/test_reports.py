@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from past_outcomes import ArgumentError
 from past_outcomes.cli import main
+from past_outcomes.contracts import example_path
 from past_outcomes.reports import run_notebooks
 
 
-def test_a_notebook_runs_on_a_users_file_and_exports_offline_html(tmp_path, capsys):
-    repo = Path(__file__).resolve().parents[1]
+def test_a_notebook_runs_on_its_minimal_example_file_and_exports_offline_html(tmp_path, capsys):
     user_file = tmp_path / "my_pilot.csv"
-    shutil.copy(repo / "data" / "synthetic" / "past_pilot.csv", user_file)
+    shutil.copy(example_path("01_scoring"), user_file)
     out = tmp_path / "reports"
     code = main(["notebooks", "run", "01_scoring", "--data", str(user_file), "--html", str(out)])
     assert code == 0
     html = (out / "01_scoring.html").read_text(encoding="utf-8")
     assert "import past_outcomes" not in html  # input cells are excluded
     assert "ProrationWarning" in html  # outputs are there
+    assert "8 clients" in html  # the example's eight clients, not the bundled forty
     assert not re.search(r'(src|href)="https?://', html)  # no remote scripts or styles
     executed = (out / "01_scoring.executed.ipynb").read_text(encoding="utf-8")
     assert str(user_file) in executed  # the parameter reached the notebook
