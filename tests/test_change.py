@@ -845,3 +845,235 @@ def test_responder_counts_add_up_and_intervals_hold_the_rate(pairs, confidence):
     assert c.loc["responder", "n"] == int(
         (np.array(pairs)[:, 0] - np.array(pairs)[:, 1] >= 5).sum()
     )
+
+
+# ------------------------------------------------------------------------------------------
+# issue 13: baseline conditions, unverified rules, multi-visit rules, the "latest" pairing
+# ------------------------------------------------------------------------------------------
+
+
+def test_phq9_from_4_to_2_is_not_eligible_never_response_or_remission():
+    data = long_frame([4, 10, 9, 20], [2, 4, 1, 12], measure="phq9_total")
+    for rule in ("response50", "remission"):
+        res = classify_responders(data, instrument="phq9", rule=rule, pre="baseline", post="week18")
+        out = res.table
+        assert out["category"].tolist()[0] == "not eligible"
+        assert out["responder"].tolist()[0] is pd.NA
+        assert out["category"].tolist()[2] == "not eligible"  # 9 < 10: 9 -> 1 is not remission
+        counts = res.counts.set_index("category")
+        assert counts.loc["not eligible", ["n", "denominator"]].tolist() == [2, 4]
+        assert counts.loc["responder", "denominator"] == 2
+        assert any("2 subject(s) with a baseline failing pre >= 10" in n for n in res.notes())
+    rem = classify_responders(data, instrument="phq9", rule="remission", pre="baseline",
+                              post="week18").table  # fmt: skip
+    assert rem["responder"].tolist() == [pd.NA, True, pd.NA, False]  # 10 -> 4 (< 5); 20 -> 12
+
+
+def test_eligibility_boundary_and_missing_post():
+    # baseline 10 is eligible (>= 10), 9.5 is not; a missing post leaves an eligible subject's
+    # category missing but an ineligible one is "not eligible" from the baseline alone
+    data = long_frame([10, 9.5, 12, 8], [5, 1, 6, 3], measure="phq9_total")
+    data.loc[data.index[-1], "phq9_total"] = np.nan  # s4: no post
+    data.loc[data.index[-3], "phq9_total"] = np.nan  # s3: no post
+    with pytest.warns(UnpairedSubjectsWarning):
+        res = classify_responders(data, instrument="phq9", pre="baseline", post="week18")
+    assert res.table["category"].tolist() == ["responder", "not eligible", pd.NA, "not eligible"]
+    assert res.excluded.values.tolist() == [
+        ["s3", "no-post", "phq9_total"],
+        ["s4", "no-post", "phq9_total"],
+        ["s2", "not-eligible", "baseline 9.5 fails the rule's condition pre >= 10"],
+    ]
+
+
+def test_user_rule_with_eligibility_and_bad_condition():
+    data = long_frame([12, 6], [7, 1], measure="gad7_total")
+    rule = {"scale": "gad7_total", "kind": "change", "threshold": 4,
+            "eligible": {"operator": ">=", "value": 8}}  # fmt: skip
+    res = classify_responders(data, instrument="gad7", rule=rule, pre="baseline", post="week18")
+    assert res.table["responder"].tolist() == [True, pd.NA]
+    assert res.table["category"].tolist() == ["responder", "not eligible"]
+    bad = {**rule, "eligible": {"operator": "=>", "value": 8}}
+    with pytest.raises(ArgumentError, match="eligible operator must be one of"):
+        classify_responders(data, instrument="gad7", rule=bad, pre="baseline", post="week18")
+    bad = {**rule, "eligible": {"value": 8}}
+    with pytest.raises(ArgumentError, match="eligible must be a dict with 'operator' and 'value'"):
+        classify_responders(data, instrument="gad7", rule=bad, pre="baseline", post="week18")
+
+
+def test_unverified_rule_is_named_in_the_notes():
+    data = caps_frame([("a", 40, 30, True), ("d", 21, 11, False)])
+    res = classify_responders(data, instrument="caps5", pre="baseline", post="week18")
+    assert any("Rule mapp is not verified against its primary source" in n for n in res.notes())
+    verified = classify_responders(
+        long_frame([20], [9], measure="phq9_total"), instrument="phq9", pre="baseline",
+        post="week18",
+    )  # fmt: skip
+    assert not any("not verified" in n for n in verified.notes())
+
+
+VISITS = ["baseline", "week3", "week6", "week12"]
+# PHQ-9 response50 (>= 50% fall from a baseline >= 10) at each visit, by hand:
+#   a 20 -> 10, 9, 8      met, met, met          sustained; durable
+#   b 20 -> 10, 12, 8     met, NOT (40%), met    not sustained (week6); not durable
+#   c 20 -> 11, 5, 4      NOT (45%), met, met    not sustained (week3); no response at post
+#   d 20 -> 10, -, 9      met, missing, met      undecided (missing); undecided
+#   e 20 -> 10, -, 15     met, missing, NOT      not sustained (week12); not durable
+#   f  8 ->  2, 2, 2      baseline < 10          not eligible
+MULTI = {
+    "a": [20, 10, 9, 8], "b": [20, 10, 12, 8], "c": [20, 11, 5, 4],
+    "d": [20, 10, np.nan, 9], "e": [20, 10, np.nan, 15], "f": [8, 2, 2, 2],
+}  # fmt: skip
+
+
+def multi_frame(values=MULTI, measure="phq9_total"):
+    rows = [
+        {"subject": s, "timepoint": t, measure: v}
+        for s, vals in values.items()
+        for t, v in zip(VISITS, vals, strict=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_sustained_response_by_hand():
+    res = classify_responders(
+        multi_frame(), instrument="phq9", kind="sustained", pre="baseline", post="week3",
+        followup=["week6", "week12"],
+    )  # fmt: skip
+    out = res.table
+    assert res.kind == "sustained" and res.rule == "response50:sustained"
+    assert res.followup == ("week6", "week12")
+    assert out["responder"].tolist() == [True, False, False, pd.NA, False, pd.NA]
+    assert out["category"].tolist() == [
+        "sustained", "not sustained", "not sustained", pd.NA, "not sustained", "not eligible"
+    ]  # fmt: skip
+    assert out["first_unmet"].tolist() == [pd.NA, "week6", "week3", pd.NA, "week12", pd.NA]
+    assert out["met_post"].tolist() == [True, True, False, True, True, pd.NA]
+    counts = res.counts.set_index("category")
+    assert counts.loc["responder", ["n", "denominator"]].tolist() == [1, 4]
+    assert counts.loc["not eligible", ["n", "denominator"]].tolist() == [1, 6]
+    assert res.excluded.values.tolist() == [
+        ["f", "not-eligible", "baseline 8 fails the rule's condition pre >= 10"],
+        ["d", "missing-response",
+         "phq9_total missing at a visit among 'week3', 'week6', 'week12'"],
+    ]  # fmt: skip
+    assert any("COMP360" in n for n in res.notes())
+    assert any("1 subject(s) with a missing score" in n and ": d." in n for n in res.notes())
+
+
+def test_durable_response_by_hand():
+    res = classify_responders(
+        multi_frame(), instrument="phq9", kind="durable", pre="baseline", post="week3",
+        followup=["week6", "week12"],
+    )  # fmt: skip
+    out = res.table
+    assert out["responder"].tolist() == [True, False, pd.NA, pd.NA, False, pd.NA]
+    assert out["category"].tolist() == [
+        "durable", "not durable", "no response at post", pd.NA, "not durable", "not eligible"
+    ]  # fmt: skip
+    counts = res.counts.set_index("category")
+    # durability among the responders at post with a known follow-up: a of a, b, e
+    assert counts.loc["responder", ["n", "denominator"]].tolist() == [1, 3]
+    assert counts.loc["no response at post", ["n", "denominator"]].tolist() == [1, 4]
+    assert ["c", "missing-response",
+            "no response at post: durability is judged among the responders at post"] in (
+        res.excluded.values.tolist()
+    )  # fmt: skip
+
+
+def test_one_follow_up_visit_and_a_spec_declared_sustained_rule():
+    from past_outcomes.instrument import parse_instrument
+
+    text = Path(load_instrument("phq9").path).read_text(encoding="utf-8")
+    text += (
+        "    - {id: sustained50, label: Sustained response, scale: total, kind: sustained,"
+        " base_rule: response50, source: ncqa_response}\n"
+    )
+    inst = parse_instrument(text)
+    with pytest.warns(UnpairedSubjectsWarning, match="d, e"):  # no week6 score
+        res = classify_responders(
+            multi_frame(), instrument=inst, rule="sustained50", pre="baseline", post="week6",
+            followup="week12",
+        )  # fmt: skip
+    # week6 and week12: a met/met, b 40%/60% no, c 75%/80% yes, d -/55% undecided,
+    # e -/25%: not met at week12 settles it (not sustained) though week6 is missing; f n/a
+    assert res.table["responder"].tolist() == [True, False, True, pd.NA, False, pd.NA]
+    assert res.rule == "sustained50" and res.source == "ncqa_response"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kind": "sustained"}, "followup must name the later visit"),
+        ({"kind": "sustained", "followup": []}, "followup must name at least one visit"),
+        ({"kind": "durable", "followup": ["week3"]}, "followup visits must differ"),
+        ({"followup": ["week6"]}, "followup is used only by multi-visit rules"),
+        ({"kind": "sustained", "followup": ["week99"]}, "post must be a value of"),
+        ({"rule": {"kind": "sustained", "base_rule": "nope"}, "followup": ["week6"]},
+         r"responder rule of the phq9 spec \(response50, remission, mcid5\); got 'nope'"),
+        ({"rule": {"kind": "durable", "base_rule": "mcid5", "threshold": 3},
+          "followup": ["week6"]}, "no thresholds of its own"),
+    ],
+)  # fmt: skip
+def test_multi_visit_argument_errors(kwargs, message):
+    with pytest.raises(ArgumentError, match=message):
+        classify_responders(
+            multi_frame(), instrument="phq9", pre="baseline", post="week3", **kwargs
+        )
+
+
+def sessions_frame():
+    # session numbers: intake is session 1; each client's most recent session with a score
+    rows = [
+        ("a", 1, 20), ("a", 2, 15), ("a", 5, 8),
+        ("b", 1, 18), ("b", 3, 10), ("b", 4, np.nan),  # latest with a score: session 3
+        ("c", 1, 25),  # no later session: no-post
+        ("d", 2, 12), ("d", 6, 9),  # no intake score: no-pre
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["subject", "timepoint", "phq9_total"])
+
+
+def test_classify_change_latest_pairs_each_client_with_their_most_recent_score():
+    data = sessions_frame()
+    with pytest.warns(UnpairedSubjectsWarning, match="c, d"):
+        res = classify_change(data, measure="phq9_total", instrument="phq9", pre=1,
+                              post="latest", sd_pre=5.0)  # fmt: skip
+    out = res.table
+    assert out["subject"].tolist() == ["a", "b", "c", "d"]
+    assert out["post_timepoint"].tolist()[:2] == [5, 3]
+    assert pd.isna(out["post_timepoint"].iloc[2])
+    assert out["post_timepoint"].iloc[3] == 6  # the latest later score, though pre is missing
+    np.testing.assert_array_equal(out["post"], [8, 10, np.nan, 9])
+    np.testing.assert_array_equal(out["change"], [-12, -8, np.nan, np.nan])
+    # JT with r = 0.89 (spec), SD 5: S_diff = sqrt(2) * 5 * sqrt(0.11)
+    s_diff = math.sqrt(2) * 5 * math.sqrt(1 - 0.89)
+    np.testing.assert_allclose(out["rci"].iloc[:2], [-12 / s_diff, -8 / s_diff])
+    assert res.post == "latest"
+    assert res.excluded.values.tolist() == [["c", "no-post", "phq9_total"],
+                                            ["d", "no-pre", "phq9_total"]]  # fmt: skip
+    assert any("post='latest'" in n and "post_timepoint" in n for n in res.notes())
+    assert data.equals(sessions_frame())  # input not modified
+
+
+def test_latest_pairing_in_responders_and_ordered_categorical_timepoints():
+    data = multi_frame()
+    data["timepoint"] = pd.Categorical(data["timepoint"], categories=VISITS, ordered=True)
+    res = classify_responders(data, instrument="phq9", pre="baseline", post="latest")
+    # latest scored visit: week12 for all (d 9, e 15)
+    assert res.table["post_timepoint"].astype(str).tolist() == ["week12"] * 6
+    assert res.table["responder"].tolist() == [True, True, True, True, False, pd.NA]
+    comp = compute_change(data, measure="phq9_total", pre="baseline", post="latest")
+    assert comp.table.columns.tolist() == [
+        "subject", "pre", "post", "post_timepoint", "change", "pct_change"
+    ]  # fmt: skip
+
+
+def test_latest_needs_ordered_timepoints_and_reports_duplicates():
+    data = multi_frame()  # plain strings: no order
+    with pytest.raises(ArgumentError, match="post='latest' needs an ordered 'timepoint' column"):
+        classify_change(data, measure="phq9_total", instrument="phq9", pre="baseline",
+                        post="latest")  # fmt: skip
+    dup = pd.concat([sessions_frame(), sessions_frame().iloc[[2]]], ignore_index=True)
+    with pytest.raises(DataValidationError, match="duplicate"):
+        compute_change(dup, measure="phq9_total", pre=1, post="latest")
+    with pytest.raises(ArgumentError, match="pre must be a value of the 'timepoint' column"):
+        compute_change(sessions_frame(), measure="phq9_total", pre=0, post="latest")

@@ -183,3 +183,93 @@ def test_scores_are_monotone_in_each_item(path: Path, data):
     before, after = score(frame, instrument=inst), score(raised, instrument=inst)
     for col in inst.scales:
         assert after[col].iloc[0] >= before[col].iloc[0] - 1e-12
+
+
+@pytest.mark.parametrize("path", SPEC_PATHS, ids=SPEC_IDS)
+def test_unverified_rules_and_cutoffs_say_what_is_missing(path: Path):
+    """A rule or cutoff marked unverified carries a note saying what was not checked; a
+    multi-visit rule names an earlier single-visit rule on its own scale."""
+    inst = load_instrument(path)
+    marked = [*inst.responder_rules.values(), *inst.classifications.values()]
+    for item in marked:
+        if item.verification == "unverified":
+            assert item.note and "verif" in item.note.lower(), item.id
+    for rule in inst.responder_rules.values():
+        if rule.base_rule is not None:
+            base = inst.responder_rules[rule.base_rule]
+            assert base.base_rule is None and base.scale == rule.scale
+        if rule.eligible is not None:
+            lo, hi = inst.scales[rule.scale].range
+            assert lo < rule.eligible["value"] <= hi, rule.id
+
+
+def test_issue13_bundled_facts():
+    """The corrections of issue 13 as data: NCQA eligibility, the FSFI satisfaction floor,
+    the unverified MAPP rules and FSDS cutoffs, and MEQ30 labels in the official order."""
+    phq9 = load_instrument("phq9")
+    for rid in ("response50", "remission"):
+        assert phq9.responder_rules[rid].eligible == {
+            "operator": ">=", "value": 10.0, "note": phq9.responder_rules[rid].eligible["note"]
+        }  # fmt: skip
+    assert load_instrument("fsfi").scales["fsfi_satisfaction"].proration.floor == 0.8
+    caps = load_instrument("caps5")
+    assert {r.verification for r in caps.responder_rules.values()} == {"unverified"}
+    for inst_id in ("fsds", "fsdsr"):
+        assert load_instrument(inst_id).classifications[f"{inst_id}_distress"].verification == (
+            "unverified"
+        )
+    meq = load_instrument("meq30")
+    # official order (three independent implementations agree): a sample across factors
+    assert meq.item(5).label == "feeling of eternity or infinity"
+    assert meq.item(17).label == "experience of ecstasy"
+    assert meq.item(27).label == "sense of awe"
+    assert meq.item(30).label == "feelings of joy"
+
+
+SPEC_HEAD = """
+id: demo
+name: Demo
+sources: {a: "Source A"}
+licence: "none"
+recall_period: now
+administration: self-report
+direction: lower-is-better
+response: {min: 0, max: 3, source: a}
+items: [{n: 1, label: one}, {n: 2, label: two}]
+scales: [{id: total, label: Total, method: sum, items: [1, 2], source: a}]
+responders:
+  rules:
+    - {id: fall2, label: Fall of 2, scale: total, kind: change, threshold: 2, source: a}
+"""
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("{id: s, label: S, scale: total, kind: sustained, source: a}",
+         r"responders.rules\[1\].base_rule.*must name a single-visit rule defined above"),
+        ("{id: s, label: S, scale: total, kind: sustained, base_rule: s2, source: a}",
+         "must name a single-visit rule defined above"),
+        ("{id: s, label: S, scale: total, kind: durable, base_rule: fall2, threshold: 3, "
+         "source: a}", "takes its thresholds from its base_rule; remove threshold"),
+        ("{id: s, label: S, scale: total, kind: change, threshold: 2, base_rule: fall2, "
+         "source: a}", "only a sustained or durable rule names a base rule"),
+        ("{id: s, label: S, scale: total, kind: change, threshold: 2, source: a, "
+         "eligible: {operator: '=>', value: 2}}", "operator must be one of"),
+        ("{id: s, label: S, scale: total, kind: change, threshold: 2, source: a, "
+         "eligible: {value: 2}}", r"eligible.operator.*is required"),
+        ("{id: s, label: S, scale: total, kind: change, threshold: 2, source: a, "
+         "verification: maybe}", "verification.*must be one of verified, unverified"),
+    ],
+)  # fmt: skip
+def test_multi_visit_and_eligibility_vocabulary_is_checked(rule: str, message: str):
+    from past_outcomes import InstrumentDefinitionError
+    from past_outcomes.instrument import parse_instrument
+
+    with pytest.raises(InstrumentDefinitionError, match=message):
+        parse_instrument(SPEC_HEAD + f"    - {rule}\n")
+    ok = parse_instrument(
+        SPEC_HEAD + "    - {id: s, label: S, scale: total, kind: sustained, base_rule: fall2, "
+        "source: a, verification: unverified, eligible: {operator: '>=', value: 2}}\n"
+    )
+    assert ok.responder_rules["s"].base_rule == "fall2"

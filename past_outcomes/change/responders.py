@@ -78,7 +78,9 @@ NOT_ELIGIBLE = "not eligible"
 # --------------------------------------------------------------------------------------------
 
 
-def per_subject(subjects: Any, x: np.ndarray, y: np.ndarray, sign: float, subject: str) -> pd.DataFrame:
+def per_subject(
+    subjects: Any, x: np.ndarray, y: np.ndarray, sign: float, subject: str
+) -> pd.DataFrame:
     """``<subject>, pre, post, change, improvement`` (``improvement = sign * change``)."""
     return pd.DataFrame(
         {subject: subjects, "pre": x, "post": y, "change": y - x, "improvement": sign * (y - x)}

@@ -135,7 +135,9 @@ class Resolved:
     @property
     def unverified(self) -> list[ResponderRule]:
         """The rules (this one and its base) a spec marks ``verification: unverified``."""
-        return [r for r in (self.rule, self.base) if r is not None and r.verification == "unverified"]
+        return [
+            r for r in (self.rule, self.base) if r is not None and r.verification == "unverified"
+        ]
 
 
 def _spec_rule(inst: Instrument, rule: str) -> ResponderRule:
@@ -229,7 +231,11 @@ def validate_rule(rule: ResponderRule) -> None:
         check_option("verification", rule.verification, VERIFICATION_LEVELS)
     _validate_condition("eligible", rule.eligible, "{'operator': '>=', 'value': 10}")
     if rule.kind in MULTI_VISIT_KINDS:
-        own = [k for k in ("threshold", "operator", "diagnosis", "remission") if getattr(rule, k) is not None]
+        own = [
+            k
+            for k in ("threshold", "operator", "diagnosis", "remission")
+            if getattr(rule, k) is not None
+        ]
         if rule.by_baseline:
             own.append("by_baseline")
         if not isinstance(rule.base_rule, str) or own:
@@ -274,8 +280,7 @@ def _validate_condition(name: str, cond: Any, example: str) -> None:
         return
     if not isinstance(cond, Mapping) or "operator" not in cond or "value" not in cond:
         raise ArgumentError(
-            f"{name} must be a dict with 'operator' and 'value'; got {cond!r}. Pass e.g. "
-            f"{example}."
+            f"{name} must be a dict with 'operator' and 'value'; got {cond!r}. Pass e.g. {example}."
         )
     check_option(f"{name} operator", cond["operator"], OPERATORS)
     _finite(f"{name} value", cond["value"])
