@@ -343,3 +343,23 @@ def test_source_argument_overrides_detection_and_checks_the_layout(tmp_path):
     with pytest.raises(InputFileError, match="three header rows"):
         po.read_responses(path, source="qualtrics")
     assert po.read_responses(path, source="csv").source == "csv"
+
+
+def test_redcap_classic_repeating_label_checkboxes(tmp_path):
+    """A classic project (no events) with a repeating PHQ-9 and a label-export checkbox."""
+    header = "Record ID,Repeat Instrument,Repeat Instance," + ",".join(PHQ) + ",meds___1,Complete?"
+    rows = [
+        header,
+        "R1,,,,,,,,,,,,Checked,Complete",  # the record's base row: no PHQ-9
+        "R1,Weekly PHQ9,1," + ",".join(["Several days"] * 9) + ",,Complete",
+        "R1,Weekly PHQ9,2," + ",".join(["Not at all"] * 9) + ",,Incomplete",
+    ]
+    res = po.read_responses(
+        _write(tmp_path / "classic.csv", "\n".join(rows) + "\n"), keep=["meds___1"]
+    )
+    t = res.table
+    assert res.source == "redcap"
+    assert list(t["timepoint"]) == ["Weekly PHQ9_1", "Weekly PHQ9_2"]
+    assert t["phq9_1"].tolist() == [1, 0]
+    assert list(res.excluded["reason"]) == ["no-items"] and res.excluded["subject"].iloc[0] == "R1"
+    assert "form_1_complete: 1 row(s) Incomplete" in " ".join(res.notes())

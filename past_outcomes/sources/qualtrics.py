@@ -71,21 +71,18 @@ def prepare_qualtrics(table: SourceTable) -> SourceTable:
     channel = col.get("distributionchannel")
     finished = col.get("finished")
     progress = col.get("progress")
-    for line, row in frame.iterrows():
-        st = str(row[status]).strip().casefold() if status and row[status] is not None else ""
-        ch = str(row[channel]).strip().casefold() if channel and row[channel] is not None else ""
+    for label, row in frame.iterrows():
+        line = int(str(label))
+        st, ch = _cell(row, status).casefold(), _cell(row, channel).casefold()
         if st in _PREVIEW_STATUS or ch in _PREVIEW_CHANNEL:
-            shown = row[status] if st in _PREVIEW_STATUS else row[channel]
+            shown = _cell(row, status) if st in _PREVIEW_STATUS else _cell(row, channel)
             set_aside.append(
-                SetAside(int(line), "preview", f"line {line}: a preview or test response ({shown})")
+                SetAside(line, "preview", f"line {line}: a preview or test response ({shown})")
             )
             continue
-        fin = (
-            str(row[finished]).strip().casefold() if finished and row[finished] is not None else ""
-        )
-        if fin in _FALSE:
-            prog = f", progress {row[progress]}%" if progress and row[progress] is not None else ""
-            set_aside.append(SetAside(int(line), "unfinished", f"line {line}: not finished{prog}"))
+        if _cell(row, finished).casefold() in _FALSE:
+            prog = f", progress {_cell(row, progress)}%" if _cell(row, progress) else ""
+            set_aside.append(SetAside(line, "unfinished", f"line {line}: not finished{prog}"))
     ids = {}
     for name in ("recordeddate", "enddate"):
         if name in col:
@@ -104,6 +101,16 @@ def prepare_qualtrics(table: SourceTable) -> SourceTable:
         delimiter=table.delimiter,
         line_kind=table.line_kind,
     )
+
+
+def _cell(row: pd.Series, column: str | None) -> str:
+    """A metadata cell as stripped text; ``""`` when the column is absent or the cell empty."""
+    if column is None:
+        return ""
+    value = row[column]
+    if not isinstance(value, str):
+        return "" if value is None or pd.isna(value) else str(value)
+    return value.strip()
 
 
 def question_text(table: SourceTable) -> pd.Series:

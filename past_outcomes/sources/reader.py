@@ -378,7 +378,8 @@ def _map_columns(
         text = str(col)
         key = text if text in book.columns else by_norm.get(normalize_label(text))
         if key is not None:
-            mapping[col], _ = book.columns[key], used.add(key)
+            mapping[col] = book.columns[key]
+            used.add(key)
             continue
         loose = _LOOSE_ITEM.match(re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_"))
         if loose and loose["id"].replace("_", "") in known:

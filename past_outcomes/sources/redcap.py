@@ -133,7 +133,7 @@ def _decode_checkboxes(frame: pd.DataFrame, notes: list[str]) -> None:
         text = values.dropna().astype(str).str.strip().str.casefold()
         if len(text) and text.isin(list(_CHECKBOX)).all():
             frame[col] = values.map(
-                lambda v: None if v is None else _CHECKBOX[str(v).strip().casefold()]
+                lambda v: _CHECKBOX[v.strip().casefold()] if isinstance(v, str) else None
             )
             decoded += 1
     if boxes:
@@ -164,7 +164,7 @@ def _split_arm(frame: pd.DataFrame, ids: dict[str, str], notes: list[str]) -> pd
         return None
     events = frame["redcap_event_name"]
     parts = [
-        (_ARM_RAW.match(str(v)) or _ARM_LABEL.match(str(v))) if v is not None else None
+        (_ARM_RAW.match(str(v)) or _ARM_LABEL.match(str(v))) if _present(v) else None
         for v in events
     ]
     event = pd.Series(
@@ -192,17 +192,16 @@ def _timepoints(
             notes.append("timepoint is the REDCap event (arm suffix removed).")
         return
     instrument = frame.get("redcap_repeat_instrument")
-    out = []
-    for i, label in enumerate(frame.index):
+    out: list[object] = []
+    for label in frame.index:
         base = event[label] if event is not None else None
         inst = instance[label]
-        if inst is not None and not (isinstance(inst, float) and pd.isna(inst)):
-            if base is None and instrument is not None:
+        if _present(inst):
+            if not _present(base) and instrument is not None:
                 base = instrument[label]
-            out.append(f"{base}_{_int_text(inst)}" if base is not None else _int_text(inst))
+            out.append(f"{base}_{_int_text(inst)}" if _present(base) else _int_text(inst))
         else:
             out.append(base)
-        del i
     frame["redcap_timepoint"] = pd.Series(out, index=frame.index, dtype="object")
     ids["timepoint"] = "redcap_timepoint"
     notes.append(
@@ -210,6 +209,10 @@ def _timepoints(
         + (" (arm suffix removed)" if event is not None else "")
         + "; repeated rows add their instance: <event or repeating instrument>_<instance>."
     )
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value))
 
 
 def _int_text(value: object) -> str:
