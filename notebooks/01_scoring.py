@@ -62,6 +62,7 @@ fsfi.describe()[["column", "method", "items", "min", "max", "proration"]]
 
 # %%
 data = po.read_dataset(data_path)
+data = po.check_contract(data, notebook="01_scoring")  # the columns this notebook needs
 visit_order = list(data["timepoint"].unique())
 present = [
     inst

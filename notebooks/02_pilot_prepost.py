@@ -103,6 +103,7 @@ def caught(func, *args, **kwargs):
 
 # %%
 data = po.read_dataset(data_path)
+data = po.check_contract(data, notebook="02_pilot_prepost")  # the columns this notebook needs
 print(
     f"{len(data)} rows, {data['subject'].nunique()} clients; rows per visit: "
     + ", ".join(f"{tp} {n}" for tp, n in data["timepoint"].value_counts(sort=False).items())

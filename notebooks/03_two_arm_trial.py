@@ -111,6 +111,7 @@ def tidy(table):
 
 # %%
 raw = po.read_dataset(data_path)
+raw = po.check_contract(raw, notebook="03_two_arm_trial")  # the columns this notebook needs
 scores = po.score(raw, instrument=["caps5", "sds"], subject="subject", timepoint="timepoint")
 df = pd.concat([raw[["subject", "arm", "site", "dissociative", "timepoint"]], scores], axis=1)
 df["sds_mean"] = df["sds_total"] / 3

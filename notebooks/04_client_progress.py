@@ -69,6 +69,7 @@ pd.set_option("display.max_columns", 30)
 confidence = 1 - alpha
 
 raw = po.read_dataset(data_path)
+raw = po.check_contract(raw, notebook="04_client_progress", client=client)  # what it needs
 item_cols = [c for c in raw.columns if re.fullmatch(r"[a-z][a-z0-9]*_\d+", c)]
 present = [i for i in dict.fromkeys(c.rsplit("_", 1)[0] for c in item_cols)]
 specs = {i: po.load_instrument(i) for i in present}

@@ -69,6 +69,7 @@ def caught(func, *args, **kwargs):
 
 # %%
 data = po.read_dataset(data_path)
+data = po.check_contract(data, notebook="05_psychometrics_and_power")  # what it needs
 baseline = data[data["timepoint"] == "baseline"]
 print(f"{len(baseline)} baseline administrations ({baseline['subject'].nunique()} clients)")
 
