@@ -20,10 +20,18 @@ rci
 cutoffs
     Clinical significance: the clinical and functional populations and the Jacobson-Truax
     cutoffs a, b, c, with the Hageman-Arrindell true-score variants, in one place.
+rules
+    Responder rules as data: what each kind compares (``RULE_KINDS``), which rule applies
+    (spec rule, user rule, overrides; ``kind="sustained"``/``"durable"`` wraps one), every
+    number checked, and a rule's baseline condition (``eligible``).
 responders
-    Responder rules (change, percent change, endpoint; thresholds by baseline severity;
-    the MAPP categories): rule resolution and validation, ``classify_responders``
-    (-> ``ResponderResult`` with rates and Wilson intervals) and ``plot_responders``.
+    Applying a single-visit rule (change, percent change, endpoint; thresholds by baseline
+    severity; baseline conditions with the "not eligible" category; the MAPP categories):
+    ``classify_responders`` (-> ``ResponderResult`` with rates and Wilson intervals, notes
+    naming unverified rules) and ``plot_responders``.
+visits
+    Multi-visit rules: ``sustained`` (met at post and every follow-up visit) and ``durable``
+    (a response at post still met at follow-up), with ``classify_responders(followup=...)``.
 
 Pairing rules, shared by all functions: every subject in ``data`` gets one output row, in
 order of first appearance; a subject without a value at ``pre`` or ``post`` keeps its row
@@ -31,7 +39,9 @@ with missing change and categories (never ``"unchanged"``), is named in an
 :class:`~past_outcomes.errors.UnpairedSubjectsWarning` and listed in the result's
 ``.excluded`` (reasons ``no-pre``, ``no-post``, ``no-data``); duplicate rows, missing ids and
 scores that are not numbers raise one :class:`~past_outcomes.errors.DataValidationError`;
-the input is never modified.
+the input is never modified. ``post="latest"`` pairs each subject's pre score with that
+subject's most recent score after pre (an ordered timepoint column: numbers, dates or an
+ordered categorical), stating the timepoint used in a ``post_timepoint`` column.
 
 Nothing is imported here: the package's top level loads each function lazily from its
 module.

@@ -335,7 +335,10 @@ def compute_change(
     subject, timepoint
         Names of the subject-id and timepoint columns.
     pre, post
-        The two values of ``timepoint`` compared (e.g. ``"baseline"``, ``"week18"``).
+        The two values of ``timepoint`` compared (e.g. ``"baseline"``, ``"week18"``), or
+        ``post="latest"``: each subject's most recent score after ``pre`` (an ordered
+        timepoint column: numbers, dates or an ordered categorical), the timepoint used given
+        per subject in a ``post_timepoint`` column.
 
     Returns
     -------

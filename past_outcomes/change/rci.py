@@ -471,7 +471,11 @@ def classify_change(
     measure
         The score column (e.g. ``"phq9_total"``).
     subject, timepoint, pre, post
-        As in :func:`~past_outcomes.change.difference.compute_change`.
+        As in :func:`~past_outcomes.change.difference.compute_change`. ``post="latest"``
+        (routine practice): each subject's pre score against that subject's most recent score
+        after pre; ``.table`` then states the pairing per subject in ``post_timepoint`` and
+        ``.notes()`` says so. The timepoint column must be ordered (session numbers, dates or
+        an ordered categorical).
     instrument
         Instrument id or :class:`~past_outcomes.instrument.Instrument`. Supplies the
         direction of ``measure`` and defaults for the reliability and the clinical and
