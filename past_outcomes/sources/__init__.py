@@ -6,6 +6,7 @@ Modules, in the order data flow through them:
   maps columns to items, decodes answer labels, checks the coding, builds the canonical frame
   (subject, timepoint, date, group, ``<id>_<n>`` items, ``source_file``, ``source_line``).
 - ``table``: ``SourceTable``, what every adapter hands to the reader.
+- ``detect``: ``detect_and_read``: the source from the extension and the header signature.
 - ``delimited``: generic CSV/TSV text: encoding, delimiter and decimal-comma detection.
 - ``excel``: ``.xlsx`` workbooks through openpyxl.
 - ``spss``: SPSS ``.sav`` and Stata ``.dta`` through pyreadstat (value labels, user missing).

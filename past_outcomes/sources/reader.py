@@ -39,6 +39,7 @@ from past_outcomes.sources.codebook import (
     normalize_label,
 )
 from past_outcomes.sources.dates import parse_dates
+from past_outcomes.sources.detect import detect_and_read
 from past_outcomes.sources.table import SetAside, SourceTable
 
 __all__ = ["ImportResult", "read_responses", "SOURCES"]
@@ -49,14 +50,6 @@ SOURCES = ("auto", "redcap", "qualtrics", "forms", "spss", "stata", "excel", "cs
 ID_NAMES = ("subject", "timepoint", "date", "group")
 #: The provenance columns of the canonical frame.
 PROVENANCE = ("source_file", "source_line")
-_EXTENSIONS = {
-    ".sav": "spss",
-    ".zsav": "spss",
-    ".dta": "stata",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".xls": "excel",
-}
 _LOOSE_ITEM = re.compile(r"\A(?P<id>.+?)_(?P<n>[1-9][0-9]{0,3})\Z")
 _NUMBER = re.compile(r"\A\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*\Z")
 
@@ -180,7 +173,7 @@ def read_responses(
     args = _check_arguments(path, source, subject, timepoint, date, group, keep, dayfirst, sheet)
     name = str(path)
     book = _load_codebooks(codebook)
-    table, why = _detect_and_read(name, source, book, sheet)
+    table, why = detect_and_read(name, source, book, sheet)
     notes = [f"Source: {table.source} ({why})."] + table.notes
     if book.paths:
         notes.append(f"Codebook: {book.name}.")
@@ -268,84 +261,6 @@ def _load_codebooks(codebook: Any) -> Codebook:
         f"codebook must be a path to a .yaml or .csv file, or a list of them; got "
         f"{short_repr(codebook)}."
     )
-
-
-# --------------------------------------------------------------------------------------------
-# detection
-
-
-def _detect_and_read(name: str, source: str, book: Codebook, sheet: str | None):
-    from past_outcomes.sources.delimited import load_text, read_delimited
-    from past_outcomes.sources.excel import read_excel
-    from past_outcomes.sources.forms import looks_like_forms, prepare_forms
-    from past_outcomes.sources.qualtrics import looks_like_qualtrics, prepare_qualtrics
-    from past_outcomes.sources.redcap import NUMBERED_HEADERS, looks_like_redcap, prepare_redcap
-    from past_outcomes.sources.spss import read_stats_file
-
-    ext = Path(name).suffix.lower()
-    by_ext = _EXTENSIONS.get(ext)
-    if source in ("spss", "stata") or (source == "auto" and by_ext in ("spss", "stata")):
-        kind = source if source != "auto" else by_ext
-        return read_stats_file(name, kind=str(kind)), (
-            f"extension {ext}" if source == "auto" else "source= given"
-        )
-    if source == "excel" or by_ext == "excel":
-        raw = read_excel(name, sheet=sheet)
-        columns = [str(c) for c in raw.frame.columns]
-        head = (tuple(columns),) + tuple(
-            tuple("" if v is None else str(v) for v in row)
-            for row in raw.frame.head(2).itertuples(index=False)
-        )
-        text_file = None
-    else:
-        text_file = load_text(name)
-        head = text_file.head
-        if not head:
-            raise InputFileError(
-                f"{name} must hold a header line and data rows; it is empty. Check that you "
-                "chose the right file and that it was saved completely."
-            )
-        columns = list(head[0])
-        raw = None
-    kind, why = _flavour(
-        source, head, columns, looks_like_qualtrics, looks_like_redcap, looks_like_forms
-    )
-    if ext and by_ext == "excel":
-        why = f"extension {ext}; {why}"
-    if raw is None:
-        assert text_file is not None
-        numbered = NUMBERED_HEADERS if kind == "redcap" else frozenset()
-        raw = read_delimited(text_file, source=kind, numbered=numbered)
-    if kind == "qualtrics":
-        if looks_like_qualtrics(head) is None:
-            raise InputFileError(
-                f"{name} must be a Qualtrics export with three header rows (ids, question "
-                'text, {"ImportId": ...}); its third row is not one. Export again as CSV with '
-                "the default options, or read it with source='csv'."
-            )
-        return prepare_qualtrics(raw), why
-    if kind == "redcap":
-        return prepare_redcap(raw, book), why
-    if kind == "forms":
-        return prepare_forms(raw), why
-    raw.source = "excel" if by_ext == "excel" and source in ("auto", "excel") else "csv"
-    return raw, why
-
-
-def _flavour(source, head, columns, qualtrics, redcap, forms) -> tuple[str, str]:
-    if source in ("redcap", "qualtrics", "forms", "csv"):
-        return source, "source= given"
-    if source == "excel":
-        return "excel", "source= given"
-    for kind, test in (
-        ("qualtrics", lambda: qualtrics(head)),
-        ("redcap", lambda: redcap(columns)),
-        ("forms", lambda: forms(columns)),
-    ):
-        why = test()
-        if why:
-            return kind, why
-    return "csv", "no export signature in the header: a generic table"
 
 
 # --------------------------------------------------------------------------------------------
