@@ -126,6 +126,7 @@ def _read(args: dict[str, Any], source: Path) -> InputData:
         codebook=args.get("codebook"),
         subject=args.get("subject"),
         timepoint=args.get("timepoint"),
+        keep=("arm",),  # an arm column is written beside the scores
     )
     return require_rows(data)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,12 +40,20 @@ class InputData:
     line_numbers: bool = True  # the index holds the file line of each row
 
 
+#: Header names that mark a survey tool's export (read by ``read_responses``, not as a table).
+_EXPORT_MARKERS = frozenset(
+    {"record_id", "redcap_event_name", "redcap_repeat_instrument", "ResponseId", "StartDate",
+     "Timestamp", "Start time", "Completion time"}
+)  # fmt: skip
+_ITEM = re.compile(r"^[a-z][a-z0-9]*_\d+$")
+
+
 def _reader() -> Any | None:
     """``read_responses`` when the import module exists, else None."""
     try:
-        module = importlib.import_module("past_outcomes.sources")
+        module = importlib.import_module("past_outcomes.sources.reader")
     except ModuleNotFoundError as exc:
-        if exc.name not in ("past_outcomes.sources",):
+        if exc.name not in ("past_outcomes.sources", "past_outcomes.sources.reader"):
             raise
         return None
     return getattr(module, "read_responses", None)
@@ -61,11 +71,19 @@ def read_input(
     codebook: str | os.PathLike | None = None,
     subject: str | None = None,
     timepoint: str | None = None,
+    keep: Sequence[str] = (),
 ) -> InputData:
     """Read ``path`` into the canonical long frame (see the module docstring).
 
     ``subject`` and ``timepoint`` name the file's identifier columns when they are not
-    called ``subject`` and ``timepoint``; they are renamed to the canonical names.
+    called ``subject`` and ``timepoint``; they are renamed to the canonical names. ``keep``
+    names other columns to carry over where the file has them (a notebook's covariates).
+
+    A ``.csv`` file read with ``source="auto"`` and no codebook that is already in the
+    canonical layout (``<id>_<n>`` item columns, no export metadata such as REDCap's
+    ``record_id`` or Qualtrics' ``ResponseId``) is read by the safe CSV reader, every column
+    kept; anything else (other formats, an export, a codebook, a ``source``) by
+    ``read_responses``.
 
     Raises
     ------
@@ -78,26 +96,73 @@ def read_input(
 
     check_option("source", source, SOURCES)
     path = Path(path)
+    from past_outcomes._io import read_csv_safely
+
     read_responses = _reader()
-    if read_responses is not None:
-        return _from_import(
-            read_responses(
-                path, source=source, codebook=codebook, subject=subject, timepoint=timepoint
-            ),
-            path,
-        )
-    if source not in ("auto", "csv") or codebook is not None:
+    if read_responses is None and (source not in ("auto", "csv") or codebook is not None):
         raise ArgumentError(
             f"--source {source}{' with --codebook' if codebook is not None else ''} needs the "
             "import module past_outcomes.sources, which this installation lacks; got a "
             f"file {str(path)!r}. Export the data as a CSV in the canonical layout (subject, "
             "timepoint, <id>_<n> item columns) or update past_outcomes."
         )
-    from past_outcomes._io import read_csv_safely
-
-    table = read_csv_safely(path)  # index = file line numbers
+    table = None
+    if read_responses is None or (
+        source == "auto" and codebook is None and path.suffix.lower() == ".csv"
+    ):
+        try:
+            table = read_csv_safely(path)  # index = file line numbers
+        except InputFileError as exc:
+            if read_responses is None or not _is_encoding_problem(exc):
+                raise
+    if read_responses is not None and (table is None or not _looks_canonical(table.columns)):
+        return _from_import(
+            _import(read_responses, path, source=source, codebook=codebook, subject=subject,
+                    timepoint=timepoint, keep=keep),
+            path,
+        )  # fmt: skip
+    if table is None:  # unreachable: without the import module the safe reader raised
+        raise InputFileError(f"{path} could not be read.")
     table = _rename_ids(table, path, subject=subject, timepoint=timepoint)
     return InputData(table=table, path=path)
+
+
+def canonical_csv(path: Path, source: str, codebook: Any) -> bool:
+    """Whether ``path`` is a plain CSV in the canonical layout (read by the safe reader)."""
+    if source != "auto" or codebook is not None or path.suffix.lower() != ".csv":
+        return False
+    from past_outcomes._io import read_csv_safely
+
+    try:
+        header = list(read_csv_safely(path).columns)
+    except InputFileError as exc:
+        return not _is_encoding_problem(exc)  # ragged lines etc.: the safe reader's message
+    return _looks_canonical(header)
+
+
+def _looks_canonical(header: Any) -> bool:
+    """``<id>_<n>`` item columns and no export metadata."""
+    names = [str(c) for c in header]
+    return any(_ITEM.match(c) for c in names) and not _EXPORT_MARKERS & set(names)
+
+
+def _is_encoding_problem(exc: InputFileError) -> bool:
+    """A Latin-1 (Windows-1252) file, which ``read_responses`` detects and reports."""
+    text = str(exc)
+    return "UTF-8" in text and "UTF-16" not in text and "binary" not in text
+
+
+def _import(read_responses: Any, path: Path, *, keep: Sequence[str], **kwargs: Any) -> Any:
+    """``read_responses`` carrying the ``keep`` columns the file has (the others are absent)."""
+    wanted = [k for k in keep if k not in ("subject", "timepoint", "date", "group")]
+    try:
+        return read_responses(path, keep=wanted, **kwargs)
+    except ArgumentError as exc:
+        if not wanted or not str(exc).startswith("keep must name columns of"):
+            raise
+        listed = str(exc).split(" is not one")[0]
+        present = [k for k in wanted if repr(k) not in listed]
+        return read_responses(path, keep=present, **kwargs)
 
 
 def _rename_ids(

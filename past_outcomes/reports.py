@@ -234,15 +234,18 @@ def _checked_data(
     """Read ``data`` as the notebook will and check its contract; return the canonical frame
     to write for the notebook, or None when the file can be passed as it is (a CSV read by
     the safe CSV reader with no mapping: the notebook reads it the same way)."""
-    from past_outcomes._input import PROVENANCE, import_module_present, read_input
-    from past_outcomes.contracts import check_contract
+    from past_outcomes._input import PROVENANCE, canonical_csv, read_input
+    from past_outcomes.contracts import CONTRACTS, check_contract
     from past_outcomes.datasets import read_dataset
 
-    read = read_input(data, source=source, codebook=codebook, subject=subject, timepoint=timepoint)
-    plain = not import_module_present() and subject is None and timepoint is None
-    if plain and data.suffix.lower() == ".csv":  # check exactly what the notebook will see
+    keep = [c.name for c in CONTRACTS[name].columns]
+    if subject is None and timepoint is None and canonical_csv(data, source, codebook):
+        # a plain CSV: the notebook reads it with read_dataset; check exactly what it sees
         check_contract(read_dataset(data), notebook=name, client=client)
         return None
+    read = read_input(
+        data, source=source, codebook=codebook, subject=subject, timepoint=timepoint, keep=keep
+    )
     table = read.table.drop(columns=[c for c in PROVENANCE if c in read.table.columns])
     check_contract(table, notebook=name, client=client)
     return table
