@@ -18,6 +18,8 @@ two submissions of one client is the identifier question you added, named with `
 
 from __future__ import annotations
 
+import dataclasses
+
 from past_outcomes.sources.table import SourceTable
 
 __all__ = ["looks_like_forms", "prepare_forms"]
@@ -44,15 +46,4 @@ def prepare_forms(table: SourceTable) -> SourceTable:
         ("Google Forms" if google else "Microsoft Forms")
         + f" export: {len(table.frame)} submission(s); headers are question text, answers words."
     )
-    return SourceTable(
-        frame=table.frame,
-        source="forms",
-        path=table.path,
-        ids=ids,
-        value_labels=table.value_labels,
-        set_aside=table.set_aside,
-        notes=notes,
-        encoding=table.encoding,
-        delimiter=table.delimiter,
-        line_kind=table.line_kind,
-    )
+    return dataclasses.replace(table, source="forms", ids=ids, notes=notes)

@@ -25,6 +25,8 @@ What the adapter does:
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from past_outcomes.sources.table import SetAside, SourceTable
@@ -89,17 +91,8 @@ def prepare_qualtrics(table: SourceTable) -> SourceTable:
             ids["date"] = col[name]
             break
     _ = questions  # the question text stays in the file; no wording is stored
-    return SourceTable(
-        frame=frame,
-        source="qualtrics",
-        path=table.path,
-        ids=ids,
-        value_labels=table.value_labels,
-        set_aside=set_aside,
-        notes=notes,
-        encoding=table.encoding,
-        delimiter=table.delimiter,
-        line_kind=table.line_kind,
+    return dataclasses.replace(
+        table, frame=frame, source="qualtrics", ids=ids, notes=notes, set_aside=set_aside
     )
 
 

@@ -31,6 +31,7 @@ What the adapter does:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pandas as pd
@@ -90,18 +91,7 @@ def prepare_redcap(table: SourceTable, codebook: Codebook) -> SourceTable:
     _decode_complete(frame, notes)
     event = _split_arm(frame, ids, notes)
     _timepoints(frame, event, ids, notes)
-    return SourceTable(
-        frame=frame,
-        source="redcap",
-        path=table.path,
-        ids=ids,
-        value_labels=table.value_labels,
-        set_aside=table.set_aside,
-        notes=notes,
-        encoding=table.encoding,
-        delimiter=table.delimiter,
-        line_kind=table.line_kind,
-    )
+    return dataclasses.replace(table, frame=frame, source="redcap", ids=ids, notes=notes)
 
 
 def _rename_headers(frame: pd.DataFrame, codebook: Codebook, notes: list[str]) -> dict:
