@@ -126,9 +126,19 @@ def _read(args: dict[str, Any], source: Path) -> InputData:
         codebook=args.get("codebook"),
         subject=args.get("subject"),
         timepoint=args.get("timepoint"),
-        keep=("arm",),  # an arm column is written beside the scores
+        keep=_keep(args.get("notebook")),
     )
     return require_rows(data)
+
+
+def _keep(notebook: str | None) -> tuple[str, ...]:
+    """Columns carried from an export: the arm (written beside the scores) and, for
+    ``validate --notebook``, every column of the notebook's contract."""
+    if notebook is None:
+        return ("arm",)
+    from past_outcomes.contracts import CONTRACTS
+
+    return ("arm", *(c.name for c in CONTRACTS[notebook].columns if c.name != "arm"))
 
 
 def _instruments(names: tuple[str, ...], table: pd.DataFrame) -> list[Instrument]:
