@@ -347,7 +347,7 @@ def summary(job: Job, scores: pd.DataFrame) -> str:
     for inst in instruments:
         for col in inst.classifications:
             counts = scores[col].value_counts(dropna=False)
-            parts = ", ".join(f"{'missing' if pd.isna(k) else k}: {v}" for k, v in counts.items())
+            parts = ", ".join(f"{'missing' if _absent(k) else k}: {v}" for k, v in counts.items())
             lines.append(f"{col}: {parts}")
     lines += _safety_lines(job, scores) + _missing_lines(job, scores)
     return "\n".join(lines)
@@ -357,17 +357,21 @@ def _who(job: Job, index: pd.Index) -> str:
     table = job.data.table
     names = []
     for idx in index[:NAMED]:
-        subject = table.at[idx, "subject"] if "subject" in table.columns else None
-        when = table.at[idx, "timepoint"] if "timepoint" in table.columns else None
+        subject: Any = table.at[idx, "subject"] if "subject" in table.columns else None
+        when: Any = table.at[idx, "timepoint"] if "timepoint" in table.columns else None
         where = f"line {idx}" if job.data.line_numbers else f"row {idx}"
-        who = str(subject) if subject is not None and not pd.isna(subject) else "(no subject)"
-        names.append(
-            f"{who}"
-            + (f" at {when}" if when is not None and not pd.isna(when) else "")
-            + f" ({where})"
-        )
+        who = "(no subject)" if _absent(subject) else str(subject)
+        names.append(who + ("" if _absent(when) else f" at {when}") + f" ({where})")
     more = f" and {len(index) - NAMED} more" if len(index) > NAMED else ""
     return ", ".join(names) + more
+
+
+def _absent(value: Any) -> bool:
+    """None, NaN, NA or NaT."""
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _safety_lines(job: Job, scores: pd.DataFrame) -> list[str]:

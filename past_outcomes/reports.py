@@ -180,16 +180,16 @@ def run_notebooks(
     written = []
     try:
         for name in selected:
-            source = folder / f"{name}.ipynb"
-            if not source.is_file():
+            notebook_file = folder / f"{name}.ipynb"
+            if not notebook_file.is_file():
                 raise ArgumentError(
-                    f"No notebook {source}; the notebooks are {', '.join(NOTEBOOKS)}."
+                    f"No notebook {notebook_file}; the notebooks are {', '.join(NOTEBOOKS)}."
                 )
             executed = out_dir / f"{name}.executed.ipynb"
             scratch = tempfile.mkdtemp(dir=out_dir, prefix=".run-")
             try:  # papermill writes into a scratch folder beside the reports, then one rename
                 run = Path(scratch) / executed.name
-                _execute(papermill, name, source, run, parameters, timeout)
+                _execute(papermill, name, notebook_file, run, parameters, timeout)
                 nb = nbformat.read(run, as_version=4)
                 os.replace(run, executed)
                 _remember(out_dir, record, executed)
