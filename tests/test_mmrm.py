@@ -588,7 +588,7 @@ def test_missing_column(complete):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"covariance": "ar1"}, "covariance must be one of"),
+        ({"covariance": "banded"}, "covariance must be one of"),
         ({"outcome": "chg"}, "outcome must be one of 'change', 'score'"),
         ({"confidence": 1.5}, "confidence must be strictly between 0 and 1"),
         ({"control": "sham"}, "control must be one of the levels of arm"),

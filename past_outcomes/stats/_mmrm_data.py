@@ -39,7 +39,15 @@ from past_outcomes.errors import ArgumentError, EstimationError, short_repr
 from past_outcomes.results import excluded_frame
 from past_outcomes.stats._common import check_confidence, check_name
 
-COVARIANCE_STRUCTURES = ("unstructured", "compound-symmetry")
+COVARIANCE_STRUCTURES = (
+    "unstructured",
+    "toeplitz",
+    "heterogeneous-ar1",
+    "ar1",
+    "heterogeneous-compound-symmetry",
+    "compound-symmetry",
+)
+DF_METHODS = ("satterthwaite", "kenward-roger")
 OUTCOMES = ("change", "score")
 SHOWN = 5  # subjects or rows named in a note or a warning
 
@@ -59,10 +67,12 @@ class Spec:
     treatment: Any
     covariates: tuple[str, ...]
     numeric: tuple[str, ...]  # numeric covariates
-    covariance: str
+    covariance: tuple[str, ...]  # the structure, or the fallback order
     outcome: str
     timepoints: tuple | None
     confidence: float
+    df: str = "satterthwaite"
+    baseline_by_timepoint: bool = False
 
     @property
     def baseline_term(self) -> str:
@@ -75,8 +85,14 @@ def check_arguments(data: pd.DataFrame, **kw: Any) -> Spec:
     names = {k: check_name(k, kw[k]) for k in ("measure", "subject", "timepoint", "group")}
     covariates = (kw["covariates"],) if isinstance(kw["covariates"], str) else kw["covariates"]
     covariates = tuple(check_name("covariates", c) for c in covariates)
-    check_option("covariance", kw["covariance"], COVARIANCE_STRUCTURES)
+    structures = _check_covariance(kw["covariance"])
     check_option("outcome", kw["outcome"], OUTCOMES)
+    check_option("df", kw.get("df", "satterthwaite"), DF_METHODS)
+    by_time = kw.get("baseline_by_timepoint", False)
+    if not isinstance(by_time, bool | np.bool_):
+        raise ArgumentError(
+            f"baseline_by_timepoint must be True or False; got {short_repr(by_time)}."
+        )
     confidence = check_confidence(kw["confidence"])
     roles = [*names.values(), *covariates]
     check_columns(data, roles)
@@ -106,11 +122,33 @@ def check_arguments(data: pd.DataFrame, **kw: Any) -> Spec:
         treatment=kw["treatment"],
         covariates=covariates,
         numeric=tuple(c for c in covariates if not is_categorical(data[c])),
-        covariance=kw["covariance"],
+        covariance=structures,
         outcome=kw["outcome"],
         timepoints=timepoints,
         confidence=confidence,
+        df=kw.get("df", "satterthwaite"),
+        baseline_by_timepoint=bool(by_time),
     )
+
+
+def _check_covariance(covariance: Any) -> tuple[str, ...]:
+    """One structure name, or a fallback order: a list of distinct structure names."""
+    if isinstance(covariance, str):
+        check_option("covariance", covariance, COVARIANCE_STRUCTURES)
+        return (covariance,)
+    listed = list(covariance) if isinstance(covariance, list | tuple) else None
+    if not listed:
+        raise ArgumentError(
+            f"covariance must be one of {', '.join(map(repr, COVARIANCE_STRUCTURES))}, or a "
+            f"list of them (a fallback order); got {short_repr(covariance)}."
+        )
+    for name in listed:
+        check_option("covariance", name, COVARIANCE_STRUCTURES)
+    if len(set(listed)) != len(listed):
+        raise ArgumentError(
+            f"covariance must list each structure once; got {listed!r}. Remove the repeats."
+        )
+    return tuple(listed)
 
 
 def _check_pre(data: pd.DataFrame, timepoint: str, pre: Any) -> Any:

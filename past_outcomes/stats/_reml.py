@@ -49,7 +49,13 @@ __all__ = [
 
 
 class Unstructured:
-    """Sigma = L L' with L lower triangular; theta = log diag(L) and the entries below it."""
+    """Sigma = L L' with L lower triangular; theta = log diag(L) and the entries below it.
+
+    Natural parameters (SAS ``TYPE=UN``): the entries of Sigma on and below the diagonal;
+    Sigma is linear in them."""
+
+    name = "unstructured"
+    linear = True
 
     def __init__(self, n_times: int):
         self.t = n_times
@@ -93,6 +99,15 @@ class Unstructured:
         g[diag] *= L[self.rows[diag], self.rows[diag]]
         return g
 
+    def natural(self, theta: np.ndarray) -> np.ndarray:
+        return self.sigma(theta)[self.rows, self.cols]
+
+    def sigma_natural(self, psi: np.ndarray) -> np.ndarray:
+        S = np.zeros((self.t, self.t), dtype=np.result_type(psi, float))
+        S[self.rows, self.cols] = psi
+        S[self.cols, self.rows] = psi
+        return S
+
     def start(self, sigma0: np.ndarray) -> np.ndarray:
         L = np.linalg.cholesky(sigma0)
         d = np.arange(self.t)
@@ -101,9 +116,14 @@ class Unstructured:
 
 
 class CompoundSymmetry:
-    """Sigma = v ((1 - rho) I + rho J); theta = (log v, logit of rho on (-1/(T-1), 1))."""
+    """Sigma = v ((1 - rho) I + rho J); theta = (log v, logit of rho on (-1/(T-1), 1)).
 
+    Natural parameters (SAS ``TYPE=CS``): the within-subject covariance ``v rho`` and the
+    residual variance ``v (1 - rho)``; Sigma is linear in them."""
+
+    name = "compound-symmetry"
     n_par = 2
+    linear = True
 
     def __init__(self, n_times: int):
         self.t = n_times
@@ -133,14 +153,204 @@ class CompoundSymmetry:
 
     def start(self, sigma0: np.ndarray) -> np.ndarray:
         v = float(np.mean(np.diag(sigma0)))
-        if self.t > 1:
-            sd = np.sqrt(np.diag(sigma0))
-            corr = sigma0 / np.outer(sd, sd)
-            rho = float(np.mean(corr[~np.eye(self.t, dtype=bool)]))
-        else:
-            rho = 0.0
-        s = (np.clip(rho, self.lo + 1e-3, 0.99) - self.lo) / (1.0 - self.lo)
+        s = (np.clip(_mean_corr(sigma0), self.lo + 1e-3, 0.99) - self.lo) / (1.0 - self.lo)
         return np.array([np.log(v), np.log(s / (1.0 - s))])
+
+    def natural(self, theta: np.ndarray) -> np.ndarray:
+        v, rho, _ = self._parts(theta)
+        return np.array([v * rho, v * (1.0 - rho)])
+
+    def sigma_natural(self, psi: np.ndarray) -> np.ndarray:
+        return psi[1] * np.eye(self.t) + psi[0] * np.ones((self.t, self.t))
+
+
+def _mean_corr(sigma0: np.ndarray, lag: int | None = None) -> float:
+    """Mean correlation of a covariance matrix off the diagonal (or at one lag)."""
+    t = len(sigma0)
+    if t < 2:
+        return 0.0
+    sd = np.sqrt(np.diag(sigma0))
+    corr = sigma0 / np.outer(sd, sd)
+    if lag is None:
+        return float(np.mean(corr[~np.eye(t, dtype=bool)]))
+    return float(np.mean(np.diag(corr, lag)))
+
+
+class _Structured:
+    """A structure given by ``sigma`` (complex-safe, so that its derivatives in ``theta`` are
+    exact by the complex step) and by its natural (SAS) parameters, ``natural`` and
+    ``sigma_natural``, in which the Kenward-Roger adjustment is computed."""
+
+    name = ""
+    linear = False  # Sigma linear in the natural parameters (no second derivatives)
+    n_par = 0
+
+    def __init__(self, n_times: int):
+        self.t = n_times
+        self.lag = np.abs(np.subtract.outer(np.arange(n_times), np.arange(n_times)))
+
+    def sigma(self, theta: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def derivatives(self, theta: np.ndarray) -> np.ndarray:
+        """dSigma/dtheta_j as an array (n_par, T, T), exact by the complex step."""
+        return complex_step(self.sigma, theta)
+
+    def gradient(self, theta: np.ndarray, D: np.ndarray) -> np.ndarray:
+        return np.einsum("jtu,tu->j", self.derivatives(theta), D)
+
+
+class HeterogeneousCompoundSymmetry(_Structured):
+    """Sigma_tu = sd_t sd_u (rho + (1 - rho) [t = u]); theta = (log sd_t, logit of rho on
+    (-1/(T-1), 1)); natural parameters (SAS ``TYPE=CSH``): the variances and rho."""
+
+    name = "heterogeneous-compound-symmetry"
+
+    def __init__(self, n_times: int):
+        super().__init__(n_times)
+        self.n_par = n_times + 1
+        self.lo = -1.0 / (n_times - 1) if n_times > 1 else -1.0
+
+    def names(self, times: Sequence[Any]) -> list[str]:
+        return [*(f"log_sd[{t}]" for t in times), "rho_logit"]
+
+    def _rho(self, x):
+        return self.lo + (1.0 - self.lo) / (1.0 + np.exp(-x))
+
+    def sigma(self, theta: np.ndarray) -> np.ndarray:
+        return self.sigma_natural(np.r_[np.exp(2.0 * theta[:-1]), self._rho(theta[-1])])
+
+    def sigma_natural(self, psi: np.ndarray) -> np.ndarray:
+        sd = np.sqrt(psi[:-1])
+        corr = np.where(self.lag == 0, 1.0, psi[-1] * np.ones((self.t, self.t)))
+        return corr * np.outer(sd, sd)
+
+    def natural(self, theta: np.ndarray) -> np.ndarray:
+        return np.r_[np.exp(2.0 * theta[:-1]), self._rho(theta[-1])]
+
+    def start(self, sigma0: np.ndarray) -> np.ndarray:
+        s = (np.clip(_mean_corr(sigma0), self.lo + 1e-3, 0.99) - self.lo) / (1.0 - self.lo)
+        return np.r_[0.5 * np.log(np.diag(sigma0)), np.log(s / (1.0 - s))]
+
+
+class AR1(_Structured):
+    """Sigma_tu = v rho^|t - u| (t, u positions of the timepoints); theta = (log v,
+    atanh rho); natural parameters (SAS ``TYPE=AR(1)``): v and rho."""
+
+    name = "ar1"
+    n_par = 2
+
+    def names(self, times: Sequence[Any]) -> list[str]:
+        return ["log_variance", "rho_atanh"]
+
+    def sigma(self, theta: np.ndarray) -> np.ndarray:
+        return self.sigma_natural(np.r_[np.exp(theta[0]), np.tanh(theta[1])])
+
+    def sigma_natural(self, psi: np.ndarray) -> np.ndarray:
+        return psi[0] * psi[1] ** self.lag
+
+    def natural(self, theta: np.ndarray) -> np.ndarray:
+        return np.r_[np.exp(theta[0]), np.tanh(theta[1])]
+
+    def start(self, sigma0: np.ndarray) -> np.ndarray:
+        rho = np.clip(_mean_corr(sigma0, 1), -0.9, 0.9)
+        return np.r_[np.log(np.mean(np.diag(sigma0))), np.arctanh(rho)]
+
+
+class HeterogeneousAR1(_Structured):
+    """Sigma_tu = sd_t sd_u rho^|t - u|; theta = (log sd_t, atanh rho); natural parameters
+    (SAS ``TYPE=ARH(1)``): the variances and rho."""
+
+    name = "heterogeneous-ar1"
+
+    def __init__(self, n_times: int):
+        super().__init__(n_times)
+        self.n_par = n_times + 1
+
+    def names(self, times: Sequence[Any]) -> list[str]:
+        return [*(f"log_sd[{t}]" for t in times), "rho_atanh"]
+
+    def sigma(self, theta: np.ndarray) -> np.ndarray:
+        return self.sigma_natural(self.natural(theta))
+
+    def sigma_natural(self, psi: np.ndarray) -> np.ndarray:
+        sd = np.sqrt(psi[:-1])
+        return psi[-1] ** self.lag * np.outer(sd, sd)
+
+    def natural(self, theta: np.ndarray) -> np.ndarray:
+        return np.r_[np.exp(2.0 * theta[:-1]), np.tanh(theta[-1])]
+
+    def start(self, sigma0: np.ndarray) -> np.ndarray:
+        rho = np.clip(_mean_corr(sigma0, 1), -0.9, 0.9)
+        return np.r_[0.5 * np.log(np.diag(sigma0)), np.arctanh(rho)]
+
+
+class Toeplitz(_Structured):
+    """Sigma_tu = v r_|t - u| with r the autocorrelations of a stationary process, reached
+    through its partial autocorrelations (Durbin-Levinson), so Sigma is positive definite for
+    every theta: theta = (log v, atanh of the partial autocorrelations at lags 1..T-1).
+    Natural parameters (SAS ``TYPE=TOEP``): the covariance at each lag; Sigma is linear."""
+
+    name = "toeplitz"
+    linear = True
+
+    def __init__(self, n_times: int):
+        super().__init__(n_times)
+        self.n_par = n_times
+
+    def names(self, times: Sequence[Any]) -> list[str]:
+        return ["log_variance", *(f"pacf_atanh[{k}]" for k in range(1, self.t))]
+
+    def _acf(self, pacf):
+        phi = pacf[:0]
+        r = [pacf[0] * 0 + 1.0]
+        for k in range(len(pacf)):
+            a = pacf[k]
+            r.append(
+                sum(phi[j] * r[k - j] for j in range(k))
+                + a * (1 - sum(phi[j] * r[j + 1] for j in range(k)))
+            )
+            phi = np.r_[phi - a * phi[::-1], a]
+        return r
+
+    def sigma(self, theta: np.ndarray) -> np.ndarray:
+        return self.sigma_natural(self.natural(theta))
+
+    def natural(self, theta: np.ndarray) -> np.ndarray:
+        return np.exp(theta[0]) * np.array(self._acf(np.tanh(theta[1:])))
+
+    def sigma_natural(self, psi: np.ndarray) -> np.ndarray:
+        return np.asarray(psi)[self.lag]
+
+    def start(self, sigma0: np.ndarray) -> np.ndarray:
+        rho = np.clip(_mean_corr(sigma0, 1), -0.9, 0.9) if self.t > 1 else 0.0
+        return np.r_[np.log(np.mean(np.diag(sigma0))), np.arctanh(rho), np.zeros(self.t - 2)][
+            : self.n_par
+        ]
+
+
+STRUCTURES = {
+    s.name: s
+    for s in (
+        Unstructured,
+        Toeplitz,
+        HeterogeneousAR1,
+        AR1,
+        HeterogeneousCompoundSymmetry,
+        CompoundSymmetry,
+    )
+}
+
+
+def complex_step(func, x: np.ndarray, h: float = 1e-30) -> np.ndarray:
+    """d func / d x_j for a complex-safe matrix function, exact to rounding (complex step)."""
+    x = np.asarray(x, dtype=float)
+    out = []
+    for j in range(len(x)):
+        z = x.astype(complex)
+        z[j] += 1j * h
+        out.append(np.asarray(func(z)).imag / h)
+    return np.array(out)
 
 
 # --------------------------------------------------------------------------------------
@@ -286,7 +496,8 @@ class Fit:
     vcov_derivatives: np.ndarray  # dV/dtheta_j
     criterion: float  # -2 REML loglik
     n_iterations: int
-    structure: Any  # the covariance structure (Unstructured or CompoundSymmetry)
+    structure: Any  # the covariance structure (one of STRUCTURES)
+    kr: KenwardRoger | None = None  # set by :func:`kenward_roger`
 
     def satterthwaite(self, c: np.ndarray) -> tuple[float, float]:
         """Variance of c'beta and its Satterthwaite degrees of freedom."""
@@ -329,6 +540,84 @@ def fit(reml: Reml, theta0: np.ndarray) -> Fit:
         n_iterations=int(n_iter),
         structure=reml.cov,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class KenwardRoger:
+    """The Kenward-Roger (1997) pieces, in the structure's natural parameters psi.
+
+    ``vcov`` is the adjusted covariance of beta, Phi_A = Phi + 2 Phi (sum_hj W_hj (Q_hj -
+    P_h Phi P_j - R_hj / 4)) Phi; ``info_inv`` is W, the inverse of the expected REML
+    information of psi (as Kenward and Roger 1997 and pbkrtest); ``P`` holds P_h =
+    X' dOmega^-1/dpsi_h X."""
+
+    vcov: np.ndarray
+    info_inv: np.ndarray
+    P: np.ndarray
+    phi: np.ndarray
+
+    def test(self, c: np.ndarray) -> tuple[float, float]:
+        """Adjusted variance of c'beta and its Kenward-Roger degrees of freedom.
+
+        For one contrast the general KR F approximation reduces to lambda = 1 and
+        m = 2 / (a'Wa), a_h = c'Phi P_h Phi c / c'Phi c (R mmrm's kenward vignette)."""
+        base = float(c @ self.phi @ c)
+        a = np.einsum("a,hab,b->h", c @ self.phi, self.P, self.phi @ c) / base
+        denom = float(a @ self.info_inv @ a)
+        return float(c @ self.vcov @ c), (2.0 / denom if denom > 0 else np.inf)
+
+
+def kenward_roger(reml: Reml, fitted: Fit) -> Fit:
+    """The fit with its Kenward-Roger adjustment (pattern sums of P, Q, R and the expected
+    information; dense formulas in Kenward and Roger 1997, section 2)."""
+    cov, p = reml.cov, reml.p
+    psi = cov.natural(fitted.theta)
+    dS = complex_step(cov.sigma_natural, psi)
+    q = len(psi)
+    d2S = None if cov.linear else _second_derivatives(cov.sigma_natural, psi)
+    _, inverses, *_ = reml.solve(fitted.theta)
+    P = np.zeros((q, p, p))
+    Q = np.zeros((q, q, p, p))
+    R = np.zeros((q, q, p, p))
+    trace = np.zeros((q, q))
+    for pat, W in zip(reml.patterns, inverses, strict=True):
+        M = pat.moments[:, :, :p, :p]
+        A = W @ dS[:, pat.idx][:, :, pat.idx]  # W dSigma_h, (q, t, t)
+        P -= np.einsum("hab,bc,acxy->hxy", A, W, M, optimize=True)
+        Q += np.einsum("hab,jbc,cd,adxy->hjxy", A, A, W, M, optimize=True)
+        trace += pat.n * np.einsum("hab,jba->hj", A, A)
+        if d2S is not None:
+            B = W @ d2S[:, :, pat.idx][:, :, :, pat.idx] @ W
+            R += np.einsum("hjad,adxy->hjxy", B, M, optimize=True)
+    phi = fitted.vcov
+    PphiP = np.einsum("hab,bc,jcd->hjad", P, phi, P, optimize=True)
+    info = 0.5 * (
+        trace - 2.0 * np.einsum("ab,hjba->hj", phi, Q) + np.einsum("ab,hjba->hj", phi, PphiP)
+    )
+    try:
+        W_kr = np.linalg.inv(0.5 * (info + info.T))
+    except np.linalg.LinAlgError:
+        raise MMRMConvergenceError(
+            "fit_mmrm: the expected information of the covariance parameters is singular, so "
+            "the Kenward-Roger adjustment is undefined; use df='satterthwaite' or a simpler "
+            "covariance structure."
+        ) from None
+    inner = np.einsum("hj,hjab->ab", W_kr, Q - PphiP - 0.25 * R)
+    adjusted = phi + 2.0 * phi @ inner @ phi
+    kr = KenwardRoger(0.5 * (adjusted + adjusted.T), W_kr, P, phi)
+    return dataclasses.replace(fitted, kr=kr)
+
+
+def _second_derivatives(func, x: np.ndarray) -> np.ndarray:
+    """d2 func / dx_h dx_j by central differences of complex-step first derivatives."""
+    out = []
+    for h in range(len(x)):
+        step = 1e-5 * max(1.0, abs(float(x[h])))
+        e = np.zeros(len(x))
+        e[h] = step
+        out.append((complex_step(func, x + e) - complex_step(func, x - e)) / (2.0 * step))
+    d2 = np.array(out)  # (h, j, T, T)
+    return 0.5 * (d2 + d2.transpose(1, 0, 2, 3))
 
 
 def full_rank_columns(X: np.ndarray) -> tuple[list[int], np.ndarray]:

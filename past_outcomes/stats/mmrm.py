@@ -48,7 +48,11 @@ from past_outcomes.stats import _reml
 __all__ = ["fit_mmrm", "MMRMResult"]
 
 
-_METHOD_TEXT = "REML GLS, {} covariance, Satterthwaite df; LS means with equal weights (as emmeans)"
+_METHOD_TEXT = "REML GLS, {} covariance, {} df; LS means with equal weights (as emmeans)"
+_DF_TEXT = {
+    "satterthwaite": "Satterthwaite",
+    "kenward-roger": "Kenward-Roger (adjusted SEs)",
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -112,6 +116,24 @@ class MMRMResult(ResultBase):
     data_notes : tuple of str
         What the data preparation noticed (rows without a value, covariates that vary within
         a subject, timepoints without data); shown by :meth:`notes`.
+    covariance_structure : str
+        The residual covariance structure the tables rest on: the first structure of the
+        fallback order that converged.
+    structures : DataFrame
+        One row per structure of ``covariance`` (in its order): ``structure, n_parameters,
+        converged, used, loglik, aic, bic, message`` (``message``: why it failed). AIC and BIC
+        count the covariance parameters only, with BIC on the number of subjects, as SAS
+        PROC MIXED and R ``mmrm`` do under REML (comparable between structures with the same
+        fixed effects; nlme also counts the fixed effects and uses N - p, a constant shift).
+    df_method : str
+        ``"satterthwaite"`` or ``"kenward-roger"``.
+    vcov : DataFrame
+        Model-based covariance of the estimable fixed effects, (X' Omega^-1 X)^-1.
+    vcov_adjusted : DataFrame or None
+        With ``df="kenward-roger"``: the Kenward-Roger adjusted covariance of the fixed
+        effects (Kenward and Roger 1997), from which every SE is computed; else None.
+    baseline_by_timepoint : bool
+        Whether the model has the baseline-by-timepoint interaction.
     """
 
     table: pd.DataFrame
@@ -137,6 +159,12 @@ class MMRMResult(ResultBase):
     non_estimable: tuple = ()
     aliased: tuple = ()
     data_notes: tuple = ()
+    covariance_structure: str = "unstructured"
+    structures: pd.DataFrame | None = None
+    df_method: str = "satterthwaite"
+    vcov: pd.DataFrame | None = None
+    vcov_adjusted: pd.DataFrame | None = None
+    baseline_by_timepoint: bool = False
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -153,13 +181,16 @@ class MMRMResult(ResultBase):
         )
         lines = [
             f"Method: {self.method}.",
-            f"Outcome: {outcome}, adjusted for {self.measure} at {self.pre!r} (held at its "
+            f"Outcome: {outcome}, adjusted for {self.measure} at {self.pre!r}"
+            f"{' with a slope per timepoint' if self.baseline_by_timepoint else ''} (held at its "
             f"mean, {self.baseline_mean:.4g}, in LS means); {self.n_observations} "
             f"observations from {self.n_subjects} subjects ({sizes}); control group "
             f"{self.control!r}; REML log-likelihood {self.loglik:.6g}; "
             f"{self.confidence:.0%} confidence intervals.",
             *self.data_notes,
         ]
+        if self.structures is not None and len(self.structures) > 1:
+            lines.append(_structure_note(self.structures))
         if self.non_estimable:
             cells = ", ".join(f"{g}/{t}" for g, t in self.non_estimable)
             lines.append(f"Not estimable (no data), NaN in the tables: {cells}.")
@@ -218,10 +249,12 @@ def fit_mmrm(
     control: Any = None,
     treatment: Any = None,
     covariates: Iterable[str] | str = (),
-    covariance: str = "unstructured",
+    covariance: str | Sequence[str] = "unstructured",
     outcome: str = "change",
     timepoints: Sequence[Any] | None = None,
     confidence: float = 0.95,
+    df: str = "satterthwaite",
+    baseline_by_timepoint: bool = False,
 ) -> MMRMResult:
     """Fit a mixed model for repeated measures; report LS means and group differences.
 
@@ -325,6 +358,8 @@ def fit_mmrm(
         outcome=outcome,
         timepoints=timepoints,
         confidence=confidence,
+        df=df,
+        baseline_by_timepoint=baseline_by_timepoint,
     )
     rows, other = _data.validate(data, spec)
     subjects, excluded, notes = _data.subjects(rows, spec)
@@ -333,15 +368,12 @@ def fit_mmrm(
     time_levels = _data.time_levels(data[spec.timepoint], obs["timepoint"], spec)
     group_levels = _data.group_levels(data[spec.group], obs["group"], spec)
     model = _design(obs, spec, group_levels, time_levels)
-    fit = _estimate(model, obs, spec, time_levels)
+    fit, structures = _estimate(model, obs, spec, time_levels)
     alpha = 1.0 - spec.confidence
     lsmeans, contrasts, non_estimable = _lsmean_tables(model, fit, group_levels, time_levels, alpha)
     if spec.treatment is not None:
         contrasts = contrasts[contrasts["contrast"] == _label(spec.treatment, group_levels[0])]
-    _warn(excluded, non_estimable)
-    names = fit.structure.names(time_levels)
-    cov_params = pd.DataFrame(fit.theta_vcov, index=names, columns=names)
-    cov_params.insert(0, "theta", fit.theta)
+    _warn(excluded, non_estimable, structures)
     counts = obs.drop_duplicates("subject")["group"]
     return MMRMResult(
         table=contrasts.reset_index(drop=True),
@@ -365,12 +397,50 @@ def fit_mmrm(
         group_sizes=tuple(int(sum(_data.same(v, g) for v in counts)) for g in group_levels),
         baseline_mean=float(obs["baseline"].mean()),
         confidence=spec.confidence,
-        method=_METHOD_TEXT.format(spec.covariance),
-        covariance_parameters=cov_params,
+        method=_METHOD_TEXT.format(fit.structure.name, _DF_TEXT[spec.df]),
+        covariance_parameters=_theta_table(fit, time_levels),
         n_iterations=fit.n_iterations,
         non_estimable=tuple(non_estimable),
         aliased=tuple(n for j, n in enumerate(model.names) if j not in set(model.keep)),
         data_notes=tuple(notes + more_notes),
+        covariance_structure=fit.structure.name,
+        structures=structures,
+        df_method=spec.df,
+        **_vcov_tables(model, fit),
+        baseline_by_timepoint=spec.baseline_by_timepoint,
+    )
+
+
+def _theta_table(fit: _reml.Fit, time_levels: list) -> pd.DataFrame:
+    names = fit.structure.names(time_levels)
+    table = pd.DataFrame(fit.theta_vcov, index=names, columns=names)
+    table.insert(0, "theta", fit.theta)
+    return table
+
+
+def _vcov_tables(model: _Model, fit: _reml.Fit) -> dict[str, pd.DataFrame | None]:
+    kept = [model.names[j] for j in model.keep]
+    adjusted = None if fit.kr is None else pd.DataFrame(fit.kr.vcov, index=kept, columns=kept)
+    return {"vcov": pd.DataFrame(fit.vcov, index=kept, columns=kept), "vcov_adjusted": adjusted}
+
+
+def _structure_note(structures: pd.DataFrame) -> str:
+    used = structures.loc[structures["used"], "structure"].iloc[0]
+    failed = structures.loc[~structures["converged"], "structure"].tolist()
+    fits = ", ".join(
+        f"{r.structure} {r.aic:.1f}/{r.bic:.1f}" for r in structures.itertuples() if r.converged
+    )
+    before = structures.index[structures["used"]][0]
+    fell = (
+        f"fell back to {used} after {', '.join(structures['structure'][:before])} failed to "
+        "converge"
+        if before
+        else f"used {used}, the first in the order"
+    )
+    return (
+        f"Covariance structure: {fell} (fallback order "
+        f"{' > '.join(structures['structure'])}); AIC/BIC {fits}"
+        f"{'; not converged: ' + ', '.join(failed) if failed else ''}."
     )
 
 
@@ -396,7 +466,8 @@ class _Model:
 
 def _design(obs: pd.DataFrame, spec: _data.Spec, group_levels: list, time_levels: list) -> _Model:
     """Treatment-coded design matrix in R's term order; on the LS-mean grid each column is
-    ("const", value), ("group", g), ("time", t) or ("cell", (g, t))."""
+    ("const", value), ("group", g), ("time", t), ("cell", (g, t)) or ("time-baseline", (t,
+    mean baseline))."""
     columns: list[np.ndarray] = [np.ones(len(obs)), obs["baseline"].to_numpy()]
     names = ["(Intercept)", spec.baseline_term]
     grid_parts: list[tuple[str, Any]] = [("const", 1.0), ("const", float(obs["baseline"].mean()))]
@@ -426,6 +497,11 @@ def _design(obs: pd.DataFrame, spec: _data.Spec, group_levels: list, time_levels
             columns.append((is_group[g] & is_time[t]).astype(float))
             names.append(f"{spec.group}[{g}]:{spec.timepoint}[{t}]")
             grid_parts.append(("cell", (g, t)))
+    if spec.baseline_by_timepoint:  # R: base:visit, held at the mean baseline (emmeans)
+        for t, mask in is_time.items():
+            columns.append(mask * obs["baseline"].to_numpy())
+            names.append(f"{spec.baseline_term}:{spec.timepoint}[{t}]")
+            grid_parts.append(("time-baseline", (t, grid_parts[1][1])))
     X_all = np.column_stack(columns)
     keep, null_basis = _reml.full_rank_columns(X_all)  # aliased: e.g. a cell without data
     return _Model(X_all, names, keep, null_basis, grid_parts)
@@ -435,13 +511,71 @@ def _design(obs: pd.DataFrame, spec: _data.Spec, group_levels: list, time_levels
 # step 6: the REML fit
 
 
-def _estimate(model: _Model, obs: pd.DataFrame, spec: _data.Spec, time_levels: list) -> _reml.Fit:
-    """Fit the model by REML; refuse designs that cannot be estimated."""
+def _estimate(
+    model: _Model, obs: pd.DataFrame, spec: _data.Spec, time_levels: list
+) -> tuple[_reml.Fit, pd.DataFrame]:
+    """Fit the model by REML under each structure of ``spec.covariance``; use the first that
+    converges (the pre-specified fallback order). Return that fit and one row per structure
+    (``structure, n_parameters, converged, used, loglik, aic, bic, message``)."""
     X, y = model.X, obs["y"].to_numpy()
     n_obs, p = X.shape
     n_times = len(time_levels)
-    if spec.covariance == "compound-symmetry" and n_times < 2:
-        raise ArgumentError("compound-symmetry needs at least two post-baseline timepoints.")
+    single = len(spec.covariance) == 1
+    if single and spec.covariance[0] != "unstructured" and n_times < 2:
+        raise ArgumentError(f"{spec.covariance[0]} needs at least two post-baseline timepoints.")
+    _check_estimable(X, y, spec)
+    subj_codes, subj_uniques = pd.factorize(obs["subject"])
+    time_codes = np.full(n_obs, -1)
+    for k, t in enumerate(time_levels):
+        time_codes[_data.equals(obs["timepoint"], t)] = k
+    n_subj = len(subj_uniques)
+    patterns = _reml.patterns(X, y, subj_codes, time_codes, n_subj, n_times)
+    sigma0 = _reml.start_sigma(X, y, subj_codes, time_codes, n_subj, n_times)
+    rows, used = [], None
+    for name in spec.covariance:
+        structure = _reml.STRUCTURES[name](n_times)
+        try:
+            if name != "unstructured" and n_times < 2:
+                raise MMRMConvergenceError(f"{name} needs at least two timepoints")
+            reml = _reml.Reml(patterns, structure, n_obs, p)
+            fit = _reml.fit(reml, structure.start(sigma0))
+            if used is None and spec.df == "kenward-roger":
+                fit = _reml.kenward_roger(reml, fit)
+        except (MMRMConvergenceError, np.linalg.LinAlgError) as err:
+            if single:
+                raise _convergence_error(err) from None
+            rows.append((name, structure.n_par, False, False, np.nan, np.nan, np.nan, str(err)))
+            continue
+        q, ll = structure.n_par, -0.5 * fit.criterion
+        rows.append(
+            (name, q, True, used is None, ll, -2 * ll + 2 * q, -2 * ll + q * np.log(n_subj), "")
+        )
+        used = fit if used is None else used
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "structure",
+            "n_parameters",
+            "converged",
+            "used",
+            "loglik",
+            "aic",
+            "bic",
+            "message",
+        ],
+    )
+    if used is None:
+        tried = "; ".join(f"{r.structure}: {r.message}" for r in table.itertuples())
+        raise MMRMConvergenceError(
+            f"fit_mmrm: no covariance structure in the fallback order converged ({tried}). "
+            "Check timepoints with few observations, or add a simpler structure to the order."
+        )
+    return used, table
+
+
+def _check_estimable(X: np.ndarray, y: np.ndarray, spec: _data.Spec) -> None:
+    """Refuse designs with no residual degrees of freedom or no residual variation."""
+    n_obs, p = X.shape
     if n_obs - p <= 0:
         raise ArgumentError(
             f"the model has {p} fixed effects but only {n_obs} observations; "
@@ -456,27 +590,16 @@ def _estimate(model: _Model, obs: pd.DataFrame, spec: _data.Spec, time_levels: l
             f"it every SE, is undefined. Check that {spec.measure} is the score and not a "
             "function of the covariates."
         )
-    subj_codes, subj_uniques = pd.factorize(obs["subject"])
-    time_codes = np.full(n_obs, -1)
-    for k, t in enumerate(time_levels):
-        time_codes[_data.equals(obs["timepoint"], t)] = k
-    structure = (
-        _reml.Unstructured(n_times)
-        if spec.covariance == "unstructured"
-        else _reml.CompoundSymmetry(n_times)
+
+
+def _convergence_error(err: Exception) -> MMRMConvergenceError:
+    if isinstance(err, MMRMConvergenceError):
+        return err
+    return MMRMConvergenceError(
+        f"fit_mmrm: the covariance could not be estimated ({err}); the data are too few "
+        "or too regular for it. Try covariance='compound-symmetry', a fallback order, or "
+        "check timepoints with few observations."
     )
-    n_subj = len(subj_uniques)
-    patterns = _reml.patterns(X, y, subj_codes, time_codes, n_subj, n_times)
-    reml = _reml.Reml(patterns, structure, n_obs, p)
-    try:
-        theta0 = structure.start(_reml.start_sigma(X, y, subj_codes, time_codes, n_subj, n_times))
-        return _reml.fit(reml, theta0)
-    except np.linalg.LinAlgError as err:
-        raise MMRMConvergenceError(
-            f"fit_mmrm: the covariance could not be estimated ({err}); the data are too few "
-            "or too regular for it. Try covariance='compound-symmetry' or check timepoints "
-            "with few observations."
-        ) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -492,7 +615,7 @@ def _coefficient_table(names: list[str], keep: list[int], fit: _reml.Fit, alpha:
             continue
         c = np.zeros(len(keep))
         c[position[j]] = 1.0
-        var, dof = fit.satterthwaite(c)
+        var, dof = _test(fit, c)
         est = fit.beta[position[j]]
         se, t, pv, _, _ = _inference(est, var, dof, alpha)
         rows.append((name, est, se, dof, t, pv))
@@ -509,6 +632,8 @@ def _grid_row(model: _Model, g: Any, t: Any) -> np.ndarray:
             row[j] = float(_data.same(g, val))
         elif kind == "time":
             row[j] = float(_data.same(t, val))
+        elif kind == "time-baseline":
+            row[j] = val[1] * float(_data.same(t, val[0]))
         else:
             row[j] = float(_data.same(g, val[0]) and _data.same(t, val[1]))
     return row
@@ -522,8 +647,14 @@ def _linear(model: _Model, fit: _reml.Fit, l_full: np.ndarray) -> tuple[float, f
         if np.max(np.abs(l_full @ model.null_basis)) > 1e-8 * scale:
             return None
     c = l_full[model.keep]
-    var, dof = fit.satterthwaite(c)
+    var, dof = _test(fit, c)
     return float(c @ fit.beta), var, dof
+
+
+def _test(fit: _reml.Fit, c: np.ndarray) -> tuple[float, float]:
+    """Variance of c'beta and its df: Kenward-Roger when the fit carries it, else
+    Satterthwaite."""
+    return fit.kr.test(c) if fit.kr is not None else fit.satterthwaite(c)
 
 
 def _lsmean_tables(model: _Model, fit: _reml.Fit, group_levels: list, time_levels: list, alpha):
@@ -576,8 +707,14 @@ def _inference(est: float, var: float, dof: float, alpha: float):
     return se, t, p, est - q * se, est + q * se
 
 
-def _warn(excluded: pd.DataFrame, non_estimable: list) -> None:
-    """Warn about subjects set aside and about cells without data."""
+def _warn(excluded: pd.DataFrame, non_estimable: list, structures: pd.DataFrame) -> None:
+    """Warn about a fallback, subjects set aside and cells without data."""
+    if not structures["used"].iloc[0]:
+        warnings.warn(
+            "fit_mmrm: " + _structure_note(structures).replace("Covariance structure: ", ""),
+            PastOutcomesWarning,
+            stacklevel=3,
+        )
     if non_estimable:
         cells = ", ".join(f"{g!r} at {t!r}" for g, t in non_estimable[: _data.SHOWN])
         warnings.warn(
