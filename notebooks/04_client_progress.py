@@ -375,7 +375,7 @@ def intake_latest_pairs(i):
                     "date": intake["date"].iloc[0] if len(intake) else pd.NaT,
                     col: intake[col].iloc[0] if len(intake) else np.nan, "note": note})
         if len(later):
-            out.append({"subject": subject, "timepoint": "latest", "date": later["date"].iloc[-1],
+            out.append({"subject": subject, "timepoint": "latest_scored", "date": later["date"].iloc[-1],
                         col: later[col].iloc[-1], "latest_timepoint": later["timepoint"].iloc[-1],
                         "note": note})
     return pd.DataFrame(out)
@@ -406,7 +406,7 @@ def classify_intake_latest(i):
     sd, sd_source = reference_sd(i)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = po.classify_change(pairs, measure=col, pre="intake", post="latest", instrument=i,
+        res = po.classify_change(pairs, measure=col, pre="intake", post="latest_scored", instrument=i,
                                  sd_pre=sd, confidence=confidence)
     return (res, pairs, sd_source), labelled_warnings(spec.short_name, caught)
 
@@ -458,7 +458,7 @@ def client_change_table(subject):
             continue
         crit = spec.change.get(col)
         intake = mine[mine["timepoint"] == "intake"]
-        latest = mine[mine["timepoint"] == "latest"]
+        latest = mine[mine["timepoint"] == "latest_scored"]
         row = {
             "instrument": spec.short_name,
             "score": col,
