@@ -27,6 +27,7 @@ from past_outcomes.errors import (
     ArgumentError,
     DataValidationError,
     EstimationError,
+    MMRMConvergenceError,
     PastOutcomesWarning,
 )
 from past_outcomes.results import EXCLUSION_REASONS
@@ -711,3 +712,340 @@ def test_hostile_long_data_gives_a_result_or_a_documented_error(data, covariates
         if np.isnan(values).any():
             assert res.notes()[2:], "NaN without a note"
     assert len(repr(res).splitlines()) <= 10 and "<table" in res.to_html()
+
+
+# --------------------------------------------------- covariance structures, KR, base x visit
+# Golden values: tests/golden/mmrm_kr/make_golden.R (lme4/lmerTest/pbkrtest for compound
+# symmetry as a random-intercept model; nlme::gls for the other structures; emmeans). Same
+# input as above. Tolerances per quantity: log-likelihood 1e-6 relative; estimates, SEs,
+# covariance and the KR-adjusted covariance 1e-4 relative; Kenward-Roger df 1e-4 relative
+# (pbkrtest's formulas are analytic, as ours); Satterthwaite df 1 % (emmeans and lmerTest
+# differentiate numerically; we use the exact gradient).
+
+KR = Path(__file__).parent / "golden" / "mmrm_kr"
+STRUCTURES = [
+    "compound-symmetry",
+    "heterogeneous-compound-symmetry",
+    "ar1",
+    "heterogeneous-ar1",
+    "toeplitz",
+]
+
+
+def _kr(name: str) -> pd.DataFrame:
+    return pd.read_csv(KR / f"{name}.csv")
+
+
+@pytest.fixture(scope="module")
+def structure_fits(data) -> dict[str, MMRMResult]:
+    return {
+        s: fit_mmrm(data, **ARGS, control="placebo", covariance=s)
+        for s in [*STRUCTURES, "unstructured"]
+    }
+
+
+@pytest.fixture(scope="module")
+def cs_kr(data) -> MMRMResult:
+    return fit_mmrm(
+        data, **ARGS, control="placebo", covariance="compound-symmetry", df="kenward-roger"
+    )
+
+
+def _compare_tables(ours: pd.DataFrame, r: pd.DataFrame, df_rtol: float) -> None:
+    """SEs to 1e-4 relative; estimates and CI bounds to 1e-4 of the SE (a bound near zero
+    has no relative scale; CI bounds also move with the df); df to ``df_rtol``."""
+    np.testing.assert_allclose(ours["se"], r["se"], rtol=1e-4)
+    scale = 1e-4 * r["se"].to_numpy() * (1 if df_rtol < 1e-3 else 3)
+    for col in ("estimate", "ci_low", "ci_high"):
+        np.testing.assert_array_less(np.abs(ours[col] - r[col]), scale, err_msg=col)
+    np.testing.assert_allclose(ours["dof"], r["dof"], rtol=df_rtol)
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_structure_matches_nlme_gls(structure_fits, structure):
+    res, tag = structure_fits[structure], structure.replace("-", "_")
+    assert res.covariance_structure == structure
+    r_cov = _kr(f"covariance_{tag}").set_index("visit")
+    np.testing.assert_allclose(res.covariance.to_numpy(), r_cov.to_numpy(), rtol=1e-4)
+    coef = _kr(f"coefficients_{tag}")
+    diff = np.abs(res.coefficients["estimate"] - coef["estimate"])
+    np.testing.assert_array_less(diff, 1e-4 * coef["se"])
+    np.testing.assert_allclose(res.coefficients["se"], coef["se"], rtol=1e-4)
+    _compare_tables(res.lsmeans, _kr(f"lsmeans_{tag}"), df_rtol=0.01)
+    _compare_tables(res.table, _kr(f"contrasts_{tag}"), df_rtol=0.01)
+    np.testing.assert_allclose(res.table["p_value"], _kr(f"contrasts_{tag}")["p_value"], rtol=0.01)
+
+
+def test_structure_loglik_parameters_and_information_criteria(structure_fits):
+    r = _kr("structures").set_index("structure")
+    for name, res in structure_fits.items():
+        row = res.structures.iloc[0]
+        assert row["structure"] == name and row["used"] and row["converged"]
+        assert row["n_parameters"] == r.loc[name, "n_parameters"]
+        np.testing.assert_allclose(res.loglik, r.loc[name, "loglik"], rtol=1e-6)
+        q, ll, n = row["n_parameters"], r.loc[name, "loglik"], res.n_subjects
+        np.testing.assert_allclose(row["aic"], -2 * ll + 2 * q, rtol=1e-6)
+        np.testing.assert_allclose(row["bic"], -2 * ll + q * np.log(n), rtol=1e-6)
+
+
+def test_compound_symmetry_kenward_roger_matches_pbkrtest(cs_kr):
+    assert cs_kr.df_method == "kenward-roger" and "Kenward-Roger" in cs_kr.method
+    _compare_tables(cs_kr.lsmeans, _kr("lsmeans_cs_kr"), df_rtol=1e-4)
+    _compare_tables(cs_kr.table, _kr("contrasts_cs_kr"), df_rtol=1e-4)
+    coef = _kr("coefficients_cs")
+    np.testing.assert_allclose(cs_kr.coefficients["se"], coef["se_kr"], rtol=1e-4)
+    np.testing.assert_allclose(cs_kr.coefficients["dof"], coef["dof_kr"], rtol=1e-4)
+    np.testing.assert_allclose(np.sqrt(np.diag(cs_kr.vcov)), coef["se"], rtol=1e-4)
+    vcov_r = _kr("vcov_kr_cs").drop(columns="term").to_numpy()
+    np.testing.assert_allclose(cs_kr.vcov_adjusted.to_numpy(), vcov_r, rtol=1e-4, atol=1e-9)
+    fit = _kr("cs_fit")
+    np.testing.assert_allclose(cs_kr.loglik, fit["loglik"], rtol=1e-6)
+    sigma = cs_kr.covariance.to_numpy()
+    np.testing.assert_allclose(sigma[0, 1], fit["subject_var"].iloc[0], rtol=1e-4)
+    np.testing.assert_allclose(sigma[0, 0] - sigma[0, 1], fit["residual_var"].iloc[0], rtol=1e-4)
+
+
+def test_compound_symmetry_satterthwaite_matches_lmertest(structure_fits):
+    res = structure_fits["compound-symmetry"]
+    _compare_tables(res.table, _kr("contrasts_cs_satterthwaite"), df_rtol=0.01)
+    np.testing.assert_allclose(
+        res.coefficients["dof"], _kr("coefficients_cs")["dof_satterthwaite"], rtol=0.01
+    )
+
+
+def test_baseline_by_timepoint_matches_emmeans_at_mean_baseline(data):
+    res = fit_mmrm(data, **ARGS, control="placebo", baseline_by_timepoint=True)
+    coef = _kr("coefficients_baseline_by_visit")
+    assert res.coefficients["term"].tolist()[-3:] == [
+        f"score_pre:timepoint[{t}]" for t in VISITS[1:]
+    ]
+    diff = np.abs(res.coefficients["estimate"] - coef["estimate"])
+    np.testing.assert_array_less(diff, 1e-4 * coef["se"])
+    np.testing.assert_allclose(res.coefficients["se"], coef["se"], rtol=1e-4)
+    np.testing.assert_allclose(res.loglik, coef["loglik"].iloc[0], rtol=1e-6)
+    _compare_tables(res.lsmeans, _kr("lsmeans_baseline_by_visit"), df_rtol=0.01)
+    _compare_tables(res.table, _kr("contrasts_baseline_by_visit"), df_rtol=0.01)
+    assert res.baseline_by_timepoint and "with a slope per timepoint" in res.notes()[1]
+
+
+# ---- Kenward-Roger by an independent dense implementation of the published formulas
+# (Kenward and Roger 1997, eqs. 2-5 and section 4; the general F approximation with c = 1),
+# on the full N x N covariance Omega, with G_h = dOmega/dpsi_h in the natural parameters.
+
+
+def _dense_design(data: pd.DataFrame, res: MMRMResult):
+    post = data[data["timepoint"] != "baseline"].dropna(subset=["score"])
+    base = data[data["timepoint"] == "baseline"].set_index("subject")["score"]
+    b = base.reindex(post["subject"]).to_numpy()
+    t = pd.Categorical(post["timepoint"], categories=VISITS).codes
+    act = (post["arm"] == "active").to_numpy(float)
+    cols = [np.ones(len(post)), b, act]
+    cols += [(t == k).astype(float) for k in (1, 2, 3)]
+    cols += [act * (t == k) for k in (1, 2, 3)]
+    X = np.column_stack(cols)
+    return X, post["subject"].to_numpy(), t
+
+
+def _dense_kr(X, subjects, times, sigma_of_psi, psi, d1, d2):
+    """Phi_A and a function giving (var_A, KR df) for a contrast, by the dense formulas."""
+    blocks = [np.flatnonzero(subjects == s) for s in pd.unique(subjects)]
+
+    def omega(fn):
+        out = np.zeros((len(X), len(X)))
+        for idx in blocks:
+            tt = times[idx]
+            out[np.ix_(idx, idx)] = fn[np.ix_(tt, tt)]
+        return out
+
+    Om = omega(sigma_of_psi(psi))
+    Oi = np.linalg.inv(Om)
+    G = [omega(g) for g in d1]
+    Phi = np.linalg.inv(X.T @ Oi @ X)
+    Pm = Oi - Oi @ X @ Phi @ X.T @ Oi
+    q = len(G)
+    P = [-X.T @ Oi @ g @ Oi @ X for g in G]
+    Q = [[X.T @ Oi @ G[h] @ Oi @ G[j] @ Oi @ X for j in range(q)] for h in range(q)]
+    info = np.array([[0.5 * np.trace(Pm @ G[h] @ Pm @ G[j]) for j in range(q)] for h in range(q)])
+    W = np.linalg.inv(info)
+    inner = sum(
+        W[h, j] * (Q[h][j] - P[h] @ Phi @ P[j] - 0.25 * X.T @ Oi @ omega(d2[h][j]) @ Oi @ X)
+        for h in range(q)
+        for j in range(q)
+    )
+    PhiA = Phi + 2 * Phi @ inner @ Phi
+
+    def test(L):
+        L = np.atleast_2d(L)
+        c = L.shape[0]
+        M = L.T @ np.linalg.inv(L @ Phi @ L.T) @ L
+        tr = [M @ Phi @ P[h] @ Phi for h in range(q)]
+        A1 = sum(W[h, j] * np.trace(tr[h]) * np.trace(tr[j]) for h in range(q) for j in range(q))
+        A2 = sum(W[h, j] * np.trace(tr[h] @ tr[j]) for h in range(q) for j in range(q))
+        B = (A1 + 6 * A2) / (2 * c)
+        g = ((c + 1) * A1 - (c + 4) * A2) / ((c + 2) * A2)
+        den = 3 * c + 2 * (1 - g)
+        c1, c2, c3 = g / den, (c - g) / den, (c + 2 - g) / den
+        E = 1 / (1 - A2 / c)
+        V = 2 / c * (1 + c1 * B) / ((1 - c2 * B) ** 2 * (1 - c3 * B))
+        rho = V / (2 * E**2)
+        return float((L @ PhiA @ L.T)[0, 0]), 4 + (c + 2) / (c * rho - 1)
+
+    return PhiA, test
+
+
+def _contrast_rows(res: MMRMResult) -> np.ndarray:
+    L = np.zeros((4, 9))
+    L[:, 2] = 1.0
+    for k in (1, 2, 3):
+        L[k, 5 + k] = 1.0
+    return L
+
+
+def test_unstructured_kenward_roger_matches_dense_formulas(data):
+    res = fit_mmrm(data, **ARGS, control="placebo", df="kenward-roger")
+    X, subjects, times = _dense_design(data, res)
+    rows, cols = np.tril_indices(4)
+
+    def sigma_of_psi(psi):
+        S = np.zeros((4, 4))
+        S[rows, cols] = psi
+        S[cols, rows] = psi
+        return S
+
+    psi = res.covariance.to_numpy()[rows, cols]
+    d1 = [sigma_of_psi(np.eye(len(psi))[h]) for h in range(len(psi))]
+    d2 = [[np.zeros((4, 4))] * len(psi) for _ in psi]  # Sigma is linear in psi
+    PhiA, test = _dense_kr(X, subjects, times, sigma_of_psi, psi, d1, d2)
+    np.testing.assert_allclose(res.vcov_adjusted.to_numpy(), PhiA, rtol=1e-4, atol=1e-9)
+    for i, L in enumerate(_contrast_rows(res)):
+        var, dof = test(L)
+        np.testing.assert_allclose(res.table["se"].iloc[i], np.sqrt(var), rtol=1e-4)
+        np.testing.assert_allclose(res.table["dof"].iloc[i], dof, rtol=1e-4)
+
+
+def test_ar1_kenward_roger_second_derivative_term_matches_dense_formulas(data):
+    res = fit_mmrm(data, **ARGS, control="placebo", covariance="ar1", df="kenward-roger")
+    X, subjects, times = _dense_design(data, res)
+    lag = np.abs(np.subtract.outer(np.arange(4), np.arange(4)))
+    S = res.covariance.to_numpy()
+    psi = np.array([S[0, 0], S[0, 1] / S[0, 0]])  # (variance, rho): SAS's AR(1) parameters
+
+    def sigma_of_psi(p):
+        return p[0] * p[1] ** lag
+
+    v, r = psi
+    d1 = [r**lag, v * lag * r ** np.maximum(lag - 1, 0)]
+    cross = lag * r ** np.maximum(lag - 1, 0)
+    d2 = [
+        [np.zeros((4, 4)), cross],
+        [cross, v * lag * (lag - 1) * r ** np.maximum(lag - 2, 0)],
+    ]
+    PhiA, test = _dense_kr(X, subjects, times, sigma_of_psi, psi, d1, d2)
+    np.testing.assert_allclose(res.vcov_adjusted.to_numpy(), PhiA, rtol=1e-4, atol=1e-9)
+    for i, L in enumerate(_contrast_rows(res)):
+        var, dof = test(L)
+        np.testing.assert_allclose(res.table["se"].iloc[i], np.sqrt(var), rtol=1e-4)
+        np.testing.assert_allclose(res.table["dof"].iloc[i], dof, rtol=1e-4)
+
+
+def test_default_keeps_satterthwaite_and_no_adjusted_covariance(fits):
+    res = fits["a"]
+    assert res.df_method == "satterthwaite" and res.vcov_adjusted is None
+    assert res.covariance_structure == "unstructured" and len(res.structures) == 1
+    assert not res.baseline_by_timepoint
+
+
+# ---- fallback order
+
+
+def _fail_on(monkeypatch, names):
+    real = _reml.fit
+
+    def failing(reml, theta0):
+        if reml.cov.name in names:
+            raise MMRMConvergenceError(f"fit_mmrm: {reml.cov.name} did not converge (forced)")
+        return real(reml, theta0)
+
+    monkeypatch.setattr(_reml, "fit", failing)
+
+
+def test_fallback_is_reported_never_silent(data, monkeypatch):
+    _fail_on(monkeypatch, {"unstructured"})
+    order = ["unstructured", "toeplitz", "ar1"]
+    with pytest.warns(PastOutcomesWarning, match="fell back to toeplitz after unstructured"):
+        res = fit_mmrm(data, **ARGS, control="placebo", covariance=order)
+    assert res.covariance_structure == "toeplitz" and "toeplitz covariance" in res.method
+    table = res.structures
+    assert table["structure"].tolist() == order
+    assert table["converged"].tolist() == [False, True, True]
+    assert table["used"].tolist() == [False, True, False]
+    assert "forced" in table["message"].iloc[0] and np.isnan(table["aic"].iloc[0])
+    assert any("fell back to toeplitz" in n and "AIC/BIC" in n for n in res.notes())
+    direct = fit_mmrm(data, **ARGS, control="placebo", covariance="toeplitz")
+    pd.testing.assert_frame_equal(res.table, direct.table)
+
+
+def test_fallback_all_failing_is_a_convergence_error(data, monkeypatch):
+    _fail_on(monkeypatch, {"unstructured", "ar1"})
+    with pytest.raises(MMRMConvergenceError, match="no covariance structure in the fallback"):
+        fit_mmrm(data, **ARGS, covariance=("unstructured", "ar1"))
+
+
+def test_single_structure_failure_keeps_its_own_error(data, monkeypatch):
+    _fail_on(monkeypatch, {"ar1"})
+    with pytest.raises(MMRMConvergenceError, match="ar1 did not converge"):
+        fit_mmrm(data, **ARGS, covariance="ar1")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"covariance": []}, "or a list of them"),
+        ({"covariance": ["ar1", "ar1"]}, "must list each structure once"),
+        ({"covariance": ["ar1", "banded"]}, "covariance must be one of"),
+        ({"df": "kr"}, "df must be one of"),
+        ({"baseline_by_timepoint": "yes"}, "baseline_by_timepoint must be True or False"),
+    ],
+)
+def test_new_argument_errors(complete, kwargs, message):
+    with pytest.raises(ArgumentError, match=message):
+        fit_mmrm(complete, **ARGS, **kwargs)
+
+
+def test_structures_need_two_timepoints(complete):
+    one = complete[complete["timepoint"].isin(["baseline", "week2"])]
+    one = one[one.groupby("subject")["score"].transform("size") == 2]
+    with pytest.raises(ArgumentError, match="ar1 needs at least two post-baseline"):
+        fit_mmrm(one, **ARGS, covariance="ar1")
+    with pytest.warns(PastOutcomesWarning, match="fell back to unstructured after ar1"):
+        res = fit_mmrm(one, **ARGS, covariance=["ar1", "unstructured"])
+    assert res.structures["message"].iloc[0] == "ar1 needs at least two timepoints"
+    assert res.covariance_structure == "unstructured"
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    structure=st.sampled_from(["compound-symmetry", "toeplitz", "unstructured"]),
+)
+def test_kenward_roger_inflates_covariance_and_ignores_row_order(seed, structure):
+    """For structures linear in their parameters the KR adjustment (Kackar-Harville plus
+    bias terms) is positive semi-definite; and nothing depends on the row order."""
+    rng = np.random.default_rng(seed)
+    n = 24
+    subj = np.repeat([f"P{i:02d}" for i in range(n)], 4)
+    arm = np.repeat(rng.permutation(["a", "b"] * (n // 2)), 4)
+    time = np.tile(["t0", "t1", "t2", "t3"], n)
+    score = rng.normal(20, 4, n * 4) + np.repeat(rng.normal(0, 3, n), 4)
+    frame = pd.DataFrame({"subject": subj, "arm": arm, "timepoint": time, "score": score})
+    frame = frame.drop(index=rng.choice(np.flatnonzero(time != "t0"), 6, replace=False))
+    kw = dict(measure="score", group="arm", pre="t0", covariance=structure, df="kenward-roger")
+    try:
+        res = fit_mmrm(frame, **kw)
+    except MMRMConvergenceError:
+        return  # a documented outcome on tiny random data
+    diff = res.vcov_adjusted.to_numpy() - res.vcov.to_numpy()
+    assert np.min(np.linalg.eigvalsh(diff)) > -1e-8 * np.max(np.abs(res.vcov.to_numpy()))
+    shuffled = fit_mmrm(frame.sample(frac=1.0, random_state=seed), **kw)
+    np.testing.assert_allclose(shuffled.table["se"], res.table["se"], rtol=1e-6)
+    np.testing.assert_allclose(shuffled.table["dof"], res.table["dof"], rtol=1e-5)
