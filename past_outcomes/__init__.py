@@ -55,6 +55,11 @@ _EXPORTS: dict[str, str] = {
     "format_p": "display",
     "format_ci": "display",
     "format_warnings": "display",
+    "format_table": "display",
+    "format_markdown": "display",
+    "format_count": "display",
+    "format_range": "display",
+    "format_figure": "display",
     # data sets
     "read_dataset": "datasets",
     "list_datasets": "datasets",
@@ -117,7 +122,16 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     )
     from past_outcomes.contracts import check_contract, format_contract
     from past_outcomes.datasets import format_dataset, list_datasets, read_dataset
-    from past_outcomes.display import format_ci, format_p, format_warnings
+    from past_outcomes.display import (
+        format_ci,
+        format_count,
+        format_figure,
+        format_markdown,
+        format_p,
+        format_range,
+        format_table,
+        format_warnings,
+    )
     from past_outcomes.errors import (
         ArgumentError,
         DataContractError,
