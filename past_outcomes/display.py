@@ -176,8 +176,8 @@ def format_table(
 ) -> Table:
     """A DataFrame formatted for a notebook or report.
 
-    - No pandas index column: a default 0, 1, 2 ... index is dropped, any other index (a
-      pivot's row labels) becomes the first column(s).
+    - No pandas index column: an unnamed integer index (row numbers, also of a subset) is
+      dropped, any other index (a pivot's row labels) becomes the first column(s).
     - Missing values (NaN, None, ``pd.NA``, NaT) are shown as ``"-"``.
     - Integer columns, and float columns whose values are all whole numbers (counts after a
       merge or a pivot: ``21.0``), are shown as integers.
@@ -191,8 +191,9 @@ def format_table(
     import pandas as pd
 
     frame = data.copy()
-    if isinstance(frame.index, pd.RangeIndex) and frame.index.name is None:
-        frame = frame.reset_index(drop=True)
+    row_numbers = frame.index.nlevels == 1 and frame.index.name is None
+    if row_numbers and pd.api.types.is_integer_dtype(frame.index.dtype):
+        frame = frame.reset_index(drop=True)  # row numbers, not labels
     else:
         frame = frame.reset_index()
     p_set = set(p_columns or [])
