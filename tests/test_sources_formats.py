@@ -151,7 +151,11 @@ def test_qualtrics_three_header_rows_previews_and_unfinished(tmp_path):
     t = res.table
     assert list(t["subject"]) == ["C01", "C03"]
     assert list(t["source_line"]) == [4, 7]  # header rows 1-3; responses from line 4
-    assert t["date"].tolist() == [pd.Timestamp("2024-05-01"), pd.Timestamp("2024-05-03")]
+    # RecordedDate with its time of day (kept since the time is part of the date column)
+    assert t["date"].tolist() == [
+        pd.Timestamp("2024-05-01 10:05:01"),
+        pd.Timestamp("2024-05-03 09:00:00"),
+    ]
     assert t[PHQ].iloc[0].tolist() == [1] * 9 and t[PHQ].iloc[1].tolist() == [2] * 9
     ex = res.excluded
     assert list(ex["reason"]) == ["preview", "unfinished"]
@@ -192,7 +196,10 @@ def test_google_forms_answer_words_with_codebook_and_month_first_dates(tmp_path)
     res = po.read_responses(path, codebook=book)
     assert res.source == "forms"
     t = res.table
-    assert t["date"].tolist() == [pd.Timestamp("2024-05-24"), pd.Timestamp("2024-05-31")]
+    assert t["date"].tolist() == [
+        pd.Timestamp("2024-05-24 10:15:00"),
+        pd.Timestamp("2024-05-31 09:02:11"),
+    ]
     assert t[PHQ].iloc[0].tolist() == [n % 4 for n in range(9)]
     assert "Email Address" not in t.columns  # never carried unless kept
     assert any("month first" in n for n in res.notes())
@@ -219,7 +226,10 @@ def test_microsoft_forms_xlsx_day_first_dates(tmp_path):
     res = po.read_responses(path, subject="Client")
     assert res.source == "forms"
     t = res.table
-    assert t["date"].tolist() == [pd.Timestamp("2024-05-13"), pd.Timestamp("2024-06-02")]
+    assert t["date"].tolist() == [
+        pd.Timestamp("2024-05-13 09:10"),
+        pd.Timestamp("2024-06-02 09:10"),
+    ]
     assert t["pcl5_1"].tolist() == [1, 4] and pd.isna(t["pcl5_20"].iloc[1])
     assert list(t["source_line"]) == [2, 3]
 

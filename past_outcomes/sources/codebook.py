@@ -18,6 +18,16 @@ YAML (``.yaml``/``.yml``)::
       Several days: 1
     column_labels:                          # labels of one column (source or item name)
       phq9_2: {"Never": 0, "Sometimes": 1}
+    multi_select:                           # a check-all-that-apply question: one column
+      "Which did you notice? (check all)":  # whose cell joins the options ticked with ", "
+        Nausea: ebi_1                       # option -> item: 1 when ticked, 0 when not
+        Headache: ebi_2
+
+``multi_select`` is the only way a cell is split: Google Forms writes the options ticked in a
+checkbox question into one cell, joined by ", " (../shared/reference/practitioner.md, "Google
+Forms"; an option that itself holds a comma is matched whole, since the options are declared).
+A cell with an option not declared is an error (``unmapped-label``); an empty cell leaves the
+items missing (not answered), never 0. YAML codebooks only.
 
 Quote labels YAML would read as something else (``"Yes": 1``, ``"No": 0``, ``"1-2": 1``).
 
@@ -27,7 +37,9 @@ row's ``column`` when it names one, else for every column.
 
 A REDCap data dictionary (a CSV whose header has ``Variable / Field Name``) is recognised: its
 choices (``0, Not at all | 1, Several days``) become each field's labels and its field labels
-let a label-header export find its fields.
+let a label-header export find its fields, checkbox options included: a label export heads the
+column of option ``code`` of checkbox ``field`` with ``<Field Label> (choice=<choice label>)``
+(as REDCap's generated R script labels ``field___code``), which becomes ``field___code``.
 
 Labels are compared after Unicode normalisation (NFKC), with case and repeated spaces
 ignored. Refused, with ``ArgumentError`` naming the file, the entry and the remedy: unknown
@@ -62,7 +74,7 @@ MAX_CODEBOOK_BYTES = 1_000_000
 #: An item column: ``<instrument id>_<item number>``.
 ITEM_COLUMN = re.compile(r"\A[a-z][a-z0-9]*_[1-9][0-9]{0,3}\Z")
 _ID_KEYS = ("subject", "timepoint", "date", "group")
-_YAML_KEYS = {"columns", "labels", "column_labels", "note", *_ID_KEYS}
+_YAML_KEYS = {"columns", "labels", "column_labels", "multi_select", "note", *_ID_KEYS}
 _CSV_COLUMNS = ("column", "item", "label", "code")
 _REDCAP_FIELD = "Variable / Field Name"
 _HTML_TAG = re.compile(r"<[^>]{0,200}>")
@@ -79,7 +91,8 @@ class Codebook:
     """A checked codebook. ``columns``: source column -> item column; ``labels``: normalised
     label -> code for every column; ``column_labels``: column -> normalised label -> code;
     ``headers``: normalised field label -> field name (REDCap label headers); ``ids``:
-    identifier -> source column; ``paths``: the files it came from."""
+    identifier -> source column; ``multi``: multi-select column -> normalised option -> item
+    column; ``paths``: the files it came from."""
 
     paths: tuple[str, ...] = ()
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -87,6 +100,7 @@ class Codebook:
     column_labels: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     ids: Mapping[str, str] = field(default_factory=dict)
+    multi: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -130,10 +144,14 @@ def merge_codebooks(books: Iterable[Codebook]) -> Codebook:
     column_labels: dict[str, dict[str, float]] = {}
     headers: dict[str, str] = {}
     ids: dict[str, str] = {}
+    multi: dict[str, dict[str, str]] = {}
     for book in books:
         where = f"codebook {book.name}"
         for col, item in book.columns.items():
             _add_column(columns, col, item, where)
+        for col, options in book.multi.items():
+            for option, item in options.items():
+                _add_option(multi, columns, col, option, item, where)
         for lab, code in book.labels.items():
             _add_label(labels, lab, code, where, "")
         for col, labs in book.column_labels.items():
@@ -148,7 +166,7 @@ def merge_codebooks(books: Iterable[Codebook]) -> Codebook:
                 )
             ids[key] = col
         paths.extend(book.paths)
-    return Codebook(tuple(paths), columns, labels, column_labels, headers, ids)
+    return Codebook(tuple(paths), columns, labels, column_labels, headers, ids, multi)
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,10 +204,15 @@ def _from_yaml(name: str) -> Codebook:
         scope = column_labels.setdefault(key, {})
         for lab, code in _mapping(labs, where, f"column_labels.{key}").items():
             _add_label(scope, _label(lab, where, key), _code(code, where, lab), where, key)
+    multi: dict[str, dict[str, str]] = {}
+    for col, options in _mapping(raw.get("multi_select", {}), where, "multi_select").items():
+        key = _text(col, where, "multi_select")
+        for option, item in _mapping(options, where, f"multi_select.{key}").items():
+            _add_option(multi, columns, key, _label(option, where, key), item, where)
     ids = {k: _text(raw[k], where, k) for k in _ID_KEYS if k in raw}
     if "note" in raw:
         _text(raw["note"], where, "note")
-    return Codebook((name,), columns, labels, column_labels, {}, ids)
+    return Codebook((name,), columns, labels, column_labels, {}, ids, multi)
 
 
 def _mapping(value: Any, where: str, key: str) -> dict:
@@ -251,6 +274,51 @@ def _add_column(columns: dict[str, str], col: str, item: Any, where: str) -> Non
                 f"and {short_repr(col)}. Each item must come from one column; remove one."
             )
     columns[col] = item
+
+
+def _add_option(
+    multi: dict[str, dict[str, str]],
+    columns: dict[str, str],
+    col: str,
+    option: str,
+    item: Any,
+    where: str,
+) -> None:
+    """One option of a multi-select column, mapped to the item its tick answers."""
+    if not isinstance(item, str) or not ITEM_COLUMN.match(item):
+        raise ArgumentError(
+            f"{where}: the option {short_repr(option)} of the multi-select column "
+            f"{short_repr(col)} must map to an item column such as 'ebi_1'; got "
+            f"{short_repr(item)}."
+        )
+    if col in columns:
+        raise ArgumentError(
+            f"{where}: the column {short_repr(col)} is declared both under columns: and under "
+            "multi_select:. A column is one question or one check-all-that-apply list; keep one."
+        )
+    key = normalize_label(option)
+    options = multi.setdefault(col, {})
+    if not key:
+        raise ArgumentError(f"{where}: an empty option is declared for {short_repr(col)}.")
+    if options.get(key, item) != item:
+        raise ArgumentError(
+            f"{where}: the option {short_repr(option)} of {short_repr(col)} is mapped twice, "
+            f"to {options[key]!r} and {item!r}. Keep one."
+        )
+    taken = [
+        (c, o)
+        for c, opts in multi.items()
+        for o, i in opts.items()
+        if i == item and (c, o) != (col, key)
+    ] + [(c, None) for c, i in columns.items() if i == item]
+    if taken:
+        other = taken[0]
+        shown = f"the column {other[0]!r}" + (f" (option {other[1]!r})" if other[1] else "")
+        raise ArgumentError(
+            f"{where}: two answers are mapped to the item {item!r}: {shown} and the option "
+            f"{short_repr(option)} of {short_repr(col)}. Each item must come from one place."
+        )
+    options[key] = item
 
 
 def _add_label(scope: dict[str, float], label: str, code: float, where: str, col: str) -> None:
@@ -337,6 +405,11 @@ def _from_redcap_dictionary(name: str, frame: Any) -> Codebook:
             continue
         for part in choices.split("|"):
             code, _, label = part.partition(",")
+            if ftype == "checkbox" and field_label is not None and label.strip() and code.strip():
+                key = normalize_label(f"{field_label} (choice={label.strip()})")
+                if key in headers:
+                    repeated.add(key)
+                headers[key] = f"{fname}___{code.strip().lower()}"
             try:
                 value = float(code.strip())
             except ValueError:

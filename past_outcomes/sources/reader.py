@@ -1,13 +1,15 @@
 """``read_responses``: any supported export in, the canonical long frame out.
 
-The steps, each a named function: find the source (:func:`_detect`) and run its adapter;
-map source columns to items (:func:`_map_columns`: codebook, REDCap field labels, names that
-already are ``<id>_<n>`` in any case or punctuation such as ``PHQ9_1``); find the identifier
-columns (:func:`_identifiers`); set aside what the adapter excludes and rows without a single
-answer; decode every item cell (:func:`_decode_items`: numbers as they are, answer words
-through the codebook, the file's value labels or the spec's published labels); check the
-coding against each instrument's spec (:func:`_check_shift`); build the table
-(:func:`_canonical`). Every failure of a kind is collected and raised together.
+The steps, each a named function: find the source and run its adapter (``detect``); map
+source columns to items (``mapping.map_columns``: codebook, REDCap field labels, names that
+already are ``<id>_<n>`` in any case or punctuation such as ``PHQ9_1``, Qualtrics question
+text) and multi-select questions (``mapping.find_multi``); find the identifier columns
+(:func:`_identifiers`); set aside what the adapter excludes and rows without a single answer;
+decode every item cell (:func:`_decode_items`: numbers as they are, answer words through the
+codebook, the file's value labels or the spec's published labels; ``multiselect``: ticked
+options); check the coding against each instrument's spec (``coding.check_coding``); build
+the table (:func:`_canonical`); report form statuses row by row (:func:`_note_statuses`).
+Every failure of a kind is collected and raised together.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from past_outcomes.errors import (
     PastOutcomesError,
     short_repr,
 )
-from past_outcomes.instrument import Instrument, instruments_dir, load_instrument
+from past_outcomes.instrument import Instrument
 from past_outcomes.results import ResultBase, excluded_frame
 from past_outcomes.sources.codebook import (
     ITEM_COLUMN,
@@ -38,9 +39,13 @@ from past_outcomes.sources.codebook import (
     merge_codebooks,
     normalize_label,
 )
+from past_outcomes.sources.coding import check_coding
 from past_outcomes.sources.dates import parse_dates
 from past_outcomes.sources.detect import detect_and_read
+from past_outcomes.sources.mapping import extra_instruments, find_multi, map_columns, specs_for
+from past_outcomes.sources.multiselect import split_multi
 from past_outcomes.sources.table import SetAside, SourceTable
+from past_outcomes.sources.table import failure_row as _fail
 
 __all__ = ["ImportResult", "read_responses", "SOURCES"]
 
@@ -50,7 +55,10 @@ SOURCES = ("auto", "redcap", "qualtrics", "forms", "spss", "stata", "excel", "cs
 ID_NAMES = ("subject", "timepoint", "date", "group")
 #: The provenance columns of the canonical frame.
 PROVENANCE = ("source_file", "source_line")
-_LOOSE_ITEM = re.compile(r"\A(?P<id>.+?)_(?P<n>[1-9][0-9]{0,3})\Z")
+#: The values of ``keep_missing=``.
+KEEP_MISSING = ("error", "ignore")
+#: Rows listed one by one in a form-status note before the rest are counted.
+STATUS_ROWS_SHOWN = 20
 _NUMBER = re.compile(r"\A\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*\Z")
 
 
@@ -107,6 +115,8 @@ def read_responses(
     group: str | None = None,
     instrument: str | Instrument | Sequence[str | Instrument] | None = None,
     keep: Sequence[str] = (),
+    keep_missing: str = "error",
+    timepoint_value: str | int | None = None,
     dayfirst: bool | None = None,
     sheet: str | None = None,
 ) -> ImportResult:
@@ -143,6 +153,16 @@ def read_responses(
     keep
         Other source columns to carry over unchanged (e.g. ``["gender"]``). Nothing else is
         carried: e-mail addresses, names and free text stay behind unless named here.
+    keep_missing
+        What a ``keep`` column the file lacks does: ``"error"`` (default: an
+        ``ArgumentError`` listing the file's columns) or ``"ignore"`` (left out, and the notes
+        say which), for a caller that asks for optional columns (a notebook's covariates).
+    timepoint_value
+        One timepoint for every row (e.g. ``"baseline"``), for a single-wave file without a
+        timepoint column. Refused together with ``timepoint=``, and when the file already has
+        a timepoint (a codebook's ``timepoint:``, a REDCap event, a column named
+        ``timepoint``): a constant would merge its waves. An int is written as text
+        (``0`` -> ``"0"``), as timepoints read from files are.
     dayfirst
         The order of day and month in dates such as ``03/04/2024``, when the data do not
         decide it (see ``past_outcomes.sources.dates``).
@@ -171,6 +191,7 @@ def read_responses(
         ``ambiguous-date``), a subject id missing (``missing-value``).
     """
     args = _check_arguments(path, source, subject, timepoint, date, group, keep, dayfirst, sheet)
+    args["timepoint_value"] = _check_constant(timepoint_value, timepoint, keep_missing)
     name = str(path)
     book = _load_codebooks(codebook)
     table, why = detect_and_read(name, source, book, sheet)
@@ -178,18 +199,25 @@ def read_responses(
     if book.paths:
         notes.append(f"Codebook: {book.name}.")
     frame = table.frame
-    mapping = _map_columns(frame, book, _extra_instruments(instrument), table, notes)
-    specs = _specs_for(mapping, instrument, notes)
+    multi = find_multi(frame, book, table)
+    mapping = map_columns(frame, book, extra_instruments(instrument), table, multi, notes)
+    source_of = {item: col for col, item in mapping.items()}
+    source_of |= {item: col for col, options in multi.items() for item in options.values()}
+    specs = specs_for(mapping, instrument, notes, also=frozenset(source_of) - set(mapping.values()))
     ids = _identifiers(frame, table, book, args, notes)
     set_aside = list(table.set_aside)
-    frame, set_aside = _set_aside_empty(frame, mapping, set_aside, table)
-    items = _decode_items(frame, mapping, specs, book, table, ids, notes)
-    _check_shift(items, specs, table, mapping, notes)
-    out = _canonical(frame, items, ids, keep, table, dayfirst, notes)
+    frame, set_aside = _set_aside_empty(frame, [*mapping, *multi], set_aside, table)
+    subjects = frame[ids["subject"]].map(_as_text)
+    ticked, failures = split_multi(frame, multi, table, subjects, notes)
+    items = _decode_items(frame, mapping, specs, book, table, ids, notes, failures) | ticked
+    check_coding(items, specs, table, {i: source_of[i] for i in items})
+    kept = _present_keep(frame, keep, keep_missing, table, notes)
+    out = _canonical(frame, items, ids, kept, table, dayfirst, args["timepoint_value"], notes)
+    _note_statuses(table, frame, ids, notes)
     dropped = [
         c
         for c in table.frame.columns
-        if c not in mapping and c not in ids.values() and c not in keep
+        if c not in mapping and c not in multi and c not in ids.values() and c not in keep
     ]
     if dropped:
         notes.append(
@@ -208,7 +236,7 @@ def read_responses(
         table=out,
         source=table.source,
         path=name,
-        instruments=tuple(sorted({item.rsplit("_", 1)[0] for item in mapping.values()})),
+        instruments=tuple(sorted({item.rsplit("_", 1)[0] for item in items})),
         excluded=excluded,
         messages=tuple(notes),
     )
@@ -250,6 +278,31 @@ def _check_arguments(path, source, subject, timepoint, date, group, keep, dayfir
     return ids
 
 
+def _check_constant(value: Any, timepoint: str | None, keep_missing: Any) -> str | None:
+    """``timepoint_value`` as text (or None); ``keep_missing`` checked on the way."""
+    if not isinstance(keep_missing, str) or keep_missing not in KEEP_MISSING:
+        raise ArgumentError(
+            f"keep_missing must be 'error' or 'ignore'; got {short_repr(keep_missing)}."
+        )
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | np.integer):
+        raise ArgumentError(
+            f"timepoint_value must be one timepoint for every row, a str or an int (e.g. "
+            f"'baseline'); got {short_repr(value)}."
+        )
+    text = str(value).strip()
+    if not text:
+        raise ArgumentError("timepoint_value must not be empty; got ''. Pass e.g. 'baseline'.")
+    if timepoint is not None:
+        raise ArgumentError(
+            f"timepoint= ({timepoint!r}) and timepoint_value= ({text!r}) cannot both be given: "
+            "the first names the file's timepoint column, the second gives every row one "
+            "timepoint. Keep one."
+        )
+    return text
+
+
 def _load_codebooks(codebook: Any) -> Codebook:
     if codebook is None:
         return Codebook()
@@ -261,125 +314,6 @@ def _load_codebooks(codebook: Any) -> Codebook:
         f"codebook must be a path to a .yaml or .csv file, or a list of them; got "
         f"{short_repr(codebook)}."
     )
-
-
-# --------------------------------------------------------------------------------------------
-# columns -> items
-
-
-def _bundled_ids() -> set[str]:
-    return {p.stem for p in Path(instruments_dir()).glob("*.yaml")}
-
-
-def _extra_instruments(instrument: Any) -> list[Instrument]:
-    if instrument is None:
-        return []
-    many = instrument if isinstance(instrument, list | tuple) else [instrument]
-    return [load_instrument(i) for i in many]
-
-
-def _map_columns(
-    frame: pd.DataFrame, book: Codebook, extra: list[Instrument], table: SourceTable, notes: list
-) -> dict[Any, str]:
-    known = (
-        _bundled_ids()
-        | {i.id for i in extra}
-        | {v.rsplit("_", 1)[0] for v in book.columns.values()}
-    )
-    by_norm = {normalize_label(k): k for k in book.columns}
-    mapping: dict[Any, str] = {}
-    used: set[str] = set()
-    for col in frame.columns:
-        text = str(col)
-        key = text if text in book.columns else by_norm.get(normalize_label(text))
-        if key is not None:
-            mapping[col] = book.columns[key]
-            used.add(key)
-            continue
-        loose = _LOOSE_ITEM.match(re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_"))
-        if loose and loose["id"].replace("_", "") in known:
-            mapping[col] = f"{loose['id'].replace('_', '')}_{int(loose['n'])}"
-    failures = [
-        _fail(
-            None,
-            col,
-            None,
-            "missing-column",
-            f"the codebook maps the column {col!r}, which {table.path} does not have (check the header text or remove the entry)",
-        )
-        for col in book.columns
-        if col not in used
-    ]
-    by_item: dict[str, list] = {}
-    for col, item in mapping.items():
-        by_item.setdefault(item, []).append(col)
-    for item, cols in by_item.items():
-        if len(cols) > 1:
-            failures.append(
-                _fail(
-                    None,
-                    item,
-                    ", ".join(map(str, cols)),
-                    "ambiguous-column",
-                    f"{len(cols)} columns supply the item {item}: {', '.join(map(repr, cols))}; keep one (delete or rename the others, or map one in a codebook)",
-                )
-            )
-    if failures:
-        raise DataValidationError(
-            pd.DataFrame(failures),
-            context=f"{table.path}: columns cannot be matched to items",
-            remedy="Remedy: correct the codebook or the file's header as each line says.",
-        )
-    if not mapping:
-        raise DataValidationError(
-            pd.DataFrame(
-                [
-                    _fail(
-                        None,
-                        None,
-                        ", ".join(map(str, list(frame.columns)[:6])),
-                        "missing-column",
-                        f"{table.path} has no item column: no header is <instrument>_<item> (e.g. phq9_1) and no codebook maps one",
-                    )
-                ]
-            ),
-            context=f"{table.path}: nothing to score",
-            remedy=(
-                "Remedy: pass codebook= with a file mapping the question columns to items "
-                "(columns: {'Your question header': phq9_1}), or rename the columns."
-            ),
-        )
-    renamed = [f"{c!r} -> {i}" for c, i in mapping.items() if str(c) != i]
-    if renamed:
-        notes.append(
-            f"{len(renamed)} column(s) read as items: {', '.join(renamed[:6])}"
-            + (f" and {len(renamed) - 6} more" if len(renamed) > 6 else "")
-            + "."
-        )
-    return mapping
-
-
-def _specs_for(mapping: dict[Any, str], instrument: Any, notes: list) -> dict[str, Instrument]:
-    """Load the spec of every instrument found; drop columns that are no item of it."""
-    specs = {i.id: i for i in _extra_instruments(instrument)}
-    bundled = _bundled_ids()
-    for item in set(mapping.values()):
-        inst_id = item.rsplit("_", 1)[0]
-        if inst_id not in specs and inst_id in bundled:
-            specs[inst_id] = load_instrument(inst_id)
-    strays = [
-        c
-        for c, i in mapping.items()
-        if i.rsplit("_", 1)[0] in specs and i not in specs[i.rsplit("_", 1)[0]].item_columns
-    ]
-    for col in strays:
-        inst = specs[mapping[col].rsplit("_", 1)[0]]
-        notes.append(
-            f"{col!r} is not an item of {inst.short_name} (items "
-            f"{inst.items[0].n}-{inst.items[-1].n}); not carried over."
-        )
-        del mapping[col]
-    return specs
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,6 +342,12 @@ def _identifiers(frame, table: SourceTable, book: Codebook, args: dict, notes: l
                     f"{where} must name a column of {table.path}; got {col!r}. Its columns: "
                     f"{_shown_columns(columns)}."
                 )
+            if name == "timepoint" and args["timepoint_value"] is not None:
+                raise ArgumentError(
+                    f"timepoint_value= gives every row the timepoint {args['timepoint_value']!r}, "
+                    f"but {table.path} already has a timepoint: the column {col!r} ({origin}). "
+                    "A constant would merge its waves; leave out timepoint_value=."
+                )
             ids[name] = col
             if origin != "name" or col != name:
                 notes.append(f"{name} is the column {col!r} ({origin}).")
@@ -420,9 +360,12 @@ def _identifiers(frame, table: SourceTable, book: Codebook, args: dict, notes: l
             f"and subject= names none.{hint} Pass subject='<column>' (or subject: in the "
             "codebook)."
         )
+    if args["timepoint_value"] is not None:
+        notes.append(f"timepoint is {args['timepoint_value']!r} on every row (timepoint_value=).")
     for name in ("timepoint", "date"):
-        if name not in ids:
-            notes.append(f"No {name} column found (name one with {name}=).")
+        if name not in ids and not (name == "timepoint" and args["timepoint_value"] is not None):
+            hint = " or one for every row with timepoint_value=" if name == "timepoint" else ""
+            notes.append(f"No {name} column found (name one with {name}={hint}).")
     return ids
 
 
@@ -431,10 +374,10 @@ def _shown_columns(columns: list) -> str:
     return shown + (f" and {len(columns) - 12} more" if len(columns) > 12 else "")
 
 
-def _set_aside_empty(frame, mapping, set_aside: list[SetAside], table: SourceTable):
+def _set_aside_empty(frame, columns: list, set_aside: list[SetAside], table: SourceTable):
     aside = {s.line for s in set_aside}
     keep = ~frame.index.isin(list(aside))
-    cells = frame[list(mapping)]
+    cells = frame[columns]
     blank = cells.map(
         lambda v: (
             v is None
@@ -464,8 +407,9 @@ def _excluded(set_aside: list[SetAside], raw: pd.DataFrame, subject_col: Any) ->
 # decoding answers
 
 
-def _decode_items(frame, mapping, specs, book: Codebook, table: SourceTable, ids, notes) -> dict:
-    failures: list[dict] = []
+def _decode_items(frame, mapping, specs, book: Codebook, table: SourceTable, ids, notes, failures):
+    """Each mapped column's answers as numbers; ``failures`` (from the multi-select split) are
+    raised together with the answer words nothing decodes."""
     used: dict[str, int] = {}
     out: dict[str, pd.Series] = {}
     subj = frame[ids["subject"]] if "subject" in ids else None
@@ -560,87 +504,29 @@ def _blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _fail(row, column, value, reason, message, *, subject=None, timepoint=None) -> dict:
-    return {
-        "row": row,
-        "subject": subject,
-        "timepoint": timepoint,
-        "column": column,
-        "value": value,
-        "reason": reason,
-        "message": message,
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# the coding checked against the spec
-
-
-def _check_shift(items: dict, specs: dict, table: SourceTable, mapping: dict, notes: list) -> None:
-    """Refuse answers coded one above the instrument's scale, and file value labels whose codes
-    disagree with the spec's published labels. Nothing is recoded: the error names the fix."""
-    failures = []
-    source_of = {item: col for col, item in mapping.items()}
-    for inst in specs.values():
-        present = [it for it in inst.items if it.column in items]
-        if not present:
-            continue
-        published = {normalize_label(a.label): a.value for a in inst.answer_labels}
-        for it in present:
-            file_labels = table.value_labels.get(str(source_of[it.column]), {})
-            shifts = {code - published[k] for k, code in file_labels.items() if k in published}
-            if len(shifts) == 1 and (k := shifts.pop()) != 0:
-                failures.append(
-                    _fail(
-                        None,
-                        source_of[it.column],
-                        f"{k:+g}",
-                        "shifted-scale",
-                        f"{source_of[it.column]!r} ({it.column}): the file's value labels code {inst.short_name}'s answers {k:+g} from the published codes (e.g. {inst.answer_labels[0].label!r} is {inst.answer_labels[0].value + k:g}, published {inst.answer_labels[0].value:g}); recode the variable (subtract {k:g}) before scoring",
-                    )
-                )
-        lows = {it.min for it in present}
-        highs = {it.max for it in present}
-        if len(lows) != 1 or len(highs) != 1 or failures:
-            continue
-        lo, hi = lows.pop(), highs.pop()
-        values = np.concatenate([items[it.column].to_numpy() for it in present])
-        values = values[~np.isnan(values)]
-        if (
-            len(values)
-            and values.min() >= lo + 1
-            and values.max() == hi + 1
-            and (values % 1 == 0).all()
-        ):
-            cols = ", ".join(repr(str(source_of[it.column])) for it in present[:4])
-            failures.append(
-                _fail(
-                    None,
-                    inst.id,
-                    f"{values.min():g}-{values.max():g}",
-                    "shifted-scale",
-                    f"{inst.short_name} answers run from {values.min():g} to {values.max():g} in {cols}{' ...' if len(present) > 4 else ''}, but the scale is {lo:g}-{hi:g}: the coding is shifted by one (e.g. Qualtrics recode values starting at 1). Subtract 1 from every answer (recode {lo + 1:g}-{hi + 1:g} to {lo:g}-{hi:g}) in the source, or declare the codes in a codebook; nothing is recoded for you",
-                )
-            )
-    if failures:
-        raise DataValidationError(
-            pd.DataFrame(failures),
-            context=f"{table.path}: answers are not coded as the instrument is",
-            remedy="Remedy: recode as each line says, then read the file again.",
-        )
-
-
 # --------------------------------------------------------------------------------------------
 # the canonical frame
 
 
-def _canonical(frame, items, ids, keep, table: SourceTable, dayfirst, notes) -> pd.DataFrame:
+def _present_keep(frame, keep, keep_missing: str, table: SourceTable, notes: list) -> list:
+    """The ``keep`` columns the file has; an absent one is an error or, with
+    ``keep_missing='ignore'``, left out and noted."""
     missing_keep = [k for k in keep if k not in frame.columns]
-    if missing_keep:
+    if missing_keep and keep_missing == "error":
         raise ArgumentError(
             f"keep must name columns of {table.path}; {', '.join(map(repr, missing_keep))} "
-            f"is not one. Its columns: {_shown_columns(list(frame.columns))}."
+            f"is not one. Its columns: {_shown_columns(list(frame.columns))}. Check the "
+            "spelling, or pass keep_missing='ignore' to carry only those present."
         )
+    if missing_keep:
+        notes.append(
+            f"keep: {', '.join(map(repr, missing_keep))} not in the file; left out "
+            "(keep_missing='ignore')."
+        )
+    return [k for k in keep if k in frame.columns]
+
+
+def _canonical(frame, items, ids, keep, table: SourceTable, dayfirst, constant, notes):
     out: dict[str, Any] = {}
     subjects = frame[ids["subject"]].map(_as_text)
     if subjects.isna().any():
@@ -662,7 +548,9 @@ def _canonical(frame, items, ids, keep, table: SourceTable, dayfirst, notes) -> 
             remedy="Remedy: fill in the identifier of every row, or delete rows that are not responses.",
         )
     out["subject"] = pd.array(subjects, dtype="string")
-    if "timepoint" in ids:
+    if constant is not None:
+        out["timepoint"] = pd.array([constant] * len(frame), dtype="string")
+    elif "timepoint" in ids:
         out["timepoint"] = pd.array(frame[ids["timepoint"]].map(_as_text), dtype="string")
     if "date" in ids:
         dates, note = parse_dates(
@@ -689,6 +577,30 @@ def _canonical(frame, items, ids, keep, table: SourceTable, dayfirst, notes) -> 
     out["source_file"] = pd.array([table.path] * len(frame), dtype="string")
     out["source_line"] = pd.array(frame.index.to_numpy(dtype="int64"), dtype="Int64")
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _note_statuses(table: SourceTable, frame, ids: dict, notes: list) -> None:
+    """One note per status column: every kept row whose form is not Complete, by line,
+    subject and timepoint (REDCap ``<form>_complete``; see ``sources.redcap``)."""
+    by_column: dict[str, list[tuple[int, str]]] = {}
+    for line, column, status in table.statuses:
+        if line in frame.index:
+            by_column.setdefault(column, []).append((line, status))
+    for column, rows in by_column.items():
+        shown = []
+        for line, status in rows[:STATUS_ROWS_SHOWN]:
+            who = f"subject {_as_text(frame.at[line, ids['subject']])}"
+            if "timepoint" in ids:
+                who += f", timepoint {_as_text(frame.at[line, ids['timepoint']])}"
+            shown.append(f"{table.line_kind} {line} ({who}) {status}")
+        more = len(rows) - len(shown)
+        n_inc = sum(status == "Incomplete" for _line, status in rows)
+        notes.append(
+            f"{column}: {n_inc} row(s) Incomplete and {len(rows) - n_inc} Unverified; their "
+            f"answers are kept (check them in REDCap): {'; '.join(shown)}"
+            + (f"; and {more} more row(s)" if more else "")
+            + f". keep=[{column!r}] carries the status of every row."
+        )
 
 
 def _as_text(value: Any) -> str | None:

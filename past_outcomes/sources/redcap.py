@@ -24,9 +24,21 @@ What the adapter does:
   passed as ``codebook=`` renames the other label headers (field label -> field name, unique
   labels only) and decodes answer labels of every radio, dropdown and checkbox field;
 - checkbox cells ``Checked``/``Unchecked`` become 1/0;
-- ``<form>_complete`` labels become 0/1/2, and the notes count incomplete and unverified
-  forms. They are kept, not set aside: an answer entered on a form left "Incomplete" is
-  still an answer (a row with no item answer at all is set aside by the reader).
+- checkbox columns of a label export are headed ``<Field Label> (choice=<choice label>)``
+  (the form REDCap's generated R script gives ``label(data$field___code)``, e.g. a public
+  ``*_R_*.r`` export script: ``"... (Check all that apply)  (choice=From my supervisor)"``);
+  with the data dictionary as ``codebook=`` they are renamed to ``<field>___<code>``, without
+  it the notes say that the dictionary is needed to name them;
+- ``<form>_complete`` labels become 0/1/2. **Decision: answers on a form left Incomplete (0)
+  or Unverified (1) are kept and reported, not set aside.** An answer typed into a form that
+  was not marked complete is still the answer given (REDCap saves each field as entered; the
+  status is a workflow flag, and "Unverified" usually means only that nobody has checked it
+  yet), and setting such rows aside would silently drop real data from small samples; items
+  left empty are missing and the scoring's own rules (proration or no score) deal with them.
+  The reader lists every such row in the notes by line, subject, timepoint, form and status
+  (``SourceTable.statuses``), never silently; name the status column in ``keep=`` to carry it
+  into the table and filter on it yourself. A row with no item answer at all is set aside by
+  the reader (reason ``no-items``), whatever its status.
 """
 
 from __future__ import annotations
@@ -63,6 +75,8 @@ _ARM_RAW = re.compile(r"\A(?P<event>.+)_arm_(?P<arm>\d+)\Z")
 _ARM_LABEL = re.compile(r"\A(?P<event>.+?)\s*\((?P<arm>Arm \d+[^)]*)\)\Z")
 _COMPLETE = {"incomplete": 0, "unverified": 1, "complete": 2}
 _CHECKBOX = {"checked": 1, "unchecked": 0}
+_STATUS_WORD = {0: "Incomplete", 1: "Unverified"}
+_CHOICE_HEADER = re.compile(r"\(choice=.*\)\s*\Z")
 
 
 def looks_like_redcap(columns: list[str]) -> str | None:
@@ -88,10 +102,12 @@ def prepare_redcap(table: SourceTable, codebook: Codebook) -> SourceTable:
     frame = frame.rename(columns=renamed)
     ids = {"subject": str(frame.columns[0])}
     _decode_checkboxes(frame, notes)
-    _decode_complete(frame, notes)
+    statuses = _decode_complete(frame)
     event = _split_arm(frame, ids, notes)
     _timepoints(frame, event, ids, notes)
-    return dataclasses.replace(table, frame=frame, source="redcap", ids=ids, notes=notes)
+    return dataclasses.replace(
+        table, frame=frame, source="redcap", ids=ids, notes=notes, statuses=statuses
+    )
 
 
 def _rename_headers(frame: pd.DataFrame, codebook: Codebook, notes: list[str]) -> dict:
@@ -105,6 +121,13 @@ def _rename_headers(frame: pd.DataFrame, codebook: Codebook, notes: list[str]) -
     for k, col in enumerate(complete, start=1):
         renamed[col] = f"form_{k}_complete"
     n_fields = len(renamed) - len(complete) - sum(c in LABEL_HEADERS for c in renamed)
+    choices = [c for c in frame.columns if c not in renamed and _CHOICE_HEADER.search(str(c))]
+    if choices:
+        notes.append(
+            f"{len(choices)} checkbox column(s) of a label export ('... (choice=...)', e.g. "
+            f"{str(choices[0])!r}) keep their label header: pass the data dictionary as "
+            "codebook= to name them <field>___<code>."
+        )
     if renamed:
         notes.append(
             "REDCap label headers renamed: system columns to their raw names"
@@ -134,19 +157,20 @@ def _decode_checkboxes(frame: pd.DataFrame, notes: list[str]) -> None:
         )
 
 
-def _decode_complete(frame: pd.DataFrame, notes: list[str]) -> None:
+def _decode_complete(frame: pd.DataFrame) -> list[tuple[int, str, str]]:
+    """Decode ``<form>_complete`` labels to 0/1/2; return (line, column, status) of every
+    row whose form is Incomplete or Unverified (the reader reports them line by line)."""
+    statuses: list[tuple[int, str, str]] = []
     for col in [c for c in frame.columns if str(c).endswith("_complete")]:
         values = frame[col].map(
             lambda v: None if v is None else _COMPLETE.get(str(v).strip().casefold(), v)
         )
         frame[col] = values
         codes = pd.to_numeric(values, errors="coerce")
-        n_incomplete, n_unverified = int((codes == 0).sum()), int((codes == 1).sum())
-        if n_incomplete or n_unverified:
-            notes.append(
-                f"{col}: {n_incomplete} row(s) Incomplete and {n_unverified} Unverified; "
-                "their answers are kept (check them in REDCap)."
-            )
+        for line, code in codes.items():
+            if code in (0, 1):
+                statuses.append((int(str(line)), str(col), _STATUS_WORD[int(code)]))
+    return statuses
 
 
 def _split_arm(frame: pd.DataFrame, ids: dict[str, str], notes: list[str]) -> pd.Series | None:

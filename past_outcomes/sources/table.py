@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["SourceTable", "SetAside"]
+__all__ = ["SourceTable", "SetAside", "failure_row"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,11 @@ class SourceTable:
     record number (SPSS, Stata); ``source``: the adapter's name; ``ids``: default source
     columns for ``subject``, ``timepoint``, ``date``, ``group``; ``value_labels``: per source
     column, answer label -> code (SPSS value labels, a REDCap data dictionary's choices);
-    ``set_aside``: rows the adapter excludes; ``notes``: what it did, in plain words.
+    ``set_aside``: rows the adapter excludes; ``notes``: what it did, in plain words;
+    ``questions``: per source column, the question text the export gives beside the header
+    (Qualtrics' second header row), for matching a codebook written with question text;
+    ``statuses``: per row, form statuses the reader reports line by line (REDCap
+    ``<form>_complete`` Incomplete/Unverified) as (line, column, status) triples.
     """
 
     frame: pd.DataFrame
@@ -45,3 +49,27 @@ class SourceTable:
     encoding: str | None = None
     delimiter: str | None = None
     line_kind: str = "line"
+    questions: dict[str, str] = field(default_factory=dict)
+    statuses: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def failure_row(
+    row: object,
+    column: object,
+    value: object,
+    reason: str,
+    message: str,
+    *,
+    subject: str | None = None,
+    timepoint: str | None = None,
+) -> dict:
+    """One row of a ``DataValidationError.failure_cases`` table raised by the reader."""
+    return {
+        "row": row,
+        "subject": subject,
+        "timepoint": timepoint,
+        "column": column,
+        "value": value,
+        "reason": reason,
+        "message": message,
+    }
