@@ -481,5 +481,119 @@ def _cmd_notebooks_run(args: dict[str, Any]) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# practitioner reports and the actions file
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Write a practitioner report (one self-contained HTML file)."""
+
+
+def _report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("file", metavar="FILE"),
+        click.option("--out", "-o", "out", required=True, metavar="OUT", help="the .html file"),
+        click.option("--actions", metavar="FILE", help="the actions file (date,flag,who,action)"),
+        click.option("--subject", default="subject", show_default=True, metavar="COL"),
+        click.option("--timepoint", default="timepoint", show_default=True, metavar="COL"),
+        click.option(
+            "--source", type=click.Choice(SOURCE_NAMES), default="auto", show_default=True
+        ),
+        click.option("--codebook", metavar="FILE", help="codebook for FILE (see score --help)"),
+        click.option("--force", is_flag=True, help="replace an existing OUT (never an input)"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@report_group.command("client", epilog=_EPILOG)
+@_report_options
+@click.option("--client", required=True, metavar="ID", help="the client's pseudonymous id")
+@click.option("--audience", type=click.Choice(["clinician", "client"]), default="clinician",
+              show_default=True, help="client: plain language, no safety-item details")  # fmt: skip
+def report_client(**args: Any) -> int:
+    """One client's progress report from FILE (or a bundled data set name)."""
+    return _run(_cmd_report, {**args, "kind": "client"})
+
+
+@report_group.command("caseload", epilog=_EPILOG)
+@_report_options
+@click.option("--schedule-weeks", default=4.0, show_default=True, type=float,
+              help="a client is overdue when the last measure is older than this")  # fmt: skip
+@click.option("--as-of", metavar="YYYY-MM-DD", help="count days to this date (default today)")
+def report_caseload(**args: Any) -> int:
+    """The caseload view from FILE: one row per client, unresolved flags first."""
+    return _run(_cmd_report, {**args, "kind": "caseload"})
+
+
+def _cmd_report(args: dict[str, Any]) -> int:
+    from past_outcomes._io import check_output_path
+    from past_outcomes.datasets import DATASETS, _locate
+
+    data = args["file"]
+    source = _locate(data) if data in DATASETS and not _exists(data) else data
+    inputs = [source] + ([args["actions"]] if args.get("actions") else [])
+    check_output_path(args["out"], inputs=inputs, force=args["force"])
+    common = {k: args[k] for k in ("actions", "subject", "timepoint", "source", "codebook")}
+    if args["kind"] == "client":
+        from past_outcomes.report.client import build_client_report
+
+        report = build_client_report(
+            data, client=args["client"], audience=args["audience"], **common
+        )
+    else:
+        from past_outcomes.report.caseload import build_caseload_report
+
+        report = build_caseload_report(
+            data, schedule_weeks=args["schedule_weeks"], as_of=args["as_of"], **common
+        )
+    report.write(args["out"], force=args["force"])
+    click.echo(f"wrote {args['out']}")
+    return 0
+
+
+def _exists(path: str) -> bool:
+    from pathlib import Path
+
+    return Path(path).exists()
+
+
+@cli.group("flags")
+def flags_group() -> None:
+    """Record what was done about a report's flags (an append-only actions file)."""
+
+
+@flags_group.command("resolve", epilog=_EPILOG)
+@click.argument("flag", metavar="FLAG_ID")
+@click.option(
+    "--actions", required=True, metavar="FILE", help="the actions file (created if absent)"
+)
+@click.option(
+    "--who", required=True, metavar="INITIALS", help="who acted (initials, no client names)"
+)
+@click.option(
+    "--action", required=True, metavar="TEXT", help='what was done, e.g. "safety plan done"'
+)
+@click.option("--date", metavar="YYYY-MM-DD", help="when it was done (default today)")
+def flags_resolve(**args: Any) -> int:
+    """Append one action for FLAG_ID (as printed in a report) to the actions file; earlier
+    rows are never changed or deleted."""
+    return _run(_cmd_flags_resolve, args)
+
+
+def _cmd_flags_resolve(args: dict[str, Any]) -> int:
+    from past_outcomes.report.flags import append_action
+
+    row = append_action(
+        args["actions"], flag=args["flag"], who=args["who"], action=args["action"],
+        date=args["date"],
+    )  # fmt: skip
+    click.echo(f"recorded in {args['actions']}: {row['date']} {row['flag']} {row['who']}: "
+               f"{row['action']}")  # fmt: skip
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
