@@ -7,7 +7,9 @@ the residual as sigma^2 I; GEE is not likelihood based). It knows arrays, not da
 * the covariance across the T timepoints is parametrised by ``theta``: for
   :class:`Unstructured`, the log-Cholesky factor of Sigma (the log of the diagonal of L and
   the entries below it, Sigma = L L'); for :class:`CompoundSymmetry`, a log variance and a
-  logit correlation;
+  logit correlation; :class:`Toeplitz`, :class:`AR1`, :class:`HeterogeneousAR1` and
+  :class:`HeterogeneousCompoundSymmetry` likewise map R^q onto positive definite matrices
+  (derivatives by the complex step); ``STRUCTURES`` maps names to classes;
 * subjects are grouped by missingness :func:`patterns`, so that each pattern's sub-matrix of
   Sigma is factorised once and the data enter only through per-pattern cross-product sums;
   one evaluation of the criterion costs the same for 60 subjects as for 60,000;
@@ -17,6 +19,8 @@ the residual as sigma^2 I; GEE is not likelihood based). It knows arrays, not da
   variance of ``c'beta`` and its Satterthwaite degrees of freedom,
   ``2 (c'Vc)^2 / (g' A g)``, with ``g`` the analytic gradient of ``c'Vc`` in ``theta`` and
   ``A`` the inverse Hessian of minus the REML log-likelihood (as R ``mmrm`` does);
+* :func:`kenward_roger` adds the Kenward-Roger (1997) adjusted covariance of beta and the
+  pieces of its df (:class:`KenwardRoger`), in each structure's natural parameters;
 * :func:`full_rank_columns` keeps the columns of X that add rank, left to right (R's aliasing).
 
 Failures raise :class:`~past_outcomes.errors.MMRMConvergenceError`.

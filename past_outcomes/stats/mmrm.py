@@ -292,8 +292,17 @@ def fit_mmrm(
     covariates : str or sequence of str
         Baseline covariates, read on each subject's row at ``pre``: numeric columns enter
         linearly, other columns as factors (treatment coding).
-    covariance : {"unstructured", "compound-symmetry"}
-        Residual covariance across timepoints within subject.
+    covariance : str or sequence of str
+        Residual covariance across timepoints within subject: ``"unstructured"``,
+        ``"toeplitz"``, ``"heterogeneous-ar1"``, ``"ar1"``,
+        ``"heterogeneous-compound-symmetry"`` or ``"compound-symmetry"`` (SAS ``UN``, ``TOEP``,
+        ``ARH(1)``, ``AR(1)``, ``CSH``, ``CS``; AR lags count positions in ``timepoints``, so
+        they suit equally spaced visits). A list is a pre-specified fallback order, as a
+        statistical analysis plan writes it, e.g. ``["unstructured", "toeplitz",
+        "heterogeneous-ar1", "compound-symmetry"]``: every structure in it is fitted, the
+        first that converges is used, and the fallback is reported, never silent
+        (``covariance_structure``, ``structures`` with AIC/BIC per structure, a note and a
+        warning).
     outcome : {"change", "score"}
         Model the change from ``pre`` (default) or the post-baseline score itself; either
         way adjusted for the baseline score, so the differences between groups are the same
@@ -305,6 +314,14 @@ def fit_mmrm(
         other timepoints are set aside (``other-timepoint`` in ``.excluded``).
     confidence : float
         Confidence level of the intervals.
+    df : {"satterthwaite", "kenward-roger"}
+        Degrees of freedom of every test and interval. ``"kenward-roger"`` (Kenward and
+        Roger 1997, SAS ``DDFM=KR``) also replaces each SE by one from the adjusted covariance
+        of the fixed effects (``vcov_adjusted``).
+    baseline_by_timepoint : bool
+        Add the baseline-by-timepoint interaction (a baseline slope per timepoint, the usual
+        trial MMRM); LS means still hold the baseline at its mean over the analysed
+        observations, as emmeans' reference grid does. Default False keeps one common slope.
 
     Returns
     -------
@@ -343,6 +360,18 @@ def fit_mmrm(
     analysed observations and categorical covariates averaged with equal weights over their
     levels (emmeans' default, SAS LSMEANS). Degrees of freedom are Satterthwaite's,
     ``2 (l'Vl)^2 / (g' A g)``, as in R ``mmrm`` and emmeans' ``mode = "satterthwaite"``.
+
+    Kenward-Roger: Phi_A = Phi + 2 Phi {sum_hj W_hj (Q_hj - P_h Phi P_j - R_hj / 4)} Phi, with
+    P, Q, R summed over missingness patterns, W the inverse expected REML information (as
+    Kenward and Roger 1997 and pbkrtest; R ``mmrm`` uses the observed one), all in each
+    structure's natural (SAS) parameters: Sigma is linear in them for UN, CS and TOEP
+    (R = 0, and the result does not depend on how the optimiser parametrises Sigma), while
+    AR(1), ARH(1) and CSH keep the second-derivative term R. For one contrast the KR F
+    approximation has lambda = 1 and df ``2 / (a'Wa)``, ``a_h = l'Phi P_h Phi l / l'Phi l``.
+    Validated for CS against ``pbkrtest::vcovAdj`` / ``emmeans(lmer.df = "kenward-roger")``
+    on the random-intercept ``lmer`` model (SEs, df and the adjusted covariance to 1e-8), for
+    UN and AR(1) against a dense implementation of the published formulas in the tests; the
+    other structures against ``nlme::gls`` (``tests/golden/mmrm_kr/make_golden.R``).
     """
     spec = _data.check_arguments(
         data,
