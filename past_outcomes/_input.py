@@ -153,16 +153,10 @@ def _is_encoding_problem(exc: InputFileError) -> bool:
 
 
 def _import(read_responses: Any, path: Path, *, keep: Sequence[str], **kwargs: Any) -> Any:
-    """``read_responses`` carrying the ``keep`` columns the file has (the others are absent)."""
+    """``read_responses`` carrying the ``keep`` columns the file has: the others are optional
+    here (a notebook's covariates), so ``keep_missing="ignore"`` leaves them out (noted)."""
     wanted = [k for k in keep if k not in ("subject", "timepoint", "date", "group")]
-    try:
-        return read_responses(path, keep=wanted, **kwargs)
-    except ArgumentError as exc:
-        if not wanted or not str(exc).startswith("keep must name columns of"):
-            raise
-        listed = str(exc).split(" is not one")[0]
-        present = [k for k in wanted if repr(k) not in listed]
-        return read_responses(path, keep=present, **kwargs)
+    return read_responses(path, keep=wanted, keep_missing="ignore", **kwargs)
 
 
 def _rename_ids(

@@ -245,7 +245,14 @@ def test_source_and_codebook_need_the_import_module_or_reach_it(tmp_path, monkey
     code, out, err = run(["score", str(source), "-i", "phq9", "--source", "redcap"])
     assert code == 0, err
     assert calls == [
-        {"keep": ["arm"], "source": "redcap", "codebook": None, "subject": None, "timepoint": None}
+        {
+            "keep": ["arm"],
+            "keep_missing": "ignore",  # the arm column is optional for score
+            "source": "redcap",
+            "codebook": None,
+            "subject": None,
+            "timepoint": None,
+        }
     ]
     assert "read as a REDCap export" in out and "1 row(s) of the file were set aside" in out
     Result.table.loc[0, "phq9_9"] = 9
