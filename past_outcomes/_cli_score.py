@@ -68,6 +68,26 @@ def check_out_format(out: str) -> None:
 
 def prepare(args: dict[str, Any], *, outputs: list[str]) -> Job:
     """Check the command line, read the data, resolve the instruments."""
+    source = check_command(args, outputs=outputs)
+    data = _read(args, source)
+    instruments = _instruments(args.get("instruments") or (), data.table)
+    label = str(source) if not args.get("dataset") else args["dataset"]
+    return Job(data, instruments, label, args, args.get("errors_out"), _renames(args))
+
+
+def _renames(args: dict[str, Any]) -> dict[str, str]:
+    return {
+        canonical: given
+        for canonical, given in (
+            ("subject", args.get("subject")),
+            ("timepoint", args.get("timepoint")),
+        )
+        if given and given != canonical
+    }
+
+
+def check_command(args: dict[str, Any], *, outputs: list[str]) -> Path:
+    """The checks of the command line made before anything is read; returns the input path."""
     from past_outcomes._io import check_output_path
     from past_outcomes.instrument import instruments_dir
 
@@ -95,18 +115,7 @@ def prepare(args: dict[str, Any], *, outputs: list[str]) -> Job:
             check_output_path(path, inputs=inputs, force=args.get("force", False), option=option)
     if args.get("out"):
         check_out_format(args["out"])
-    data = _read(args, source)
-    instruments = _instruments(args.get("instruments") or (), data.table)
-    renames = {
-        canonical: given
-        for canonical, given in (
-            ("subject", args.get("subject")),
-            ("timepoint", args.get("timepoint")),
-        )
-        if given and given != canonical
-    }
-    label = str(source) if not args.get("dataset") else args["dataset"]
-    return Job(data, instruments, label, args, args.get("errors_out"), renames)
+    return source
 
 
 def _is_spec_path(value: str) -> bool:
@@ -314,6 +323,68 @@ def _write_scores(result: pd.DataFrame, out: str) -> None:
             plain.to_excel(fh, index=False, engine="openpyxl")
         else:
             result.to_parquet(fh, index=False)
+
+
+# --------------------------------------------------------------------------------------------
+# score, streamed: files of any size (past_outcomes.registry.stream)
+
+#: A canonical CSV larger than this is streamed even without ``--chunk-rows``.
+STREAM_BYTES = 256 * 2**20
+
+
+def streams(args: dict[str, Any]) -> bool:
+    """Whether ``score`` streams its input: every Parquet file; a CSV in the canonical layout
+    (read with ``--source auto`` and no codebook) given ``--chunk-rows`` or larger than
+    :data:`STREAM_BYTES`. Exports and ``--dataset`` are read whole."""
+    if args.get("dataset") or not args.get("file"):
+        return False
+    path = Path(args["file"])
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return True
+    if suffix != ".csv" or args.get("codebook") or (args.get("source") or "auto") != "auto":
+        return False
+    try:
+        large = path.is_file() and path.stat().st_size > STREAM_BYTES
+    except OSError:
+        return False
+    return (bool(args.get("chunk_rows")) or large) and _canonical_header(path)
+
+
+def _canonical_header(path: Path) -> bool:
+    """Whether the first line of ``path`` is a canonical header (no export metadata)."""
+    import csv
+
+    from past_outcomes._input import _looks_canonical
+
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, csv.Error):
+        return True  # the streaming reader reports the problem
+    return _looks_canonical(header)
+
+
+def run_streamed(args: dict[str, Any], *, outputs: list[str]) -> int:
+    """``past-outcomes score`` chunk by chunk in bounded memory (same checks, exit codes,
+    summary and outputs; see :mod:`past_outcomes.registry.stream`)."""
+    from past_outcomes._input import InputData
+    from past_outcomes.registry.stream import CHUNK_ROWS
+    from past_outcomes.registry.stream_score import run_stream
+
+    source = check_command(args, outputs=outputs)
+    out = args.get("out")
+    if out and Path(out).suffix.lower() == ".xlsx":
+        raise ArgumentError(
+            f"--out must be .csv or .parquet when the input is streamed (a large or Parquet "
+            f"file, or --chunk-rows); got {out!r}. Write .parquet or .csv."
+        )
+    chunk_rows = args.get("chunk_rows") or CHUNK_ROWS
+    if not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ArgumentError(f"--chunk-rows must be a positive whole number; got {chunk_rows!r}.")
+    data = InputData(table=pd.DataFrame(), path=source)
+    job = Job(data, [], str(source), args, args.get("errors_out"), _renames(args))
+    return run_stream(job, source=source, missing=args["missing"], out=out, chunk_rows=chunk_rows)
 
 
 # --------------------------------------------------------------------------------------------

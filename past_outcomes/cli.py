@@ -375,6 +375,13 @@ def _cmd_validate(args: dict[str, Any]) -> int:
     metavar="OUT",
     help="write the scores with the id columns to OUT.csv, OUT.xlsx or OUT.parquet",
 )
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="stream FILE (CSV or Parquet) N rows at a time in bounded memory; Parquet files and "
+    "CSV files over 256 MiB are streamed anyway (200,000 rows a chunk)",
+)
 def score_command(**args: Any) -> int:
     """Validate and score FILE (one row per administration); print a summary that names the
     clients behind every safety flag and every missing score. Scores are rounded to 10
@@ -383,9 +390,11 @@ def score_command(**args: Any) -> int:
 
 
 def _cmd_score(args: dict[str, Any]) -> int:
-    from past_outcomes._cli_score import prepare, run_scoring
+    from past_outcomes._cli_score import prepare, run_scoring, run_streamed, streams
 
     outputs = [p for p in (args.get("out"), args.get("errors_out")) if p]
+    if streams(args):
+        return run_streamed(args, outputs=outputs)
     job = prepare(args, outputs=outputs)
     return run_scoring(job, missing=args["missing"], out=args.get("out"))
 
