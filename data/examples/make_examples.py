@@ -42,7 +42,7 @@ def subset(dataset: str, n_clients: int, must: tuple[str, ...] = ()) -> str:
     for clients in groups.values():
         keep.update(clients[:per])
     assert len(lines) == len(rows), "one line per record"
-    return "".join([lines[0]] + [ln for ln, row in zip(lines[1:], body) if row[col] in keep])
+    return "".join([lines[0]] + [ln for ln, row in zip(lines[1:], body, strict=True) if row[col] in keep])
 
 
 def main() -> None:
