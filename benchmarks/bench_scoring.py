@@ -9,8 +9,8 @@ same run on the same data:
    what a file with a single unanswered item anywhere gives. Minimal: the same formula
    with ``skipna=False`` (a missing item gives a missing domain, as the engine's default).
 3. ``text``: the same answers as object columns holding numeric text (``"3"``; blanks are
-   ``None``), what a CSV read with its text kept gives. Minimal: ``pd.to_numeric`` per
-   column, then the formula.
+   ``None``), what a CSV read with its text kept gives. Minimal: ``astype(float)`` (faster
+   than ``pd.to_numeric`` per column), then the formula.
 4. ``cli``: ``past-outcomes score FILE`` on a 3,000,000-row PHQ-9 + GAD-7 CSV (subject,
    timepoint, 16 items, 1% blank cells), in a subprocess. Minimal: a chunked
    ``pd.read_csv`` scorer of the same file (totals and bands), also in a subprocess. Peak
@@ -93,8 +93,9 @@ def minimal_fsfi(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def minimal_fsfi_text(data: pd.DataFrame) -> pd.DataFrame:
-    """Baseline for text: ``pd.to_numeric`` per column, then the formula."""
-    return minimal_fsfi(data.apply(pd.to_numeric))
+    """Baseline for text: ``astype(float)`` (faster here than ``pd.to_numeric`` per column),
+    then the formula."""
+    return minimal_fsfi(data.astype(float))
 
 
 def best_of(fn, repeats: int) -> float:

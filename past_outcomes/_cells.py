@@ -42,6 +42,11 @@ def to_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     ):
         # booleans, complex numbers, dates and durations are not answers
         return np.full(len(series), np.nan), series.notna().to_numpy(dtype=bool)
+    if isinstance(dtype, pd.StringDtype):
+        # text (as read from a file): each distinct text read once, with no object round-trip
+        # (pandas factorizes an Arrow-backed column in Arrow)
+        codes, uniques = pd.factorize(series)
+        return _by_code(np.asarray(codes), np.asarray(uniques, dtype=object))
     if pd.api.types.is_numeric_dtype(dtype):
         if isinstance(dtype, pd.api.extensions.ExtensionDtype):
             return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan), None
@@ -65,10 +70,7 @@ def _objects_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if kind == "string":
         # every cell is text: classify each distinct text once (answers repeat a few codes)
         codes, uniques = pd.factorize(cells)
-        u_values, u_bad = cells_to_float(np.asarray(uniques, dtype=object))
-        answered = codes >= 0
-        values = np.where(answered, u_values[codes], np.nan)
-        return values, u_bad[codes] & answered
+        return _by_code(codes, np.asarray(uniques, dtype=object))
     if kind in _NUMBER_KINDS:
         try:
             parsed = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
@@ -84,6 +86,17 @@ def _objects_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             bad[recheck] = b
         return values, bad
     return cells_to_float(cells)
+
+
+def _by_code(codes: np.ndarray, uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values and not-a-number mask of factorized cells (code -1: missing), each distinct
+    cell read once by :func:`cells_to_float`."""
+    if len(uniques) == 0:  # every cell missing
+        return np.full(len(codes), np.nan), np.zeros(len(codes), dtype=bool)
+    u_values, u_bad = cells_to_float(uniques)
+    answered = codes >= 0
+    values = np.where(answered, u_values[codes], np.nan)
+    return values, u_bad[codes] & answered
 
 
 def cells_to_float(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
