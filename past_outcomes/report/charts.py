@@ -55,7 +55,7 @@ def plot_measure(rd: ReportData, client: str, instrument: str, *, audience: str)
     x_all = _x(rows, rd.has_dates)
     x = x_all.loc[given.index]
     scored = given[column].notna()
-    with plt.rc_context({"svg.hashsalt": "past-outcomes", "font.size": 9}):
+    with plt.rc_context({"svg.hashsalt": "past-outcomes", "svg.fonttype": "none", "font.size": 9}):
         fig, ax = plt.subplots(figsize=(7.5, 2.8), layout="constrained")
         lo, hi = spec.primary_scale.range
         _shade(ax, spec, column)

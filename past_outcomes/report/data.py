@@ -369,7 +369,7 @@ def _measure(table: pd.DataFrame, spec: Instrument, confidence: float) -> Measur
             return Measure(spec, column, None, None, "", why)
         sd = float(intake.std(ddof=1))
         sd_source = f"SD of this file's intake scores (n = {len(intake)} clients)"
-    if frame["seq"].max() < 2:
+    if frame.empty or frame["seq"].max() < 2:
         return Measure(spec, column, None, sd, sd_source, "no client has a follow-up yet")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
