@@ -108,7 +108,12 @@ def find_multi(frame: pd.DataFrame, book: Codebook, table: SourceTable) -> dict[
     """Source column -> (normalised option -> item) of the codebook's multi-select questions."""
     failures: list[dict] = []
     found = _locate(list(book.multi), frame, table, set(), failures)
-    failures += [_missing(k, table, "multi-select column") for k in book.multi if k not in found]
+    reported = {f["column"] for f in failures}  # ambiguous: not also missing
+    failures += [
+        _missing(k, table, "multi-select column")
+        for k in book.multi
+        if k not in found and k not in reported
+    ]
     if failures:
         _raise(failures, table)
     return {col: dict(book.multi[key]) for key, col in found.items()}
@@ -136,7 +141,10 @@ def map_columns(
         loose = _LOOSE_ITEM.match(text)
         if loose and loose["id"].replace("_", "") in known:
             mapping[col] = f"{loose['id'].replace('_', '')}_{int(loose['n'])}"
-    failures += [_missing(k, table, "column") for k in book.columns if k not in located]
+    reported = {f["column"] for f in failures}  # ambiguous: not also missing
+    failures += [
+        _missing(k, table, "column") for k in book.columns if k not in located and k not in reported
+    ]
     by_item: dict[str, list] = {}
     for col, item in mapping.items():
         by_item.setdefault(item, []).append(col)
