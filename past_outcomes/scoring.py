@@ -120,6 +120,12 @@ def validate_responses(
         ``not-finite``, ``missing-column``, ``unknown-column``, ``missing-value``,
         ``duplicate-observation``).
     """
+    from past_outcomes.registry.frames import is_dask_frame, validate_dask
+
+    if is_dask_frame(data):  # lazy, partition by partition: past_outcomes.registry.frames
+        return validate_dask(
+            data, instrument=instrument, items=items, subject=subject, timepoint=timepoint
+        )
     instruments = _resolve_instruments(instrument)
     matrices = validated_matrices(data, instruments, items, subject, timepoint)
     columns = {
@@ -176,6 +182,13 @@ def score(
     ArgumentError, ResponseValidationError
         As :func:`validate_responses`, which runs first.
     """
+    from past_outcomes.registry.frames import is_dask_frame, score_dask
+
+    if is_dask_frame(data):  # lazy, partition by partition: past_outcomes.registry.frames
+        return score_dask(
+            data, instrument=instrument, items=items, missing=missing, subject=subject,
+            timepoint=timepoint,
+        )  # fmt: skip
     check_option("missing", missing, MISSING_MODES)
     instruments = _resolve_instruments(instrument)
     if missing == "prorate":
