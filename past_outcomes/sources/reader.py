@@ -70,10 +70,10 @@ class ImportResult(ResultBase):
     ----------
     table
         The canonical long frame, ready for ``score``: ``subject`` (string), ``timepoint``
-        (string), ``date`` (``datetime64[s]``) and ``group`` (string) where found, then one
-        column per item ``<id>_<n>`` (``Int64``, or ``Float64`` when an answer is
-        fractional; missing where unanswered or declared missing), the ``keep=`` columns as
-        read, ``source_file`` and ``source_line`` (the 1-based file line, Excel row or
+        (string), ``date`` (``datetime64[s]``, with the time of day the export gives) and
+        ``group`` (string) where found, then one column per item ``<id>_<n>`` (``Int64``,
+        or ``Float64`` when an answer is fractional; missing where unanswered or declared
+        missing), the ``keep=`` columns as read, ``source_file`` and ``source_line`` (the 1-based file line, Excel row or
         SPSS/Stata record number of the row). The index is a default RangeIndex.
     source
         The source read (``redcap``, ``qualtrics``, ``forms``, ``spss``, ``stata``,
@@ -84,8 +84,9 @@ class ImportResult(ResultBase):
         Instrument ids whose item columns were found.
     excluded
         Rows set aside (columns ``subject, reason, detail``; the detail names the line):
-        Qualtrics previews and tests (``preview``), unfinished responses (``unfinished``),
-        rows without a single item answer (``no-items``).
+        Qualtrics previews, tests and spam (``preview``), unfinished responses
+        (``unfinished``), rows without a single item answer (``no-items``). REDCap forms left
+        Incomplete or Unverified are kept, and listed row by row in the notes.
     messages
         The notes: how the source was detected, encoding, delimiter, codebook, renamed
         columns, decoded labels, missing codes, date order, columns not carried over.
@@ -184,8 +185,10 @@ def read_responses(
         The file is missing, unreadable, binary, empty or not the format it claims.
     DataValidationError
         ``failure_cases`` lists every problem cell: an answer word no codebook or spec maps
-        (``unmapped-label``), answers coded one above the instrument's scale
-        (``shifted-scale``: 1-4 where 0-3 is expected, with the fix), two columns supplying
+        (``unmapped-label``, also an option a multi-select cell ticks that the codebook does
+        not declare), answers shifted by one from the instrument's scale (``shifted-scale``:
+        1-4 where 0-3 is expected, or 0-4 where 1-5 is, per group of items sharing a range,
+        with the fix; see ``past_outcomes.sources.coding``), two columns supplying
         one item (``ambiguous-column``), a codebook column absent from the file
         (``missing-column``), dates that cannot be read or ordered (``not-a-date``,
         ``ambiguous-date``), a subject id missing (``missing-value``).
