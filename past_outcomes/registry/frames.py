@@ -158,14 +158,16 @@ def _check_task(data: Any, args: _Args) -> Any:
     duplicates: list[Any] = []
     if args.subject is not None and args.timepoint is not None:
         pair_meta = _pairs(data._meta, 0, args)
-        pairs = dd.from_delayed(
-            [dask.delayed(_getitem)(p, "pairs") for p in partials],
-            meta=pair_meta,
-            verify_meta=False,
-        )
-        shuffled = pairs.shuffle(on=["s", "t"], npartitions=max(1, data.npartitions))
-        dups = shuffled.map_partitions(_duplicated_pairs, meta=pair_meta)
-        duplicates = list(dups.to_delayed())
+        # identifiers and row labels keep their own types (no conversion to Arrow strings)
+        with dask.config.set({"dataframe.convert-string": False}):
+            pairs = dd.from_delayed(
+                [dask.delayed(_getitem)(p, "pairs") for p in partials],
+                meta=pair_meta,
+                verify_meta=False,
+            )
+            shuffled = pairs.shuffle(on=["s", "t"], npartitions=max(1, data.npartitions))
+            dups = shuffled.map_partitions(_duplicated_pairs, meta=pair_meta)
+            duplicates = list(dups.to_delayed())
     summaries = [dask.delayed(_getitem)(p, "summary") for p in partials]
     return dask.delayed(_raise_failures, pure=True)(summaries, duplicates, args)
 

@@ -1,0 +1,272 @@
+"""Registry summaries: reliable change and responder rates per site and period, on Dask.
+
+:func:`compute_registry_summary` takes scored data in long form (one row per subject and
+timepoint, as :func:`past_outcomes.score` returns them beside the identifiers) as a pandas or
+a Dask DataFrame and returns, per site (practice) and per period, the clients with a pre and
+a post score, the share reliably improved and reliably deteriorated (Jacobson-Truax, as
+:func:`past_outcomes.classify_change` with ``method="jt"``) and the responder rate of a
+single-visit rule (as :func:`past_outcomes.classify_responders`), each with a Wilson score
+interval (statsmodels ``proportion_confint(method="wilson")``, as ``ResponderResult.counts``).
+
+It is computed by groupby, never by collecting the data: the rows at ``pre`` and ``post``
+are grouped by site, period and subject (a hash-partitioned groupby on Dask, ``split_out``
+one output partition per input partition), which pairs each client's two scores; the SD of
+the pre scores of each group's paired clients is a second, small groupby; each client is
+classified partition by partition; the counts per group are a last groupby. On data that fit
+in memory the figures equal those of ``classify_change`` and ``classify_responders`` run on
+each group (tests/test_registry.py checks this).
+
+The site and the period are attributes of a referral: a client's pre and post rows must carry
+the same site and period to be paired (a client whose two rows differ is counted in both
+groups, unpaired in each).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from past_outcomes.errors import ArgumentError, DataValidationError
+
+__all__ = ["compute_registry_summary", "SUMMARY_COLUMNS"]
+
+#: The columns after the group keys, in order.
+SUMMARY_COLUMNS = [
+    "n_clients", "n_paired", "sd_pre",
+    "improved", "improved_rate", "improved_ci_low", "improved_ci_high",
+    "deteriorated", "deteriorated_rate", "deteriorated_ci_low", "deteriorated_ci_high",
+    "responders", "evaluable", "responder_rate", "responder_ci_low", "responder_ci_high",
+]  # fmt: skip
+
+
+def compute_registry_summary(
+    data: Any,
+    *,
+    measure: str,
+    instrument: Any,
+    pre: Any,
+    post: Any,
+    subject: str = "subject",
+    timepoint: str = "timepoint",
+    site: str = "site",
+    period: str | None = None,
+    rule: Any = None,
+    reliability: float | None = None,
+    sd_pre: float | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Per site (and period): clients paired, reliable change and responder rates.
+
+    Parameters
+    ----------
+    data
+        Scored data in long form, a pandas or a Dask DataFrame, with the columns ``site``,
+        ``period`` (if given), ``subject``, ``timepoint`` and ``measure``.
+    measure
+        The score column (``"phq9_total"``).
+    instrument
+        Instrument id or spec: the direction of ``measure``, its reliability and its
+        responder rules.
+    pre, post
+        The two timepoints compared.
+    subject, timepoint
+        Identifier columns.
+    site, period
+        The grouping columns (``period``: e.g. the year or quarter of referral; ``None``:
+        per site only).
+    rule
+        A single-visit responder rule: ``None`` for the spec's primary rule, a rule id of the
+        spec or a rule (see :func:`~past_outcomes.classify_responders`); rules with a
+        diagnosis column and multi-visit rules are not supported here.
+    reliability
+        r_xx of ``measure``; overrides the spec.
+    sd_pre
+        The SD of the standard error of measurement; default: the SD of the pre scores of
+        each group's paired clients (as ``classify_change`` estimates it for the group).
+    confidence
+        Level of the reliable-change test (critical ``|RCI| = z((1 + confidence) / 2)``) and
+        of the Wilson intervals.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: the group keys, then :data:`SUMMARY_COLUMNS`. ``n_clients``:
+        subjects with a row at ``pre`` or ``post``; ``n_paired``: with a score at both (the
+        denominator of ``improved`` and ``deteriorated``); ``evaluable``: clients the rule
+        could be judged for (the denominator of ``responders``; a baseline below the rule's
+        ``eligible`` condition is not evaluable); ``*_rate`` and ``*_ci_low``/``*_ci_high``:
+        the share and its Wilson interval (NaN with a zero denominator).
+
+    Raises
+    ------
+    ArgumentError
+        Missing columns, unknown rule, a multi-visit or diagnosis rule, no reliability.
+    DataValidationError
+        A subject with two rows at one timepoint in a group (``duplicate-observation``).
+    """
+    from past_outcomes._checks import check_columns, check_probability
+    from past_outcomes.registry.frames import is_dask_frame
+
+    confidence = check_probability("confidence", confidence)
+    keys = [site] if period is None else [site, period]
+    params = _parameters(instrument, measure, rule, reliability, confidence)
+    lazy = is_dask_frame(data)
+    check_columns(data._meta if lazy else data, [*keys, subject, timepoint, measure])
+    clients = _clients(data, keys, subject, timepoint, measure, pre, post, lazy)
+    sd = _group_sd(clients, keys, sd_pre, lazy)
+    classified = _classify(clients, keys, sd, params, lazy)
+    counts = classified.groupby(keys, dropna=False, sort=True).sum()
+    if lazy:
+        counts = counts.compute()
+    return _rates(counts.reset_index(), keys, sd, confidence, subject, timepoint)
+
+
+def _parameters(instrument, measure, rule, reliability, confidence) -> dict[str, Any]:
+    from past_outcomes.change.rci import _resolve_direction, _resolve_reliability, critical_value
+    from past_outcomes.change.rules import MULTI_VISIT_KINDS, resolve_rule
+    from past_outcomes.instrument import load_instrument
+
+    inst = load_instrument(instrument)
+    direction, _ = _resolve_direction(inst, measure, None)
+    r_xx, _ = _resolve_reliability(inst, inst.change.get(measure), measure, reliability)
+    overrides = {"scale": measure, "threshold": None, "kind": None, "operator": None,
+                 "diagnosis": None, "remission": None}  # fmt: skip
+    resolved = resolve_rule(inst, rule, overrides)
+    if resolved.rule.kind in MULTI_VISIT_KINDS or resolved.rule.diagnosis is not None:
+        raise ArgumentError(
+            f"rule must be a single-visit rule without a diagnosis column for a registry "
+            f"summary; got {resolved.rule.id!r} ({resolved.rule.kind}). Choose a change, "
+            "percent_change or endpoint rule."
+        )
+    return {
+        "sign": 1.0 if direction == "higher-is-better" else -1.0,
+        "r_xx": r_xx,
+        "crit": critical_value("jt", confidence),
+        "rule": resolved.rule,
+    }
+
+
+def _clients(data, keys, subject, timepoint, measure, pre, post, lazy):
+    """One row per client and group: ``_pre``, ``_post`` (NaN when absent) and the number of
+    rows at each timepoint."""
+    rows = data[[*keys, subject, timepoint, measure]]
+    at_pre, at_post = rows[timepoint] == pre, rows[timepoint] == post
+    rows = rows[at_pre | at_post]
+    value = rows[measure].astype("float64")
+    rows = rows.assign(
+        _pre=value.where(rows[timepoint] == pre),
+        _post=value.where(rows[timepoint] == post),
+        _n_pre=(rows[timepoint] == pre).astype("int64"),
+        _n_post=(rows[timepoint] == post).astype("int64"),
+    )[[*keys, subject, "_pre", "_post", "_n_pre", "_n_post"]]
+    spec = {"_pre": "max", "_post": "max", "_n_pre": "sum", "_n_post": "sum"}
+    grouped = rows.groupby([*keys, subject], dropna=False)
+    if lazy:
+        return grouped.agg(spec, split_out=max(1, data.npartitions)).reset_index()
+    return grouped.agg(spec).reset_index()
+
+
+def _group_sd(clients, keys, sd_pre, lazy) -> pd.DataFrame:
+    """``sd_pre`` per group: the given value, or the SD of the paired clients' pre scores."""
+    complete = clients[clients["_pre"].notnull() & clients["_post"].notnull()]
+    sd = complete.groupby(keys, dropna=False)["_pre"].std()
+    if lazy:
+        sd = sd.compute()
+    frame = sd.rename("sd_pre").reset_index()
+    if sd_pre is not None:
+        from past_outcomes._long import check_number
+
+        value = check_number("sd_pre", sd_pre, low=0, low_open=True)
+        frame["sd_pre"] = float(value)
+    return frame
+
+
+def _classify(clients, keys, sd, params, lazy):
+    """Per client: paired, reliably improved / deteriorated, responder, evaluable, and the
+    duplicate flag; the columns are summed per group."""
+    meta = pd.DataFrame(
+        {
+            **{k: clients._meta[k] if lazy else clients[k].iloc[:0] for k in keys},
+            **{c: pd.Series(dtype="int64") for c in _COUNTED},
+        }
+    )
+    if lazy:
+        return clients.map_partitions(_classify_part, keys, sd, params, meta=meta)
+    return _classify_part(clients, keys, sd, params)
+
+
+_COUNTED = ["n_clients", "n_paired", "improved", "deteriorated", "responders", "evaluable",
+            "duplicates"]  # fmt: skip
+
+
+def _classify_part(part: pd.DataFrame, keys, sd: pd.DataFrame, params) -> pd.DataFrame:
+    from past_outcomes.change.responders import apply_rule, per_subject
+
+    merged = part.merge(sd, on=keys, how="left")
+    x = merged["_pre"].to_numpy(dtype=float)
+    y = merged["_post"].to_numpy(dtype=float)
+    complete = ~(np.isnan(x) | np.isnan(y))
+    s_diff = math.sqrt(2) * merged["sd_pre"].to_numpy(dtype=float) * math.sqrt(1 - params["r_xx"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rci = (y - x) / s_diff
+        improved = complete & (params["sign"] * rci > params["crit"])
+        deteriorated = complete & (params["sign"] * rci < -params["crit"])
+    table = per_subject(np.arange(len(x)), x, y, params["sign"], "_client")
+    fit = apply_rule(params["rule"], table)
+    out = merged[keys].copy()
+    out["n_clients"] = 1
+    out["n_paired"] = complete.astype("int64")
+    out["improved"] = improved.astype("int64")
+    out["deteriorated"] = deteriorated.astype("int64")
+    out["responders"] = fit.met.astype("int64")
+    out["evaluable"] = fit.applicable.astype("int64")
+    dup = (merged["_n_pre"].to_numpy() > 1) | (merged["_n_post"].to_numpy() > 1)
+    out["duplicates"] = dup.astype("int64")
+    return out
+
+
+def _rates(counts, keys, sd, confidence, subject, timepoint) -> pd.DataFrame:
+    """Rates and Wilson intervals; a DataValidationError for duplicate rows."""
+    bad = counts[counts["duplicates"] > 0]
+    if len(bad):
+        failures = pd.DataFrame(
+            {
+                "row": None, "subject": None, "timepoint": None,
+                "column": f"{subject}+{timepoint}",
+                "value": [", ".join(map(str, k)) for k in bad[keys].itertuples(index=False)],
+                "reason": "duplicate-observation",
+            }
+        )  # fmt: skip
+        raise DataValidationError(
+            failures,
+            context=(
+                f"{int(bad['duplicates'].sum())} client(s) have more than one row at pre or "
+                f"post (the groups are in .failure_cases' value column)"
+            ),
+            remedy="Keep one administration per subject and timepoint (validate_responses "
+            "finds the rows).",
+        )
+    out = counts.merge(sd, on=keys, how="left")
+    for name, k, n in (
+        ("improved", "improved", "n_paired"),
+        ("deteriorated", "deteriorated", "n_paired"),
+        ("responder", "responders", "evaluable"),
+    ):
+        rate, low, high = _wilson(out[k].to_numpy(), out[n].to_numpy(), confidence)
+        out[f"{name}_rate"], out[f"{name}_ci_low"], out[f"{name}_ci_high"] = rate, low, high
+    return out[[*keys, *SUMMARY_COLUMNS]].reset_index(drop=True)
+
+
+def _wilson(k: np.ndarray, n: np.ndarray, confidence: float):
+    """Share and Wilson score interval per row; NaN where ``n`` is 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    k, n = k.astype(float), n.astype(float)
+    safe = np.where(n > 0, n, 1.0)
+    low, high = proportion_confint(k, safe, alpha=1 - confidence, method="wilson")
+    empty = n == 0
+    rate = np.where(empty, np.nan, k / safe)
+    return rate, np.where(empty, np.nan, low), np.where(empty, np.nan, high)
