@@ -71,6 +71,9 @@ _EXPORTS: dict[str, str] = {
     "format_dataset": "datasets",
     "check_contract": "contracts",
     "format_contract": "contracts",
+    # practitioner reports (self-contained HTML)
+    "build_client_report": "report.client",
+    "build_caseload_report": "report.caseload",
     # errors and warnings
     "PastOutcomesError": "errors",
     "InstrumentDefinitionError": "errors",
@@ -157,6 +160,8 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         load_instrument,
         parse_instrument,
     )
+    from past_outcomes.report.caseload import build_caseload_report
+    from past_outcomes.report.client import build_client_report
     from past_outcomes.scoring import score, validate_responses
     from past_outcomes.sources.codebook import load_codebook
     from past_outcomes.sources.pseudonym import pseudonymize
