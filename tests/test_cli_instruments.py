@@ -111,9 +111,9 @@ def test_hostile_specs_are_refused_quickly_in_bounded_memory(
     monkeypatch.chdir(tmp_path)
     Path("evil.yaml").write_bytes(content)
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     code, out, err = run(["instruments", "check", "evil.yaml"])
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert code == 1 and out == "" and "Traceback" not in err

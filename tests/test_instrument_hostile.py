@@ -39,7 +39,8 @@ from past_outcomes.instrument import (
     parse_instrument,
 )
 
-#: A refusal must come in well under a second and within this much traced memory.
+#: A refusal must come in well under a second of CPU time (process time, so that other
+#: processes loading the machine do not count) and within this much traced memory.
 TIME_BUDGET_S = 1.0
 MEMORY_BUDGET_B = 50 * 2**20
 #: No refusal message grows with the input.
@@ -142,10 +143,10 @@ RAW = {name: yaml.load(text, Loader=_LOADER) for name, text in SPECS.items()}
 def _refused(text, *, source="user/spec.yaml", match: str | None = None, memory: bool = True):
     """Parse ``text``: it must be refused within the time budget and (traced separately,
     since tracing slows Python down) the memory budget."""
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(InstrumentDefinitionError, match=match) as info:
         parse_instrument(text, source=source)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert elapsed < TIME_BUDGET_S, f"refused in {elapsed:.2f} s"
     if memory:
         tracemalloc.start()
@@ -212,10 +213,10 @@ def test_a_50_mb_spec_file_is_refused_from_its_size(tmp_path):
     path = tmp_path / "huge.yaml"
     with open(path, "wb") as handle:
         handle.truncate(50_000_000)  # sparse: its size alone must refuse it
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(InstrumentDefinitionError, match=r"is 50,000,000 bytes") as info:
         load_instrument(path)
-    assert time.perf_counter() - start < TIME_BUDGET_S
+    assert time.process_time() - start < TIME_BUDGET_S
     assert info.value.source == str(path.resolve())
 
 
@@ -750,12 +751,12 @@ def test_any_exact_integer_tiling_loads_and_any_shifted_edge_is_refused(data):
 
 
 def _parse_or_refuse(spec) -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         parse_instrument(spec, source="fuzz.yaml")
     except InstrumentDefinitionError as err:
         assert len(str(err)) < MESSAGE_LIMIT + 100, str(err)
-    assert time.perf_counter() - start < TIME_BUDGET_S
+    assert time.process_time() - start < TIME_BUDGET_S
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
