@@ -418,7 +418,7 @@ def synth_command(out: str | None, force: bool) -> int:
 
 
 def _cmd_synth(args: dict[str, Any]) -> int:
-    from past_outcomes.synthetic import write_datasets
+    from past_outcomes.synthetic_files import write_datasets
 
     for path in write_datasets(args["out"], force=args["force"]):
         click.echo(f"wrote {path}")

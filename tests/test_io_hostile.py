@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from past_outcomes import cli, read_dataset, synthetic
+from past_outcomes import cli, read_dataset, synthetic, synthetic_files
 from past_outcomes._io import atomic_write, read_csv_safely
 from past_outcomes.cli import main
 from past_outcomes.errors import (
@@ -492,7 +492,7 @@ def test_synth_never_changes_an_existing_file_without_force(tmp_path):
 def test_synth_refuses_a_manifest_it_did_not_write(tmp_path):
     (tmp_path / "manifest.json").write_text("not json")
     with pytest.raises(OutputPathError, match="is not a manifest written by"):
-        synthetic.write_datasets(tmp_path, names=["past_pilot"])
+        synthetic_files.write_datasets(tmp_path, names=["past_pilot"])
     assert leftovers(tmp_path) == {"manifest.json"}
 
 
@@ -503,7 +503,7 @@ def test_synth_default_target_regenerates_without_force(tmp_path, monkeypatch):
     for path in repo_data.iterdir():
         if path.suffix in (".csv", ".json"):
             (copy / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setattr(synthetic, "_repo_data_dir", lambda: copy)
+    monkeypatch.setattr(synthetic_files, "_repo_data_dir", lambda: copy)
     code, printed, err = run(["synth"])
     assert code == 0, err
     assert printed.count("wrote ") == len(synthetic.DATASETS) + 1

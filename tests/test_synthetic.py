@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from past_outcomes import synthetic
+from past_outcomes import synthetic, synthetic_files
 from past_outcomes.datasets import DATASETS, TIMEPOINTS, list_datasets, read_dataset
 from past_outcomes.errors import ArgumentError
 from past_outcomes.instrument import load_instrument
@@ -66,7 +66,7 @@ def _alpha(items: pd.DataFrame) -> float:
 
 
 def test_every_committed_file_regenerates_byte_for_byte(tmp_path):
-    written = synthetic.write_datasets(tmp_path)
+    written = synthetic_files.write_datasets(tmp_path)
     assert sorted(p.name for p in written) == sorted(
         [f"{n}.csv" for n in NAMES] + ["manifest.json"]
     )
@@ -362,4 +362,4 @@ def test_unknown_name_lists_the_known_ones():
     with pytest.raises(ArgumentError, match=r"got 'nope'"):
         generate("nope")
     with pytest.raises(ArgumentError, match=r"names must be among"):
-        synthetic.write_datasets(Path("unused"), names=["nope"])
+        synthetic_files.write_datasets(Path("unused"), names=["nope"])
