@@ -81,7 +81,7 @@ class ItemRows(list):
     def shape(self) -> tuple[int, int]:
         return len(self), self.n
 
-    def __getitem__(self, key):  # type: ignore[override]
+    def __getitem__(self, key):
         if isinstance(key, (list, np.ndarray)):
             return np.stack([list.__getitem__(self, k) for k in key]).reshape(len(key), self.n)
         return list.__getitem__(self, key)
@@ -369,7 +369,7 @@ def _block_pass(x, inst: Instrument, nan_free, deferred, data, source_of, ids, p
     count_type = np.uint8 if k < 256 else np.int64
     step = max(1024, _BLOCK_CELLS // k)
     whole = _as_2d([x[j] for j in rows])
-    buf = np.empty((k, min(step, n))) if whole is None else None
+    buf = np.empty((k, min(step, n) if whole is None else 0))
     for start in range(0, n, step):
         stop = min(n, start + step)
         if whole is not None:  # rows of one 2-D array already: read in place
