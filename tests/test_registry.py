@@ -62,6 +62,12 @@ def test_score_on_dask_is_lazy_and_equals_pandas():
     assert expected["phq9_total"].isna().sum() > 0  # missing answers reached the scores
 
 
+def test_one_partition():
+    data = _answers(90, seed=9)
+    got = po.score(dd.from_pandas(data, npartitions=1), instrument="gad7").compute()
+    pd.testing.assert_frame_equal(got, po.score(data, instrument="gad7"))
+
+
 def test_validate_responses_on_dask_equals_pandas():
     data = _answers(seed=1)
     ddf = _uneven(data, [5, 999, 2998])

@@ -154,6 +154,8 @@ def _check_task(data: Any, args: _Args) -> Any:
     from dask.graph_manipulation import clone
 
     parts = clone(*data.to_delayed())
+    if not isinstance(parts, (tuple, list)):  # one partition: clone returns it alone
+        parts = (parts,)
     partials = [dask.delayed(_validate_part, pure=True)(p, i, args) for i, p in enumerate(parts)]
     duplicates: list[Any] = []
     if args.subject is not None and args.timepoint is not None:
