@@ -297,7 +297,18 @@ def _one_factor_loadings(R: np.ndarray, *, tol: float = 1e-10, max_iter: int = 5
 
 
 def _omega_total(R: np.ndarray) -> tuple[float, str]:
-    lam, converged = _one_factor_loadings(R)
+    if not np.isfinite(R).all():
+        return math.nan, "omega: not estimable (an item has no variance among complete rows)"
+    try:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            lam, converged = _one_factor_loadings(R)
+    except np.linalg.LinAlgError:
+        return (
+            math.nan,
+            "omega: not estimable (the one-factor fit failed on this correlation matrix)",
+        )
+    if not np.isfinite(lam).all():
+        return math.nan, "omega: not estimable (the one-factor fit gave no finite loadings)"
     common = lam.sum() ** 2
     unique = float(np.sum(1 - lam**2))
     omega = float(common / (common + unique))
