@@ -50,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     "compute_reliability": "stats.reliability",
     "ReliabilityResult": "stats.reliability",
     "fit_mmrm": "stats.mmrm",
+    # registry scale (Dask)
+    "compute_registry_summary": "registry.summary",
     "MMRMResult": "stats.mmrm",
     # formatting for tables and reports
     "format_p": "display",
@@ -160,6 +162,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         load_instrument,
         parse_instrument,
     )
+    from past_outcomes.registry.summary import compute_registry_summary
     from past_outcomes.report.caseload import build_caseload_report
     from past_outcomes.report.client import build_client_report
     from past_outcomes.scoring import score, validate_responses
