@@ -359,15 +359,15 @@ def _bool_array(values: np.ndarray, mask: np.ndarray) -> pd.arrays.BooleanArray:
     return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), np.asarray(mask, dtype=bool))
 
 
-def _classify(cls: Classification, scores, x, pos, nan_free):
-    """The label of one classification for every row (one step per classification type)."""
-    return _CLASSIFIERS[cls.type](cls, scores, x, pos, nan_free)
 def _compare(cls: Classification, values: np.ndarray) -> np.ndarray:
     """``values operator value`` for a cutoff, item flag or count rule (the spec sets both)."""
     assert cls.operator is not None and cls.value is not None
     return OPERATORS[cls.operator](values, cls.value)
 
 
+def _classify(cls: Classification, scores, x, pos, nan_free):
+    """The label of one classification for every row (one step per classification type)."""
+    return _CLASSIFIERS[cls.type](cls, scores, x, pos, nan_free)
 
 
 def _classify_cutoff(cls: Classification, scores, x, pos, nan_free):
