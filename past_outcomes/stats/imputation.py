@@ -64,7 +64,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from past_outcomes.errors import ArgumentError, EstimationError, PastOutcomesWarning
+from past_outcomes.errors import (
+    ArgumentError,
+    EstimationError,
+    MMRMConvergenceError,
+    PastOutcomesWarning,
+)
 from past_outcomes.results import ResultBase, excluded_frame
 from past_outcomes.stats import _mmrm_data as _data
 from past_outcomes.stats import _reml
@@ -281,7 +286,7 @@ def _prepare(data: pd.DataFrame, kw: dict[str, Any]) -> tuple[_Problem, dict[str
     ids = subjects.index
     n, T = len(ids), len(times)
     Y = np.full((n, T), np.nan)
-    s_pos = ids.get_indexer(obs["subject"])
+    s_pos = ids.get_indexer(pd.Index(obs["subject"]))
     t_pos = np.full(len(obs), -1)
     for k, t in enumerate(times):
         t_pos[_data.equals(obs["timepoint"], t)] = k
@@ -489,7 +494,14 @@ def _jackknife(prob: _Problem, strategy: str, n_groups: int, theta: np.ndarray) 
     for i in range(n):
         keep = np.ones(n, dtype=bool)
         keep[i] = False
-        out[i] = _estimate(prob, keep, strategy, n_groups, theta)[0]
+        try:
+            out[i] = _estimate(prob, keep, strategy, n_groups, theta)[0]
+        except (MMRMConvergenceError, EstimationError) as err:
+            raise MMRMConvergenceError(
+                f"compute_reference_imputation: the imputation model without subject "
+                f"{_data.text(prob.ids[i])} (jackknife replicate {i + 1} of {n}) cannot be "
+                f"fitted: {err}"
+            ) from None
     return out
 
 

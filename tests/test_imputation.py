@@ -1,0 +1,227 @@
+"""compute_reference_imputation: conditional-mean imputation with jackknife SEs.
+
+Independent checks: the MMRM (fit_mmrm) under MAR, a by-hand J2R imputation from fit_mmrm's
+own coefficients and covariance, and a direct leave-one-subject-out loop over the public
+function for the jackknife.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import past_outcomes as po
+from past_outcomes.errors import ArgumentError
+from past_outcomes.stats.imputation import compute_reference_imputation
+
+TIMES = ["v0", "v1", "v2", "v3"]
+
+
+def _trial(seed: int, n: int = 40, times=TIMES, effect=(0.0, -2.0, -4.0, -6.0), dropout=0.3):
+    """Long data: placebo/active, correlated visits, monotone dropout (more after v1)."""
+    rng = np.random.default_rng(seed)
+    T = len(times)
+    cov = 4.0 * (0.6 ** np.abs(np.subtract.outer(np.arange(T), np.arange(T)))) + 1.0
+    rows = []
+    for i in range(n):
+        arm = "active" if i % 2 else "placebo"
+        y = 30 + rng.multivariate_normal(np.zeros(T), cov) - np.arange(T)
+        if arm == "active":
+            y = y + np.array(effect[:T])
+        last = T if rng.random() > dropout else int(rng.integers(2, T))
+        for k in range(last):
+            rows.append((f"s{i:03d}", arm, times[k], y[k]))
+    return pd.DataFrame(rows, columns=["subject", "group", "timepoint", "y"])
+
+
+def _run(data, **kw):
+    return compute_reference_imputation(data, measure="y", pre="v0", control="placebo", **kw)
+
+
+def _mmrm(data):
+    return po.fit_mmrm(data, measure="y", pre="v0", control="placebo", baseline_by_timepoint=True)
+
+
+# --------------------------------------------------------------------------------------
+# MAR: the conditional-mean estimate is the MMRM estimate
+
+
+def test_complete_data_mar_equals_mmrm_and_ancova():
+    data = _trial(1, dropout=0.0)
+    result = _run(data, strategy="MAR")
+    mmrm = _mmrm(data)
+    np.testing.assert_allclose(result.table["estimate"], mmrm.table["estimate"], atol=1e-6)
+    # and the plain ANCOVA per visit by least squares
+    wide = data.pivot(index="subject", columns="timepoint", values="y")
+    grp = data.drop_duplicates("subject").set_index("subject")["group"].reindex(wide.index)
+    A = np.column_stack([np.ones(len(wide)), grp == "active", wide["v0"]]).astype(float)
+    for k, t in enumerate(TIMES[1:]):
+        coef = np.linalg.lstsq(A, wide[t] - wide["v0"], rcond=None)[0]
+        assert result.table["estimate"][k] == pytest.approx(coef[1], abs=1e-8)
+    assert not result.imputed["imputed"].any()
+
+
+def test_monotone_dropout_mar_equals_mmrm():
+    data = _trial(2, n=60)
+    result = _run(data, strategy="MAR")
+    mmrm = _mmrm(data)
+    assert result.imputed["imputed"].sum() > 5
+    diff = np.abs(result.table["estimate"] - mmrm.table["estimate"])
+    assert (diff <= 1e-4 * result.table["se"]).all()
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_mar_equivalence_property(seed):
+    data = _trial(seed, n=24, times=TIMES[:3], dropout=0.4)
+    result = _run(data, strategy="MAR")
+    diff = np.abs(result.table["estimate"] - _mmrm(data).table["estimate"])
+    assert (diff <= 1e-4 * result.table["se"]).all()
+
+
+# --------------------------------------------------------------------------------------
+# J2R by hand on two visits
+
+
+def test_j2r_two_visits_by_hand():
+    data = _trial(3, n=40, times=["v0", "v1", "v2"], dropout=0.5)
+    result = _run(data, strategy="J2R")
+    mmrm = _mmrm(data)  # the same imputation model (no data after the dropouts)
+    b = mmrm.coefficients.set_index("term")["estimate"]
+    S = mmrm.covariance.to_numpy()
+    wide = data.pivot(index="subject", columns="timepoint", values="y")
+    grp = data.drop_duplicates("subject").set_index("subject")["group"].reindex(wide.index)
+    base, ch1, ch2 = wide["v0"], wide["v1"] - wide["v0"], (wide["v2"] - wide["v0"]).copy()
+    active = (grp == "active").astype(float)
+    mu_own1 = b["(Intercept)"] + b["y_pre"] * base + b["group[active]"] * active
+    mu_ref2 = b["(Intercept)"] + b["timepoint[v2]"] + (b["y_pre"] + b["y_pre:timepoint[v2]"]) * base
+    mu_own2 = mu_ref2 + active * (b["group[active]"] + b["group[active]:timepoint[v2]"])
+    gone = ch2.isna()
+    assert gone.sum() > 5 and (gone & (active == 1)).sum() > 2
+    # J2R: the reference mean at v2, plus the regression on the own-mean residual at v1
+    ch2[gone] = (mu_ref2 + S[1, 0] / S[0, 0] * (ch1 - mu_own1))[gone]
+    A = np.column_stack([np.ones(len(wide)), active, base])
+    expected = np.linalg.lstsq(A, ch2, rcond=None)[0][1]
+    assert result.table["estimate"][1] == pytest.approx(expected, abs=1e-6)
+    # the placebo dropouts are imputed under MAR, the active ones are not
+    mar2 = (mu_own2 + S[1, 0] / S[0, 0] * (ch1 - mu_own1))[gone]
+    imp = result.imputed.set_index(["subject", "timepoint"])["change"]
+    got = imp.xs("v2", level="timepoint").reindex(gone[gone].index)
+    placebo = grp[gone[gone].index] == "placebo"
+    np.testing.assert_allclose(got[placebo], mar2[placebo], atol=1e-6)
+    assert np.all(np.abs(got[~placebo] - mar2[~placebo]) > 1e-3)
+
+
+def test_intercurrent_mapping_sets_post_ice_values_aside():
+    data = _trial(4, n=40, dropout=0.0)
+    ice = {"s001": "v2", "s003": "v3", "s005": "v1", "s002": "v2"}
+    with_map = _run(data, strategy="J2R", intercurrent=ice)
+    key = data["subject"] + data["timepoint"]
+    drop = [s + t for s, first in ice.items() for t in TIMES[TIMES.index(first) :]]
+    cut = data[~key.isin(drop)]
+    np.testing.assert_allclose(
+        with_map.table["estimate"], _run(cut, strategy="J2R").table["estimate"], atol=1e-8
+    )
+    assert with_map.n_post_ice_observed == len(drop) == 8
+    assert any("set aside and imputed" in n for n in with_map.notes())
+    column = data.assign(ice=data["subject"].map(ice))
+    by_column = _run(column, strategy="J2R", intercurrent="ice")
+    np.testing.assert_allclose(by_column.table["estimate"], with_map.table["estimate"])
+
+
+# --------------------------------------------------------------------------------------
+# shrinkage: J2R pulls the effect furthest toward the reference
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_reference_based_shrinkage_order(seed):
+    data = _trial(seed, n=60, dropout=0.5)
+    est = {s: _run(data, strategy=s).table["estimate"].abs().to_numpy() for s in po_strategies()}
+    tol = 1e-9
+    assert np.all(est["J2R"] <= est["CIR"] + tol)
+    assert np.all(est["J2R"] <= est["CR"] + tol)
+    assert np.all(est["CR"] <= est["MAR"] + tol)
+    assert np.all(est["CIR"] <= est["MAR"] + tol)
+    assert est["J2R"][-1] < est["MAR"][-1] - 1e-3  # the last visit shrinks for real
+
+
+def po_strategies():
+    return ["MAR", "J2R", "CR", "CIR"]
+
+
+# --------------------------------------------------------------------------------------
+# the jackknife
+
+
+def test_jackknife_against_direct_leave_one_out_loop():
+    data = _trial(8, n=20, times=["v0", "v1", "v2"], dropout=0.3)
+    result = _run(data, strategy="J2R")
+    ids = sorted(data["subject"].unique())
+    loo = np.array(
+        [_run(data[data["subject"] != s], strategy="J2R").table["estimate"] for s in ids]
+    )
+    reps = result.replicates.pivot(index="subject", columns="timepoint", values="estimate")
+    np.testing.assert_allclose(reps.loc[ids, ["v1", "v2"]].to_numpy(), loo, atol=1e-6)
+    n = len(ids)
+    se = np.sqrt((n - 1) / n * ((loo - loo.mean(axis=0)) ** 2).sum(axis=0))
+    np.testing.assert_allclose(result.table["se"], se, rtol=1e-5)
+    z = 1.959963984540054
+    np.testing.assert_allclose(
+        result.table["ci_high"] - result.table["estimate"], z * se, rtol=1e-5
+    )
+
+
+# --------------------------------------------------------------------------------------
+# delta adjustment
+
+
+def test_delta_is_linear_and_only_on_post_ice_imputed_values():
+    data = _trial(9, n=40, dropout=0.5)
+    base = _run(data, strategy="J2R").table["estimate"].to_numpy()
+    one = _run(data, strategy="J2R", delta=1.5).table["estimate"].to_numpy()
+    two = _run(data, strategy="J2R", delta=3.0).table["estimate"].to_numpy()
+    np.testing.assert_allclose(two - base, 2 * (one - base), atol=1e-8)
+    assert np.all(one[1:] > base[1:])  # worse outcome imputed in the active arm
+    assert one[0] == pytest.approx(base[0])  # nobody drops out before v2's successor
+    same = _run(data, strategy="J2R", delta={"placebo": 0.0, "active": 1.5})
+    np.testing.assert_allclose(same.table["estimate"], one)
+    assert any("Delta adjustment: +1.5 in 'active'" in n for n in same.notes())
+
+
+# --------------------------------------------------------------------------------------
+# arguments
+
+
+def test_argument_errors():
+    data = _trial(10, n=12)
+    with pytest.raises(ArgumentError, match="strategy must be one of 'MAR', 'J2R'"):
+        _run(data, strategy="j2r")
+    with pytest.raises(ArgumentError, match="it must be one of the post-baseline timepoints"):
+        _run(data, intercurrent={"s001": "week9"})
+    with pytest.raises(ArgumentError, match="delta must be a finite number; got 'x'"):
+        _run(data, delta="x")
+    with pytest.raises(ArgumentError, match="delta must map levels of the group column"):
+        _run(data, delta={"other": 1.0})
+    with pytest.raises(ArgumentError, match="intercurrent must be a column of data"):
+        _run(data, intercurrent="nope")
+
+
+def test_result_contract():
+    result = _run(_trial(11, n=20), strategy="CR", treatment="active")
+    assert list(result.table.columns) == [
+        "timepoint",
+        "contrast",
+        "estimate",
+        "se",
+        "z",
+        "p_value",
+        "ci_low",
+        "ci_high",
+    ]
+    assert set(result.table["contrast"]) == {"active - placebo"}
+    assert "CR" in result.notes()[1] and "Wolbers" in result.notes()[0]
+    assert result.excluded.empty
+    assert "Conditional-mean imputation (CR)" in repr(result)
