@@ -53,6 +53,8 @@ _EXPORTS: dict[str, str] = {
     # registry scale (Dask)
     "compute_registry_summary": "registry.summary",
     "MMRMResult": "stats.mmrm",
+    "compute_reference_imputation": "stats.imputation",
+    "ReferenceImputationResult": "stats.imputation",
     # formatting for tables and reports
     "format_p": "display",
     "format_ci": "display",
@@ -176,6 +178,10 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         compute_smcr,
     )
     from past_outcomes.stats.groups import GroupComparisonResult, compare_groups
+    from past_outcomes.stats.imputation import (
+        ReferenceImputationResult,
+        compute_reference_imputation,
+    )
     from past_outcomes.stats.mmrm import MMRMResult, fit_mmrm
     from past_outcomes.stats.power import PowerResult, compute_power, plan_sample_size
     from past_outcomes.stats.prepost import PrePostResult, compare_prepost
