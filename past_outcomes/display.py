@@ -162,7 +162,7 @@ class Table:
         self.cells = cells
 
     def _repr_html_(self) -> str:
-        return self.cells.to_html(index=False, border=0, classes="dataframe", escape=True)
+        return self.cells.to_html(index=False, border=0, escape=True)
 
     def __repr__(self) -> str:
         return self.cells.to_string(index=False)
@@ -209,6 +209,7 @@ def format_table(
         cells[position] = _format_column(frame.iloc[:, position], is_p=is_p, digits=places)
     text = pd.DataFrame(cells)
     text.columns = frame.columns
+    text.columns.names = [None] * text.columns.nlevels  # no header row for a columns' name
     return Table(text)
 
 

@@ -13,7 +13,7 @@ from past_outcomes.contracts import example_path
 from past_outcomes.reports import run_notebooks
 
 
-def test_a_notebook_runs_on_its_minimal_example_file_and_exports_offline_html(tmp_path, capsys):
+def test_a_notebook_runs_on_its_minimal_example_file_and_exports_offline_html(tmp_path, capfd):
     user_file = tmp_path / "my_pilot.csv"
     shutil.copy(example_path("01_scoring"), user_file)
     out = tmp_path / "reports"
@@ -26,7 +26,15 @@ def test_a_notebook_runs_on_its_minimal_example_file_and_exports_offline_html(tm
     assert not re.search(r'(src|href)="https?://', html)  # no remote scripts or styles
     executed = (out / "01_scoring.executed.ipynb").read_text(encoding="utf-8")
     assert str(user_file) in executed  # the parameter reached the notebook
-    assert "wrote" in capsys.readouterr().out
+    captured = capfd.readouterr()  # file-descriptor level: the kernel's own stderr too
+    assert "wrote" in captured.out
+    # the kernel talks over local IPC sockets, not TCP: no transport warning at any start
+    assert "without encryption" not in captured.err + captured.out
+    assert "Kernel is running" not in captured.err
+    title = re.search(r"<title>(.*?)</title>", html).group(1)
+    assert title == "01 Scoring: from raw responses to validated scores"  # not "Notebook"
+    assert "No description has been provided" not in html
+    assert "`my_pilot.csv`" in executed  # the input file is named, by its name only
 
 
 @pytest.mark.parametrize(
