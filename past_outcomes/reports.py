@@ -113,7 +113,6 @@ def run_notebooks(
     """
     import nbformat
     import papermill
-    from nbconvert import HTMLExporter
 
     from past_outcomes._io import atomic_write, check_output_path
 
@@ -195,19 +194,7 @@ def run_notebooks(
                 _remember(out_dir, record, executed)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
-            exporter = HTMLExporter(
-                exclude_input=True,
-                exclude_input_prompt=True,
-                exclude_output_prompt=True,
-                embed_images=True,
-                # a report of sexual-health data must open offline and call no server
-                require_js_url="",
-                mathjax_url="",
-                jquery_url="",
-                widget_renderer_url="",
-                mermaid_js_url="",
-            )
-            body, _ = exporter.from_notebook_node(nb)
+            body = _export_html(nb, name)
             html_path = out_dir / f"{name}.html"
             with atomic_write(html_path) as fh:
                 fh.write(body)
@@ -219,6 +206,55 @@ def run_notebooks(
         else:
             os.environ["PYTHONHASHSEED"] = env_before
     return written
+
+
+#: The lab template with two changes: each figure's ``<img>`` carries the alt text stored in
+#: its output's metadata (``format_figure``), and no image is left without one.
+_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block data_png scoped %}
+{%- set alt = output | get_metadata('alt', 'image/png') -%}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+alt="{{ (alt or 'Figure (no description was given)') | escape_html }}">
+</div>
+{%- endblock data_png %}
+"""
+
+
+def _export_html(nb, name: str) -> str:
+    """The executed notebook as one offline HTML page without input cells: its first heading
+    as the page's ``<title>``, alt text on every figure, no script or style from a server."""
+    import jinja2
+    from nbconvert import HTMLExporter
+
+    nb.metadata["title"] = _title(nb, name)
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file="past_outcomes_report.html.j2",
+        extra_loaders=[jinja2.DictLoader({"past_outcomes_report.html.j2": _TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        # a report of sexual-health data must open offline and call no server
+        require_js_url="",
+        mathjax_url="",
+        jquery_url="",
+        widget_renderer_url="",
+        mermaid_js_url="",
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
+    return body
+
+
+def _title(nb, name: str) -> str:
+    """The notebook's first Markdown heading (``# 02 Pilot: ...``), else its name."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return name
 
 
 def _checked_data(
@@ -251,6 +287,35 @@ def _checked_data(
     return table
 
 
+def _kernel_manager_class():
+    """A kernel manager whose kernel talks to this process over local IPC sockets.
+
+    Over TCP (jupyter_client's default) the kernel's IPKernelApp logs "Kernel is running
+    over TCP without encryption" at every start (ipykernel/kernelapp.py, ``init_sockets``):
+    the notebook's code and outputs, here clinical data, would cross the loopback interface
+    in plain text. With ``transport="ipc"`` they go through Unix domain sockets in the user's
+    private Jupyter runtime folder (mode 0700), so the warning is not just hidden: its cause is
+    gone. Windows has no IPC transport; there the kernel stays on TCP and its log is limited
+    to errors, so the report job stays quiet.
+    """
+    from jupyter_client.manager import KernelManager
+    from traitlets import CaselessStrEnum
+
+    if os.name == "nt":  # pragma: no cover - no IPC transport on Windows
+
+        class QuietKernelManager(KernelManager):
+            def format_kernel_cmd(self, extra_arguments=None):
+                cmd = super().format_kernel_cmd(extra_arguments)
+                return [*cmd, "--IPKernelApp.log_level=ERROR"]
+
+        return QuietKernelManager
+
+    class IPCKernelManager(KernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
+
+
 def _execute(papermill, name, source, output, parameters, timeout) -> None:
     """Run one notebook; a package error inside it becomes a NotebookExecutionError."""
     from papermill.exceptions import PapermillExecutionError
@@ -264,6 +329,7 @@ def _execute(papermill, name, source, output, parameters, timeout) -> None:
             progress_bar=False,
             execution_timeout=timeout,
             report_mode=False,
+            kernel_manager_class=_kernel_manager_class(),
         )
     except PapermillExecutionError as exc:
         if exc.ename not in _package_error_names():
