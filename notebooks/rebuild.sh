@@ -16,7 +16,9 @@ for name in "${names[@]}"; do
   else
     jupytext --quiet --to ipynb "$name.py" -o "$name.ipynb"
   fi
+  # IPC transport: local sockets, no "running over TCP without encryption" kernel warning
   jupyter nbconvert --log-level=ERROR --to notebook --execute --inplace \
+    --KernelManager.transport=ipc \
     --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.record_timing=False "$name.ipynb"
   echo "rebuilt $name.ipynb"
 done
