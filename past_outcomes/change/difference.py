@@ -27,8 +27,8 @@ import pandas as pd
 
 from past_outcomes._checks import check_columns, check_dataframe, check_option, check_timepoints
 from past_outcomes._long import pair_long
-from past_outcomes.errors import ArgumentError, UnpairedSubjectsWarning
-from past_outcomes.instrument import Instrument
+from past_outcomes.errors import ArgumentError, PastOutcomesError, UnpairedSubjectsWarning
+from past_outcomes.instrument import Instrument, load_instrument
 from past_outcomes.results import ResultBase, excluded_frame
 
 __all__ = [
@@ -653,8 +653,9 @@ def plot_change(
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel(f"{result.measure} at {result.pre}")
-    ax.set_ylabel(f"{result.measure} at {result.post}")
+    name = _measure_label(result)
+    ax.set_xlabel(f"{name} at {result.pre}")
+    ax.set_ylabel(f"{name} at {result.post}")
     _label_regions(ax, better_below=result.direction == "lower-is-better")
     ax.set_title(title if title is not None else f"{result.measure}: {result.method_name} RCI")
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
@@ -690,3 +691,15 @@ def _label_regions(ax: Any, *, better_below: bool) -> None:
         fontsize=9,
         color=_COLOURS["harmed"],
     )
+
+
+def _measure_label(result: ChangeClassification) -> str:
+    """The scale's label from its spec ("PHQ-9 total"), else the column name."""
+    if result.instrument is None:
+        return result.measure
+    try:
+        inst = load_instrument(result.instrument)
+    except PastOutcomesError:
+        return result.measure
+    scale = inst.scales.get(result.measure)
+    return f"{inst.short_name} {scale.label}" if scale is not None else result.measure
