@@ -86,9 +86,12 @@ def test_mar_equivalence_property(seed):
 # J2R by hand on two visits
 
 
-def test_j2r_two_visits_by_hand():
+@pytest.mark.parametrize("strategy", ["J2R", "CR", "CIR", "MAR"])
+def test_two_visits_by_hand(strategy):
+    """Carpenter et al. (2013) joint means, Sigma and beta read from fit_mmrm, then the
+    conditional mean of visit 2 given visit 1 and an ANCOVA by least squares."""
     data = _trial(3, n=40, times=["v0", "v1", "v2"], dropout=0.5)
-    result = _run(data, strategy="J2R")
+    result = _run(data, strategy=strategy)
     mmrm = _mmrm(data)  # the same imputation model (no data after the dropouts)
     b = mmrm.coefficients.set_index("term")["estimate"]
     S = mmrm.covariance.to_numpy()
@@ -96,23 +99,46 @@ def test_j2r_two_visits_by_hand():
     grp = data.drop_duplicates("subject").set_index("subject")["group"].reindex(wide.index)
     base, ch1, ch2 = wide["v0"], wide["v1"] - wide["v0"], (wide["v2"] - wide["v0"]).copy()
     active = (grp == "active").astype(float)
-    mu_own1 = b["(Intercept)"] + b["y_pre"] * base + b["group[active]"] * active
+    mu_ref1 = b["(Intercept)"] + b["y_pre"] * base
+    mu_own1 = mu_ref1 + b["group[active]"] * active
     mu_ref2 = b["(Intercept)"] + b["timepoint[v2]"] + (b["y_pre"] + b["y_pre:timepoint[v2]"]) * base
     mu_own2 = mu_ref2 + active * (b["group[active]"] + b["group[active]:timepoint[v2]"])
+    mean1, mean2 = {
+        "MAR": (mu_own1, mu_own2),
+        "J2R": (mu_own1, mu_ref2),
+        "CR": (mu_ref1, mu_ref2),
+        "CIR": (mu_own1, mu_own1 + mu_ref2 - mu_ref1),
+    }[strategy]
     gone = ch2.isna()
     assert gone.sum() > 5 and (gone & (active == 1)).sum() > 2
-    # J2R: the reference mean at v2, plus the regression on the own-mean residual at v1
-    ch2[gone] = (mu_ref2 + S[1, 0] / S[0, 0] * (ch1 - mu_own1))[gone]
+    ch2[gone] = (mean2 + S[1, 0] / S[0, 0] * (ch1 - mean1))[gone]
     A = np.column_stack([np.ones(len(wide)), active, base])
     expected = np.linalg.lstsq(A, ch2, rcond=None)[0][1]
     assert result.table["estimate"][1] == pytest.approx(expected, abs=1e-6)
-    # the placebo dropouts are imputed under MAR, the active ones are not
-    mar2 = (mu_own2 + S[1, 0] / S[0, 0] * (ch1 - mu_own1))[gone]
     imp = result.imputed.set_index(["subject", "timepoint"])["change"]
     got = imp.xs("v2", level="timepoint").reindex(gone[gone].index)
+    np.testing.assert_allclose(got, ch2[gone], atol=1e-6)
+    # the placebo dropouts are imputed under MAR whatever the strategy
+    mar2 = (mu_own2 + S[1, 0] / S[0, 0] * (ch1 - mu_own1))[gone]
     placebo = grp[gone[gone].index] == "placebo"
     np.testing.assert_allclose(got[placebo], mar2[placebo], atol=1e-6)
-    assert np.all(np.abs(got[~placebo] - mar2[~placebo]) > 1e-3)
+    if strategy != "MAR":
+        assert np.all(np.abs(got[~placebo] - mar2[~placebo]) > 1e-3)
+
+
+def test_subject_without_post_values_is_imputed_and_mar_still_equals_mmrm():
+    data = _trial(12, n=40)
+    extra = pd.DataFrame([("s999", "active", "v0", 31.0)], columns=data.columns)
+    with_extra = pd.concat([data, extra], ignore_index=True)
+    result = _run(with_extra, strategy="MAR")
+    assert result.excluded.empty
+    assert result.imputed.query("subject == 's999'")["imputed"].all()
+    with pytest.warns(po.PastOutcomesWarning, match="set aside"):
+        mmrm = _mmrm(with_extra)  # fit_mmrm sets it aside (no-post)
+    diff = np.abs(result.table["estimate"] - mmrm.table["estimate"])
+    assert (diff <= 1e-4 * result.table["se"]).all()
+    j2r = _run(with_extra, strategy="J2R").imputed.query("subject == 's999'")
+    assert j2r["post_ice"].all()
 
 
 def test_intercurrent_mapping_sets_post_ice_values_aside():
@@ -205,6 +231,8 @@ def test_argument_errors():
         _run(data, delta="x")
     with pytest.raises(ArgumentError, match="delta must map levels of the group column"):
         _run(data, delta={"other": 1.0})
+    with pytest.raises(ArgumentError, match="intercurrent names subject\\(s\\) not in data: s777"):
+        _run(data, intercurrent={"s777": "v2"})
     with pytest.raises(ArgumentError, match="intercurrent must be a column of data"):
         _run(data, intercurrent="nope")
 

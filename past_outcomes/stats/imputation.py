@@ -246,6 +246,13 @@ def _ice_positions(
             "intercurrent must be None, a column name or a mapping subject -> timepoint; "
             f"got {type(intercurrent).__name__}."
         )
+    known = set(pd.unique(data[spec.subject]))
+    unknown = [s for s in mapping if s not in known]
+    if unknown:
+        raise ArgumentError(
+            f"intercurrent names subject(s) not in data: "
+            f"{', '.join(_data.text(s) for s in unknown[: _data.SHOWN])}; check the ids."
+        )
     ice = np.full(n, T)
     for pos, s in enumerate(ids):
         if s in mapping and not pd.isna(mapping[s]):
