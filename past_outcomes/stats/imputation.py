@@ -406,8 +406,26 @@ def _patterns(prob: _Problem, keep: np.ndarray) -> tuple[list[_reml.Pattern], in
     return out, int(mask.sum())
 
 
-def _fit(prob: _Problem, keep: np.ndarray, theta0: np.ndarray | None):
-    """Step 2: REML fit of the imputation model; (theta, beta, Sigma)."""
+def _newton(reml: _reml.Reml, theta: np.ndarray, hessian: np.ndarray) -> np.ndarray | None:
+    """Newton steps with a fixed Hessian (the full data's) from a nearby optimum, to the
+    same gradient tolerance as :func:`_reml.optimise`'s polish; None if they stall."""
+    crit, grad = reml.value_and_grad(theta)
+    for _ in range(50):
+        if not np.isfinite(crit):
+            return None
+        if np.max(np.abs(grad)) < 1e-8 * max(1.0, abs(crit)):
+            return theta
+        new = theta - np.linalg.solve(hessian, grad)
+        new_crit, new_grad = reml.value_and_grad(new)
+        if new_crit > crit + 1e-12 * abs(crit):
+            return None
+        theta, crit, grad = new, new_crit, new_grad
+    return None
+
+
+def _fit(prob: _Problem, keep: np.ndarray, theta0=None, hessian=None):
+    """Step 2: REML fit of the imputation model; (theta, beta, Sigma, reml). With
+    ``hessian`` (a jackknife replicate), Newton steps from the full fit's ``theta0``."""
     pats, n_obs = _patterns(prob, keep)
     T, p = prob.Y.shape[1], prob.X_own.shape[2]
     structure = _reml.Unstructured(T)
@@ -426,7 +444,9 @@ def _fit(prob: _Problem, keep: np.ndarray, theta0: np.ndarray | None):
         theta0 = structure.start(sigma0)
     reml = _reml.Reml(pats, structure, n_obs, p)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        theta, _ = _reml.optimise(reml, theta0)
+        theta = None if hessian is None else _newton(reml, theta0, hessian)
+        if theta is None:
+            theta, _ = _reml.optimise(reml, theta0)
         solved = reml.solve(theta)
     if solved is None:
         raise EstimationError(
@@ -434,7 +454,7 @@ def _fit(prob: _Problem, keep: np.ndarray, theta0: np.ndarray | None):
             "singular; check timepoints with very few observations."
         )
     sigma, _, _, _, beta, _ = solved
-    return theta, beta, sigma
+    return theta, beta, sigma, reml
 
 
 def _strategy_means(prob: _Problem, keep: np.ndarray, beta: np.ndarray, strategy: str):
@@ -488,21 +508,24 @@ def _analyse(A: np.ndarray, Y: np.ndarray, n_groups: int) -> np.ndarray:
     return coef[1:n_groups]
 
 
-def _estimate(prob: _Problem, keep: np.ndarray, strategy: str, n_groups: int, theta0=None):
-    theta, beta, sigma = _fit(prob, keep, theta0)
+def _estimate(prob: _Problem, keep: np.ndarray, strategy: str, n_groups: int, start=(None, None)):
+    theta, beta, sigma, reml = _fit(prob, keep, *start)
     Y = _impute(prob, keep, beta, sigma, strategy)
-    return _analyse(prob.A[keep], Y, n_groups), theta, sigma, Y
+    return _analyse(prob.A[keep], Y, n_groups), theta, sigma, Y, reml
 
 
-def _jackknife(prob: _Problem, strategy: str, n_groups: int, theta: np.ndarray) -> np.ndarray:
-    """Step 5: leave-one-subject-out estimates, (n, n_groups - 1, T)."""
+def _jackknife(prob: _Problem, strategy: str, n_groups: int, full_fit) -> np.ndarray:
+    """Step 5: leave-one-subject-out estimates, (n, n_groups - 1, T); each refit starts
+    from the full data's optimum ``full_fit = (theta, reml)``."""
+    theta, reml = full_fit
+    start = (theta, _reml.hessian(reml, theta))
     n = len(prob.ids)
     out = np.empty((n, n_groups - 1, prob.Y.shape[1]))
     for i in range(n):
         keep = np.ones(n, dtype=bool)
         keep[i] = False
         try:
-            out[i] = _estimate(prob, keep, strategy, n_groups, theta)[0]
+            out[i] = _estimate(prob, keep, strategy, n_groups, start)[0]
         except (MMRMConvergenceError, EstimationError) as err:
             raise MMRMConvergenceError(
                 f"compute_reference_imputation: the imputation model without subject "
@@ -602,8 +625,8 @@ def compute_reference_imputation(
             f"compute_reference_imputation needs at least 3 subjects for the jackknife; got {n}."
         )
     everyone = np.ones(n, dtype=bool)
-    est, theta, sigma, Y = _estimate(prob, everyone, strategy, len(groups))
-    reps = _jackknife(prob, strategy, len(groups), theta)
+    est, theta, sigma, Y, reml = _estimate(prob, everyone, strategy, len(groups))
+    reps = _jackknife(prob, strategy, len(groups), (theta, reml))
     centred = reps - reps.mean(axis=0)
     se = np.sqrt((n - 1) / n * np.sum(centred**2, axis=0))
     table = _table(est, se, groups, times, info["spec"].confidence)
