@@ -9,19 +9,15 @@ deterministic conditional-mean imputation and leave-one-subject-out jackknife st
 of Wolbers et al. (2022, Pharm Stat 21:1246-1257), as R ``rbmi`` does with
 ``method_condmean(type = "jackknife")`` (see the rbmi vignette "Statistical specifications").
 
-Written by hand: no Python library offers reference-based imputation (R users reach for
-``rbmi``, SAS users for the "five macros"). The imputation model is the package's own MMRM
-engine (:mod:`past_outcomes.stats._reml`, the REML fit behind
-:func:`past_outcomes.stats.mmrm.fit_mmrm`, validated against R ``nlme::gls``); its data steps
-(:mod:`past_outcomes.stats._mmrm_data`) and design (:mod:`past_outcomes.stats._mmrm_model`)
-are reused unchanged.
+Written by hand: no Python library offers reference-based imputation (R has ``rbmi``, SAS
+the "five macros"). The imputation model is the package's MMRM engine (:mod:`._reml`, behind
+``fit_mmrm``, validated against R ``nlme::gls``) with its data steps and design, unchanged.
 
 Steps, top to bottom:
 
-1. :func:`_prepare`: check the arguments and validate the long data as ``fit_mmrm`` does; one
-   row per subject (baseline, group, covariates) and the change from baseline at each
-   post-baseline timepoint, ``Y`` (subjects x timepoints, NaN where missing); each subject's
-   ICE position ``k`` (the first timepoint handled under the strategy).
+1. :func:`_prepare`: arguments and data checked as ``fit_mmrm`` does; the change from baseline
+   ``Y`` (subjects x timepoints, NaN where missing); each subject's ICE position ``k`` (the
+   first timepoint handled under the strategy).
 2. :func:`_fit`: the imputation model, an MMRM of the change on ``baseline * timepoint +
    group * timepoint`` (+ covariates) with an unstructured covariance Sigma, fitted by REML on
    the values that are observed and, for J2R/CR/CIR, before the ICE (under MAR every observed
@@ -42,8 +38,8 @@ Steps, top to bottom:
 4. :func:`_analyse`: the analysis model, an ANCOVA at each timepoint of the completed change
    on group + baseline (+ covariates) by least squares (rbmi's ``ancova``); the estimate is
    the group coefficient.
-5. :func:`_jackknife`: steps 2-4 again without each subject in turn (the model refitted
-   each time, from the full fit's covariance parameters); ``theta_(-i)``,
+5. :func:`_jackknife`: steps 2-4 without each subject in turn (the model refitted each
+   time, by Newton steps from the full fit); ``theta_(-i)``,
    ``SE = sqrt((n - 1) / n * sum_i (theta_(-i) - mean theta_(-i))^2)``; normal-based interval
    ``estimate +- z SE`` and two-sided p-value, as rbmi's ``pool`` for the jackknife.
 
@@ -64,6 +60,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from past_outcomes._checks import check_option
 from past_outcomes.errors import (
     ArgumentError,
     EstimationError,
@@ -85,10 +82,6 @@ STRATEGIES: dict[str, str] = {
     "CIR": "copy increments in reference (the reference group's increments after the "
     "last visit before the intercurrent event)",
 }
-
-
-# --------------------------------------------------------------------------------------
-# result
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -145,10 +138,7 @@ class ReferenceImputationResult(ResultBase):
 
     @property
     def title(self) -> str:  # type: ignore[override]
-        return (
-            f"Conditional-mean imputation ({self.strategy}), change in {self.measure}: "
-            "treatment differences by timepoint"
-        )
+        return f"Conditional-mean imputation ({self.strategy}), change in {self.measure}"
 
     def notes(self) -> list[str]:
         """Method, strategy and what was imputed."""
@@ -161,7 +151,7 @@ class ReferenceImputationResult(ResultBase):
             f"Strategy for data after an intercurrent event: {self.strategy}, "
             f"{STRATEGIES[self.strategy]}; intermittent missing values before it: MAR.",
             f"Imputed {post} value(s) at or after an intercurrent event and {before} before "
-            f"one, in {len(self.group_sizes) and sum(self.group_sizes)} subjects ({sizes}); "
+            f"one, in {sum(self.group_sizes)} subjects ({sizes}); "
             f"control group {self.control!r}; {self.confidence:.0%} confidence intervals "
             "(normal, jackknife SE).",
             *self.data_notes,
@@ -180,10 +170,6 @@ class ReferenceImputationResult(ResultBase):
                 + " on every value imputed at or after the intercurrent event."
             )
         return lines
-
-
-# --------------------------------------------------------------------------------------
-# the problem in arrays
 
 
 @dataclasses.dataclass(frozen=True)
@@ -305,6 +291,7 @@ def _prepare(data: pd.DataFrame, kw: dict[str, Any]) -> tuple[_Problem, dict[str
     codes = np.array([next(j for j, g in enumerate(groups) if _data.same(v, g))
                       for v in subjects["group"]])  # fmt: skip
     X_own, X_ref = _designs(subjects, spec, groups, times)
+    deltas = _delta_by_group(kw["delta"], groups)
     problem = _Problem(
         ids=ids.to_numpy(),
         group_codes=codes,
@@ -315,7 +302,7 @@ def _prepare(data: pd.DataFrame, kw: dict[str, Any]) -> tuple[_Problem, dict[str
         X_own=X_own,
         X_ref=X_ref,
         A=_ancova_design(subjects, spec, codes, len(groups)),
-        delta=_delta_per_subject(kw["delta"], groups, codes),
+        delta=deltas[codes],
     )
     info = {
         "spec": spec,
@@ -324,6 +311,7 @@ def _prepare(data: pd.DataFrame, kw: dict[str, Any]) -> tuple[_Problem, dict[str
         "excluded": excluded,
         "notes": notes,
         "post_ice_observed": int((observed & after).sum()),
+        "delta": dict(zip(groups, deltas.tolist(), strict=True)),
     }
     return problem, info
 
@@ -362,7 +350,7 @@ def _ancova_design(subjects: pd.DataFrame, spec: _data.Spec, codes: np.ndarray, 
     return np.column_stack(columns)
 
 
-def _delta_per_subject(delta: Any, groups: list, codes: np.ndarray) -> np.ndarray:
+def _delta_by_group(delta: Any, groups: list) -> np.ndarray:
     """``delta``: a number (added in every group but the control) or group level -> number."""
     if isinstance(delta, Mapping):
         values = np.zeros(len(groups))
@@ -374,15 +362,13 @@ def _delta_per_subject(delta: Any, groups: list, codes: np.ndarray) -> np.ndarra
                     f"got the key {g!r}."
                 )
             values[where[0]] = _number("delta", d)
-        return values[codes]
-    d = _number("delta", delta)
-    return np.where(codes == 0, 0.0, d)
+        return values
+    return np.r_[0.0, np.full(len(groups) - 1, _number("delta", delta))]
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ArgumentError(f"{name} must be a finite number; got {value!r}.")
-    if not np.isfinite(value):
+    number = isinstance(value, int | float | np.integer | np.floating)
+    if isinstance(value, bool) or not number or not np.isfinite(value):
         raise ArgumentError(f"{name} must be a finite number; got {value!r}.")
     return float(value)
 
@@ -608,15 +594,8 @@ def compute_reference_imputation(
     MMRMConvergenceError
         The REML fit of the imputation model does not converge.
     """
-    if strategy not in STRATEGIES:
-        raise ArgumentError(
-            f"strategy must be one of {', '.join(map(repr, STRATEGIES))}; got {strategy!r}."
-        )
-    kw = dict(
-        measure=measure, subject=subject, timepoint=timepoint, group=group, pre=pre,
-        control=control, treatment=treatment, covariates=covariates, confidence=confidence,
-        intercurrent=intercurrent, delta=delta, strategy=strategy,
-    )  # fmt: skip
+    check_option("strategy", strategy, STRATEGIES)
+    kw = {k: v for k, v in locals().items() if k != "data"}  # every argument, checked below
     prob, info = _prepare(data, kw)
     groups, times = info["groups"], info["times"]
     n = len(prob.ids)
@@ -642,10 +621,8 @@ def compute_reference_imputation(
         excluded=info["excluded"],
         imputed=_imputed_table(prob, Y, groups, times),
         replicates=replicates,
-        covariance=pd.DataFrame(
-            sigma,
-            index=pd.Index(times, name="timepoint"),
-            columns=pd.Index(times, name="timepoint"),
+        covariance=pd.DataFrame(sigma, index=times, columns=times).rename_axis(
+            index="timepoint", columns="timepoint"
         ),
         strategy=strategy,
         measure=spec.measure,
@@ -655,10 +632,7 @@ def compute_reference_imputation(
         groups=tuple(groups),
         group_sizes=tuple(int((prob.group_codes == j).sum()) for j in range(len(groups))),
         n_post_ice_observed=info["post_ice_observed"],
-        delta={
-            g: float(prob.delta[prob.group_codes == j][0]) if (prob.group_codes == j).any() else 0.0
-            for j, g in enumerate(groups)
-        },  # fmt: skip
+        delta=info["delta"],
         confidence=spec.confidence,
         method=(
             "conditional-mean imputation from an MMRM (REML, unstructured covariance, "
@@ -702,9 +676,7 @@ def _imputed_table(prob: _Problem, Y: np.ndarray, groups: list, times: list) -> 
     return pd.DataFrame(
         {
             "subject": np.repeat(prob.ids, T),
-            "group": pd.Series(
-                [groups[c] for c in prob.group_codes for _ in range(T)], dtype=object
-            ).array,  # fmt: skip
+            "group": np.repeat(np.array(groups, dtype=object)[prob.group_codes], T),
             "timepoint": pd.Series(list(times) * n, dtype=object).array,
             "change": Y.reshape(-1),
             "score": (Y + prob.baseline[:, None]).reshape(-1),
