@@ -253,3 +253,20 @@ def test_result_contract():
     assert "CR" in result.notes()[1] and "Wolbers" in result.notes()[0]
     assert result.excluded.empty
     assert "Conditional-mean imputation (CR)" in repr(result)
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 10_000), shift=st.floats(-50, 50))
+def test_invariances(seed, shift):
+    """Dropout only in the control group: every strategy is MAR. Adding a constant to every
+    score (baseline included) leaves every estimate and SE unchanged."""
+    data = _trial(seed, n=24, times=TIMES[:3], dropout=0.5)
+    active = set(data.loc[data["group"] == "active", "subject"])
+    complete = data.groupby("subject")["y"].transform("size") == 3
+    data = data[complete | ~data["subject"].isin(active)]
+    tables = {s: _run(data, strategy=s).table for s in ["MAR", "J2R", "CR", "CIR"]}
+    for s in ["J2R", "CR", "CIR"]:
+        np.testing.assert_allclose(tables[s]["estimate"], tables["MAR"]["estimate"], atol=1e-9)
+    moved = _run(data.assign(y=data["y"] + shift), strategy="J2R").table
+    np.testing.assert_allclose(moved["estimate"], tables["J2R"]["estimate"], atol=1e-6)
+    np.testing.assert_allclose(moved["se"], tables["J2R"]["se"], rtol=1e-5)
