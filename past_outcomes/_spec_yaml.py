@@ -29,7 +29,7 @@ MAX_SPEC_BYTES = 1_000_000
 #: Deepest nesting of mappings and lists (the bundled specs nest at most 7 deep).
 MAX_DEPTH = 20
 #: Most values (scalars, mappings and lists) in one spec (the bundled specs hold < 300).
-MAX_NODES = 50_000
+MAX_NODES = 20_000
 
 
 def read_spec_yaml(text: Any, source: str) -> Any:
