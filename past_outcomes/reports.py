@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from past_outcomes.errors import (
     ArgumentError,
@@ -114,66 +115,18 @@ def run_notebooks(
     import nbformat
     import papermill
 
-    from past_outcomes._io import atomic_write, check_output_path
+    from past_outcomes._io import atomic_write
 
     folder = notebooks_dir()
     selected = _select(names)
-    if data is not None:
-        if len(selected) != 1:
-            raise ArgumentError(
-                "--data needs exactly one notebook name, since each notebook expects its own "
-                f"data layout; got {len(selected)}. Example: past-outcomes notebooks run "
-                "02_pilot_prepost --data my_pilot.csv"
-            )
-        data = Path(data).resolve()
-        if not data.is_file():
-            raise ArgumentError(f"--data must name an existing file; {str(data)!r} does not exist.")
-    out_dir = Path(html_dir).resolve()
-    if os.path.lexists(out_dir) and not out_dir.is_dir():
-        raise OutputPathError(
-            f"--html must be a folder; {str(out_dir)!r} is a file. Name a folder (it is "
-            "created if needed)."
-        )
+    data_file = _check_data_argument(data, selected)
+    out_dir = _check_report_folder(html_dir)
     record = _read_record(out_dir)
-    for name in selected:
-        targets = [out_dir / f"{name}.executed.ipynb", out_dir / f"{name}.html"]
-        if data is not None:
-            targets.append(out_dir / f"{name}.data.csv")
-        for target in targets:
-            ours = record.get(target.name) == _sha256(target)
-            check_output_path(
-                target,
-                inputs=[data] if data is not None else [],
-                force=force or ours,
-                option="--html",
-            )
-    parameters: dict[str, object] = {} if client is None else {"client": client}
-    canonical = None
-    if data is not None:  # refuses an unreadable file, or one lacking what the notebook needs
-        canonical = _checked_data(
-            selected[0],
-            data,
-            source=source,
-            codebook=codebook,
-            subject=subject,
-            timepoint=timepoint,
-            client=client,
-        )
-        parameters["data_path"] = str(data)
-    elif client is not None:
-        from past_outcomes.contracts import check_contract
-        from past_outcomes.datasets import read_dataset
-
-        for name in selected:
-            if name == "04_client_progress":
-                check_contract(read_dataset("practice_rom"), notebook=name, client=client)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if canonical is not None:
-        converted = out_dir / f"{selected[0]}.data.csv"
-        with atomic_write(converted) as fh:
-            canonical.to_csv(fh, index=False, lineterminator="\n")
-        _remember(out_dir, record, converted)
-        parameters["data_path"] = str(converted)
+    _check_report_targets(selected, out_dir, record, data_file, force)
+    parameters = _notebook_parameters(
+        selected, data_file, out_dir, record,
+        source=source, codebook=codebook, subject=subject, timepoint=timepoint, client=client,
+    )  # fmt: skip
     env_before = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = "0"
     written = []
@@ -371,6 +324,84 @@ def _read_record(out_dir: Path) -> dict[str, str | None]:
     if not isinstance(record, dict):
         return {}
     return {k: v for k, v in record.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _check_data_argument(data: str | os.PathLike | None, selected: list[str]) -> Path | None:
+    """``data`` as an existing file's resolved path (one notebook only), or None."""
+    if data is None:
+        return None
+    if len(selected) != 1:
+        raise ArgumentError(
+            "--data needs exactly one notebook name, since each notebook expects its own "
+            f"data layout; got {len(selected)}. Example: past-outcomes notebooks run "
+            "02_pilot_prepost --data my_pilot.csv"
+        )
+    path = Path(data).resolve()
+    if not path.is_file():
+        raise ArgumentError(f"--data must name an existing file; {str(path)!r} does not exist.")
+    return path
+
+
+def _check_report_folder(html_dir: str | os.PathLike) -> Path:
+    out_dir = Path(html_dir).resolve()
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
+        raise OutputPathError(
+            f"--html must be a folder; {str(out_dir)!r} is a file. Name a folder (it is "
+            "created if needed)."
+        )
+    return out_dir
+
+
+def _check_report_targets(
+    selected: list[str], out_dir: Path, record: dict, data: Path | None, force: bool
+) -> None:
+    """Every file the run will write may be written (before anything is read or run)."""
+    from past_outcomes._io import check_output_path
+
+    for name in selected:
+        targets = [out_dir / f"{name}.executed.ipynb", out_dir / f"{name}.html"]
+        if data is not None:
+            targets.append(out_dir / f"{name}.data.csv")
+        for target in targets:
+            ours = record.get(target.name) == _sha256(target)
+            check_output_path(
+                target, inputs=[data] if data is not None else [], force=force or ours,
+                option="--html",
+            )  # fmt: skip
+
+
+def _notebook_parameters(
+    selected: list[str],
+    data: Path | None,
+    out_dir: Path,
+    record: dict,
+    **reading: Any,
+) -> dict[str, object]:
+    """The notebooks' parameters, once ``data`` is read and its contract checked (an export
+    is converted to ``<name>.data.csv`` in ``out_dir``)."""
+    from past_outcomes._io import atomic_write
+
+    client = reading["client"]
+    parameters: dict[str, object] = {} if client is None else {"client": client}
+    if data is None:
+        if client is not None and "04_client_progress" in selected:
+            from past_outcomes.contracts import check_contract
+            from past_outcomes.datasets import read_dataset
+
+            check_contract(read_dataset("practice_rom"), notebook="04_client_progress",
+                           client=client)  # fmt: skip
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return parameters
+    canonical = _checked_data(selected[0], data, **reading)
+    parameters["data_path"] = str(data)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if canonical is not None:
+        converted = out_dir / f"{selected[0]}.data.csv"
+        with atomic_write(converted) as fh:
+            canonical.to_csv(fh, index=False, lineterminator="\n")
+        _remember(out_dir, record, converted)
+        parameters["data_path"] = str(converted)
+    return parameters
 
 
 def _select(names: list[str] | None) -> list[str]:
