@@ -281,10 +281,26 @@ def _duplicate_failures(duplicates: list[pd.DataFrame], offsets: np.ndarray, arg
     start = offsets[dup["partition"].to_numpy(dtype=np.int64)]
     dup = dup.assign(position=start + dup["position"].to_numpy()).sort_values("position")
     s_text, t_text = cell_text(args.subject), cell_text(args.timepoint)
+    return duplicate_cases(
+        dup,
+        column=f"{s_text}+{t_text}",
+        positions=dup["position"].to_numpy(dtype=np.int64),
+        where="; the repeat may lie in another partition",
+    )
+
+
+def duplicate_cases(
+    dup: pd.DataFrame, *, column: str, positions: Any = None, where: str = ""
+) -> pd.DataFrame:
+    """Failure rows (reason ``duplicate-observation``) for repeated subject-timepoint rows
+    found by a partitioned or chunked check; ``dup`` has columns ``s``, ``t`` and ``row``.
+    Sentences are written for the first 50 only, as in the in-memory engine."""
+    from past_outcomes._cells import cell_text
+
     messages = [
         f"subject {cell_text(s)} has more than one row at timepoint {cell_text(t)} (row "
-        f"{cell_text(r)}); the repeat may lie in another partition. Keep one administration "
-        "per subject and timepoint, or give repeats distinct timepoints."
+        f"{cell_text(r)}){where}. Keep one administration per subject and timepoint, or give "
+        "repeats distinct timepoints."
         if i < 50
         else None
         for i, (s, t, r) in enumerate(zip(dup["s"], dup["t"], dup["row"], strict=True))
@@ -294,10 +310,10 @@ def _duplicate_failures(duplicates: list[pd.DataFrame], offsets: np.ndarray, arg
             "row": dup["row"].to_numpy(dtype=object),
             "subject": dup["s"].to_numpy(dtype=object),
             "timepoint": dup["t"].to_numpy(dtype=object),
-            "column": f"{s_text}+{t_text}",
+            "column": column,
             "value": dup["t"].to_numpy(dtype=object),
             "reason": _DUPLICATE,
-            "position": dup["position"].to_numpy(dtype=np.int64),
+            "position": positions,
             "message": messages,
         }
     )

@@ -303,29 +303,9 @@ def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> 
 
 
 def _duplicate_cases(dup: pd.DataFrame) -> pd.DataFrame:
-    from past_outcomes._cells import cell_text
+    from past_outcomes.registry.frames import duplicate_cases
 
-    dup = dup.sort_values("row", kind="stable")
-    messages = [
-        f"subject {cell_text(s)} has more than one row at timepoint {cell_text(t)} (row "
-        f"{cell_text(r)}). Keep one administration per subject and timepoint, or give repeats "
-        "distinct timepoints."
-        if i < 50
-        else None
-        for i, (s, t, r) in enumerate(zip(dup["s"], dup["t"], dup["row"], strict=True))
-    ]
-    return pd.DataFrame(
-        {
-            "row": dup["row"].to_numpy(dtype=object),
-            "subject": dup["s"].to_numpy(dtype=object),
-            "timepoint": dup["t"].to_numpy(dtype=object),
-            "column": "subject+timepoint",
-            "value": dup["t"].to_numpy(dtype=object),
-            "reason": _DUPLICATE,
-            "position": None,
-            "message": messages,
-        }
-    )
+    return duplicate_cases(dup.sort_values("row", kind="stable"), column="subject+timepoint")
 
 
 def _instruments(job: Any, header: list[str]) -> list[Instrument]:
