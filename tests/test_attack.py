@@ -601,6 +601,10 @@ def _census() -> int:
                 except Exception as exc:  # noqa: BLE001 - counted and shown
                     defects[name, str(case)] += 1
                     print(f"DEFECT {name}[{case}]: {str(exc).splitlines()[0][:300]}")
+                    for sub in getattr(exc, "exceptions", [exc]):  # each with its example
+                        print(f"  {str(sub).splitlines()[0][:300]}")
+                        for note in getattr(sub, "__notes__", []):
+                            print(f"    {note[:300]}")
     total = sum(CENSUS.values())
     errors = sum(v for (_, o), v in CENSUS.items() if o == "documented error")
     print(f"{'target':32} {'results':>8} {'errors':>8}")

@@ -739,3 +739,21 @@ def test_percent_change_of_a_subnormal_baseline_is_missing_with_a_note():
     out = compute_change(data, measure="score", pre="pre", post="post")
     assert math.isnan(out.table["pct_change"].iloc[0]) and out.table["pct_change"].iloc[1] == -50
     assert any("pct_change is missing for 1 subject" in n for n in out.notes())
+
+
+@pytest.mark.parametrize(
+    ("function", "kwargs"),
+    [
+        (compute_dppc2, dict(mean_pre_treatment=1.18e154, mean_post_treatment=0.0,
+                             sd_pre_treatment=0.0, n_treatment=3, mean_pre_control=0.0,
+                             mean_post_control=0.0, sd_pre_control=1, n_control=3, r=0.0)),
+        (compute_smcr, dict(mean_pre=1e200, mean_post=0, sd_pre=1e-100, n=5, r=0.5)),
+        (compute_cohen_d, dict(mean_treatment=1e300, sd_treatment=1e-10, n_treatment=5,
+                               mean_control=0, sd_control=1e-10, n_control=5)),
+    ],
+    ids=["dppc2", "smcr", "cohen_d"],
+)  # fmt: skip
+def test_effect_sizes_beyond_double_precision_are_refused_not_infinite(function, kwargs):
+    # found by the attack census: d of about 1e154 made d squared overflow (inf or OverflowError)
+    with pytest.raises(EstimationError, match="too large to compute in double precision"):
+        function(**kwargs)

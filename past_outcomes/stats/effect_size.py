@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from past_outcomes._long import check_number
-from past_outcomes.errors import ArgumentError
+from past_outcomes.errors import ArgumentError, EstimationError
 from past_outcomes.results import ResultBase
 from past_outcomes.stats._common import check_confidence, nct_ci, z_quantile
 
@@ -81,6 +81,24 @@ def _from_row(
 # --------------------------------------------------------------------------------------------
 # checks
 # --------------------------------------------------------------------------------------------
+
+
+def _computed(fn: Any, *args: Any) -> dict[str, Any]:
+    """``fn(*args)``, a row of statistics, refused when double precision cannot hold it (means
+    that differ by some 1e154 SDs make d squared overflow): never an inf or a raw error."""
+    try:
+        with np.errstate(over="raise", invalid="ignore"):
+            row = fn(*args)
+    except (OverflowError, FloatingPointError):
+        row = None
+    numbers = [v for v in (row or {}).values() if isinstance(v, float)]
+    if row is None or any(math.isinf(v) for v in numbers):
+        raise EstimationError(
+            "the effect size is too large to compute in double precision: the means differ "
+            "by an astronomical number of SDs. Check that the means and SDs are on the same "
+            "scale (raw scores, not sums of squares)."
+        )
+    return row
 
 
 def _check_n(name: str, value: Any) -> int:
@@ -166,8 +184,8 @@ def compute_cohen_d(
     sd_treatment, sd_control = _check_sd_pair(
         ("sd_treatment", "sd_control"), (sd_treatment, sd_control), "d"
     )
-    row = cohen_d_row(mean_treatment, sd_treatment, n_treatment, mean_control, sd_control,
-                      n_control, confidence)  # fmt: skip
+    row = _computed(cohen_d_row, mean_treatment, sd_treatment, n_treatment, mean_control,
+                    sd_control, n_control, confidence)  # fmt: skip
     return _from_row(
         row,
         "cohen_d",
@@ -233,10 +251,14 @@ def compute_smcr(
     mean_pre = check_number("mean_pre", mean_pre)
     mean_post = check_number("mean_post", mean_post)
     sd_pre = _check_sd("sd_pre", sd_pre, positive=True)
-    d = small_sample_correction(n - 1) * (mean_post - mean_pre) / sd_pre
-    var = 2 * (1 - r) / n + d**2 / (2 * n)
+
+    def smcr_row(n: int, r: float) -> dict[str, Any]:
+        d = small_sample_correction(n - 1) * (mean_post - mean_pre) / sd_pre
+        return {"smcr": float(d), "var": float(2 * (1 - r) / n + d**2 / (2 * n)), "n": n, "r": r}
+
+    row = _computed(smcr_row, int(n), float(r))
     return EffectSizeResult(
-        table=pd.DataFrame({"smcr": [d], "var": [var], "n": [int(n)], "r": [float(r)]}),
+        table=pd.DataFrame({k: [v] for k, v in row.items()}),
         statistic="smcr",
         method=(
             "SMCR = c(n - 1) (post - pre) / SD(pre), exact correction c; variance "
@@ -302,7 +324,8 @@ def compute_dppc2(
         ("sd_pre_treatment", "sd_pre_control"), (sd_pre_treatment, sd_pre_control), "d_ppc2"
     )
     m_pre_t, m_post_t, m_pre_c, m_post_c = means
-    row = dppc2_row(m_pre_t, m_post_t, m_pre_c, m_post_c, sdt, sdc, nt, nc, r, confidence)
+    row = _computed(dppc2_row, m_pre_t, m_post_t, m_pre_c, m_post_c, sdt, sdc, nt, nc, r,
+                    confidence)  # fmt: skip
     return _from_row(
         row,
         "d_ppc2",
