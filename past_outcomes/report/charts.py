@@ -79,8 +79,12 @@ def plot_measure(rd: ReportData, client: str, instrument: str, *, audience: str)
         ax.set_xlabel("date" if rd.has_dates else "administration")
         if not rd.has_dates:
             ax.set_xticks(sorted(set(x_all.astype(int))))
-        else:
-            fig.autofmt_xdate(rotation=0, ha="center")
+        else:  # concise month/day labels that do not overlap on a narrow chart
+            import matplotlib.dates as mdates
+
+            locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.set_title(
             f"{spec.short_name}: {spec.primary_scale.label} ({fmt(lo)}-{fmt(hi)}), "
             f"{direction_words(spec.direction(column))}", loc="left", fontsize=10,
