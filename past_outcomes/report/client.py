@@ -185,6 +185,7 @@ def _measure_view(rd: ReportData, i: str, client: str, audience: str) -> dict[st
             f"{c.rule_text} ({c.label})" if c.rule_text not in c.label else c.label
             for c in spec.cutoffs(column)
         ],  # fmt: skip
+        "has_bands": bool(spec.bands(column)),
     }
     intake = given.iloc[0]
     view["intake"] = {"value": fmt(intake[column]), "when": when(intake, rd.has_dates),
