@@ -22,7 +22,7 @@ import pandas as pd
 
 from past_outcomes._input import PROVENANCE, InputData, read_input, require_rows
 from past_outcomes.errors import ArgumentError, DataValidationError, ResponseValidationError
-from past_outcomes.instrument import Instrument
+from past_outcomes.instrument import Instrument, is_spec_path
 
 #: Files with more rows than this are scored behind a progress bar.
 PROGRESS_ROWS = 100_000
@@ -106,7 +106,7 @@ def check_command(args: dict[str, Any], *, outputs: list[str]) -> Path:
         source: Path = _locate(args["dataset"])
     else:
         source = Path(args["file"])
-    specs = [i for i in args.get("instruments") or () if _is_spec_path(i)]
+    specs = [i for i in args.get("instruments") or () if is_spec_path(i)]
     inputs = [source, *specs, *sorted(instruments_dir().glob("*.yaml"))]
     if args.get("codebook"):
         inputs.append(Path(args["codebook"]))
@@ -116,11 +116,6 @@ def check_command(args: dict[str, Any], *, outputs: list[str]) -> Path:
     if args.get("out"):
         check_out_format(args["out"])
     return source
-
-
-def _is_spec_path(value: str) -> bool:
-    """The rule of ``load_instrument``: a .yaml/.yml name or anything with a slash is a path."""
-    return value.endswith((".yaml", ".yml")) or "/" in value
 
 
 def _read(args: dict[str, Any], source: Path) -> InputData:

@@ -517,6 +517,12 @@ def list_instruments():
     return pd.DataFrame(rows, columns=["id", "name", "items", "scales", "direction", "licence"])
 
 
+def is_spec_path(value: str) -> bool:
+    """Whether :func:`load_instrument` reads ``value`` as a file path rather than a bundled id:
+    a ``.yaml``/``.yml`` name, or anything with a slash."""
+    return value.endswith((".yaml", ".yml")) or "/" in value
+
+
 def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
     """Load and validate an instrument spec.
 
@@ -537,10 +543,7 @@ def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
     """
     if isinstance(id_or_path, Instrument):
         return id_or_path
-    if isinstance(id_or_path, Path) or (
-        isinstance(id_or_path, str)
-        and (id_or_path.endswith((".yaml", ".yml")) or "/" in id_or_path)
-    ):
+    if isinstance(id_or_path, Path) or (isinstance(id_or_path, str) and is_spec_path(id_or_path)):
         path = Path(id_or_path)
         if not _is_file(path):
             raise UnknownInstrumentError(
