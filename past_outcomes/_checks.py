@@ -20,19 +20,6 @@ def check_option(name: str, value: Any, options: Iterable[Any]) -> Any:
     return value
 
 
-def check_probability(name: str, value: Any, *, open_interval: bool = True) -> float:
-    """Return ``value`` as a float in (0, 1) (or [0, 1] when ``open_interval`` is False)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{name} must be a number between 0 and 1; got {value!r}.") from None
-    ok = 0 < v < 1 if open_interval else 0 <= v <= 1
-    if not ok:
-        bounds = "strictly between 0 and 1" if open_interval else "between 0 and 1"
-        raise ArgumentError(f"{name} must be {bounds}; got {value!r}.")
-    return v
-
-
 def check_columns(data, columns: Iterable[str], *, what: str = "data") -> list[str]:
     """Return ``columns`` as a list if every one is in ``data``; otherwise name the missing ones."""
     columns = list(columns)

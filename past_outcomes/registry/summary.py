@@ -107,10 +107,11 @@ def compute_registry_summary(
     DataValidationError
         A subject with two rows at one timepoint in a group (``duplicate-observation``).
     """
-    from past_outcomes._checks import check_columns, check_probability
+    from past_outcomes._checks import check_columns
     from past_outcomes.registry.frames import is_dask_frame
+    from past_outcomes.stats._common import check_confidence
 
-    confidence = check_probability("confidence", confidence)
+    confidence = check_confidence(confidence)
     keys = [site] if period is None else [site, period]
     params = _parameters(instrument, measure, rule, reliability, confidence)
     lazy = is_dask_frame(data)
