@@ -1,12 +1,18 @@
 """Argument checks shared by every module: each returns the checked value or raises ArgumentError.
 
-Message template: what must be what; what we got; the remedy.
+Message template: what must be what; what we got; the remedy. ``check_number`` is the single
+checker of numeric arguments (of ``stats``, ``change``, the MMRM, reports, and numbers read
+from a user's responder rule): finite, real, not a boolean, in its domain.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from past_outcomes.errors import ArgumentError, short_repr
 
@@ -87,3 +93,62 @@ def check_timepoints(data, timepoint: str, pre: Any, post: Any) -> None:
                 f"not among its values ({shown}). Check the spelling and the type "
                 "(1 is not '1')."
             )
+
+
+# --------------------------------------------------------------------------------------------
+# numbers
+# --------------------------------------------------------------------------------------------
+
+
+def _domain_text(low, high, low_open, high_open, integer) -> str:
+    kind = "an integer" if integer else "a number"
+    if low is not None and high is not None:
+        if low_open and high_open:
+            return f"strictly between {low:g} and {high:g}"
+        if not (low_open or high_open):
+            return f"{kind} from {low:g} to {high:g}"
+        return f"{kind} in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{kind} {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"{kind} {'<' if high_open else '<='} {high:g}"
+    return f"a finite {kind[3:] if integer else 'number'}"
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    remedy: str = "",
+) -> float:
+    """Return ``value`` as a float (an int when ``integer``) if it is a finite real number in
+    the domain ``low .. high`` (open or closed at each end); raise ArgumentError otherwise.
+
+    Booleans, text, complex numbers, NaN and infinities are refused: ``True`` is not 1, and
+    a NaN threshold would make every comparison false.
+    """
+    domain = _domain_text(low, high, low_open, high_open, integer)
+    tail = f" {remedy}" if remedy else ""
+    got = short_repr(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ArgumentError(f"{name} must be {domain}; got {got} ({type(value).__name__}).{tail}")
+    if integer and not isinstance(value, (numbers.Integral, np.integer)):
+        raise ArgumentError(f"{name} must be {domain}; got {got} (not an integer).{tail}")
+    try:
+        v = float(value)
+    except (OverflowError, ValueError):
+        raise ArgumentError(f"{name} must be {domain}; got {got} (too large).{tail}") from None
+    if not math.isfinite(v):
+        raise ArgumentError(f"{name} must be {domain}; got {got}.{tail}")
+    below = low is not None and (v <= low if low_open else v < low)
+    above = high is not None and (v >= high if high_open else v > high)
+    if below or above:
+        raise ArgumentError(f"{name} must be {domain}; got {got}.{tail}")
+    if integer and isinstance(value, (numbers.Integral, np.integer)):  # refused above otherwise
+        return int(value)
+    return v

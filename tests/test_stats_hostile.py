@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from past_outcomes._long import check_number, validate_long
+from past_outcomes._checks import check_number
+from past_outcomes._long import validate_long
 from past_outcomes.change.difference import compute_change
 from past_outcomes.change.rci import classify_change
 from past_outcomes.change.responders import classify_responders

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from past_outcomes._long import check_number
+from past_outcomes._checks import check_number
 from past_outcomes.errors import ArgumentError
 
 if TYPE_CHECKING:

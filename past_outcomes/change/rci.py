@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from past_outcomes._checks import check_columns, check_dataframe, check_option
-from past_outcomes._long import check_number, no_spread
+from past_outcomes._checks import check_columns, check_dataframe, check_number, check_option
+from past_outcomes._long import no_spread
 from past_outcomes.change.cutoffs import (
     CUTOFF_TYPES,
     Cutoff,

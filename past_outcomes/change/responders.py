@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from past_outcomes._checks import check_columns, check_dataframe
-from past_outcomes._long import check_number
+from past_outcomes._checks import check_columns, check_dataframe, check_number
 from past_outcomes.change.difference import (
     listed,
     missing_notes,

@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from past_outcomes._checks import check_option
-from past_outcomes._long import check_number
+from past_outcomes._checks import check_number, check_option
 from past_outcomes.change.difference import percent
 from past_outcomes.errors import ArgumentError
 from past_outcomes.instrument import (

@@ -178,7 +178,7 @@ def _group_sd(clients, keys, sd_pre, lazy) -> pd.DataFrame:
         sd = sd.compute()
     frame = sd.rename("sd_pre").reset_index()
     if sd_pre is not None:
-        from past_outcomes._long import check_number
+        from past_outcomes._checks import check_number
 
         value = check_number("sd_pre", sd_pre, low=0, low_open=True)
         frame["sd_pre"] = float(value)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from past_outcomes._long import check_number
+from past_outcomes._checks import check_number
 from past_outcomes.errors import ArgumentError
 from past_outcomes.report.client import RELIABLE_TEXT, _band
 from past_outcomes.report.data import ReportData, fmt, load_report_data, when

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from past_outcomes._long import check_number
+from past_outcomes._checks import check_number
 from past_outcomes.errors import ArgumentError, UnpairedSubjectsWarning
 
 # --------------------------------------------------------------------------------------------

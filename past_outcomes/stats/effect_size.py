@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from past_outcomes._long import check_number
+from past_outcomes._checks import check_number
 from past_outcomes.errors import ArgumentError, EstimationError
 from past_outcomes.results import ResultBase
 from past_outcomes.stats._common import check_confidence, nct_ci, z_quantile
