@@ -55,6 +55,9 @@ _EXPORTS: dict[str, str] = {
     "MMRMResult": "stats.mmrm",
     "compute_reference_imputation": "stats.imputation",
     "ReferenceImputationResult": "stats.imputation",
+    # estimands, missing-data sensitivity, blinding (ICH E9(R1))
+    "Estimand": "estimand",
+    "IntercurrentEvent": "estimand",
     # formatting for tables and reports
     "format_p": "display",
     "format_ci": "display",
@@ -139,6 +142,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         format_table,
         format_warnings,
     )
+    from past_outcomes.estimand import Estimand, IntercurrentEvent
     from past_outcomes.errors import (
         ArgumentError,
         DataContractError,
