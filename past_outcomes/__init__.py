@@ -142,7 +142,6 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         format_table,
         format_warnings,
     )
-    from past_outcomes.estimand import Estimand, IntercurrentEvent
     from past_outcomes.errors import (
         ArgumentError,
         DataContractError,
@@ -162,6 +161,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         UnknownInstrumentError,
         UnpairedSubjectsWarning,
     )
+    from past_outcomes.estimand import Estimand, IntercurrentEvent
     from past_outcomes.instrument import (
         Instrument,
         list_instruments,
