@@ -98,6 +98,7 @@ _EXPORTS: dict[str, str] = {
     "UnpairedSubjectsWarning": "errors",
     "SampleEstimateWarning": "errors",
     "PrivacyWarning": "errors",
+    "UnverifiedRuleWarning": "errors",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -160,6 +161,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         SampleEstimateWarning,
         UnknownInstrumentError,
         UnpairedSubjectsWarning,
+        UnverifiedRuleWarning,
     )
     from past_outcomes.estimand import Estimand, IntercurrentEvent
     from past_outcomes.instrument import (

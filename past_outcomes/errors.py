@@ -20,7 +20,8 @@ One hierarchy, so that callers can catch narrowly or broadly::
     ├── ProrationWarning                         a score was prorated from incomplete items
     ├── UnpairedSubjectsWarning                  subjects lacked a timepoint and were set aside
     ├── SampleEstimateWarning                    a parameter was estimated from the sample
-    └── PrivacyWarning                           pseudonymize dropped e-mail or free-text columns
+    ├── PrivacyWarning                           pseudonymize dropped e-mail or free-text columns
+    └── UnverifiedRuleWarning                    an output rests on a cutoff or rule not verified
 
 Data errors are collected, never raised one at a time: a ``DataValidationError`` carries a
 ``failure_cases`` DataFrame with one row per offending cell and the stable columns
@@ -243,3 +244,9 @@ class SampleEstimateWarning(PastOutcomesWarning):
 
 class PrivacyWarning(PastOutcomesWarning):
     """``pseudonymize`` dropped columns holding e-mail addresses or free text (listed)."""
+
+
+class UnverifiedRuleWarning(PastOutcomesWarning):
+    """An output rests on a cutoff, band or rule its spec marks ``verification: unverified``
+    (not checked against its primary source); the message names the outputs, the instrument,
+    what is unverified and the source to check."""
