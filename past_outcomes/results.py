@@ -23,6 +23,11 @@ computed, a reader finds it the same way:
     Where a figure is the natural view (the pre-versus-post plot, responder rates with CIs,
     LS means by visit); returns the matplotlib Axes. Other results raise ``ArgumentError``.
 
+A result with an ``estimand`` field (a :class:`past_outcomes.estimand.Estimand`, set by
+the analysis's ``estimand=`` argument) says what it estimates: ``.notes()`` starts with
+``"Estimand: ..."``, the repr shows that line under the title, and ``to_html`` puts the
+estimand's table above the numbers.
+
 Numbers are stored at full precision; rounding happens only here, when tables are formatted.
 The pattern follows lifelines' ``StatisticalResult`` (one family, text and HTML rendering of
 one summary table) and statsmodels' ``AnovaResult`` (a frozen dataclass, every field
@@ -32,6 +37,7 @@ documented).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 from collections.abc import Iterable
 from typing import Any
@@ -80,6 +86,24 @@ def exclude(subjects: Iterable[Any], reason: str, detail: str = "") -> pd.DataFr
     return excluded_frame({"subject": s, "reason": reason, "detail": detail} for s in subjects)
 
 
+def _with_estimand_line(notes: Any) -> Any:
+    """Wrap a result's ``notes`` so that its list starts with ``estimand.describe()`` when the
+    result has an ``estimand`` that is not None (once, even when a subclass's notes call its
+    parent's)."""
+
+    @functools.wraps(notes)
+    def wrapped(self: Any) -> list[str]:
+        lines = list(notes(self))
+        estimand = getattr(self, "estimand", None)
+        if estimand is None:
+            return lines
+        line = estimand.describe()
+        return lines if lines[:1] == [line] else [line, *lines]
+
+    wrapped._with_estimand = True  # type: ignore[attr-defined]
+    return wrapped
+
+
 class ResultBase:
     """Base of every result: ``table``, ``to_frame``, ``notes``, ``excluded``, renderings.
 
@@ -89,6 +113,13 @@ class ResultBase:
     """
 
     title: str = "Result"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Make a subclass's own ``notes`` start with its estimand's line (if it has one)."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("notes")
+        if own is not None and not getattr(own, "_with_estimand", False):
+            cls.notes = _with_estimand_line(own)  # type: ignore[method-assign]
 
     # -- the contract ---------------------------------------------------------------------
     # ``table`` and ``excluded`` are dataclass fields (or properties) of each subclass; they
@@ -106,7 +137,8 @@ class ResultBase:
 
     def notes(self) -> list[str]:
         """Plain-language lines shown under the table (method, assumptions, missing values)."""
-        return []
+        estimand = getattr(self, "estimand", None)
+        return [estimand.describe()] if estimand is not None else []
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """The natural figure of this result, on ``ax`` (a new one when None); returns the Axes."""
@@ -126,6 +158,9 @@ class ResultBase:
         table = self.table
         n_excluded, n_notes = len(self.excluded), len(self.notes())
         lines = [f"<{type(self).__name__}: {self.title}; {len(table)} row(s)>"]
+        estimand = getattr(self, "estimand", None)
+        if estimand is not None:
+            lines.append(estimand.describe())
         lines.append(self._table_text(table.head(REPR_ROWS)))
         if len(table) > REPR_ROWS:
             lines.append(f"... {len(table) - REPR_ROWS} more row(s); see .table")
@@ -153,11 +188,17 @@ class ResultBase:
         table = self.table.to_html(
             float_format=lambda v: f"{v:.{DISPLAY_DECIMALS}g}", border=0, na_rep="—"
         )
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes())
+        estimand = getattr(self, "estimand", None)
+        lines = self.notes()
+        if estimand is not None:  # shown as its own table above the numbers
+            lines = [n for n in lines if n != estimand.describe()]
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in lines)
         if len(self.excluded):
             notes += f"<li>Excluded: {len(self.excluded)} (see .excluded).</li>"
         notes_html = f"<ul>{notes}</ul>" if notes else ""
-        return f"<div><strong>{html.escape(self.title)}</strong>{table}{notes_html}</div>"
+        estimand_html = estimand.to_html() if estimand is not None else ""
+        title = f"<strong>{html.escape(self.title)}</strong>"
+        return f"<div>{title}{estimand_html}{table}{notes_html}</div>"
 
     def _repr_html_(self) -> str:
         return self.to_html()
