@@ -37,6 +37,7 @@ import pandas as pd
 from past_outcomes.errors import (
     PastOutcomesWarning,
 )
+from past_outcomes.estimand import Estimand, check_estimand
 from past_outcomes.results import ResultBase, excluded_frame
 from past_outcomes.stats import _mmrm_data as _data
 from past_outcomes.stats import _reml
@@ -138,6 +139,8 @@ class MMRMResult(ResultBase):
         effects (Kenward and Roger 1997), from which every SE is computed; else None.
     baseline_by_timepoint : bool
         Whether the model has the baseline-by-timepoint interaction.
+    estimand : Estimand or None
+        The estimand passed to :func:`fit_mmrm`, shown first in ``notes()`` and ``to_html``.
     """
 
     table: pd.DataFrame
@@ -169,6 +172,7 @@ class MMRMResult(ResultBase):
     vcov: pd.DataFrame | None = None
     vcov_adjusted: pd.DataFrame | None = None
     baseline_by_timepoint: bool = False
+    estimand: Estimand | None = None
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -259,6 +263,7 @@ def fit_mmrm(
     confidence: float = 0.95,
     df: str = "satterthwaite",
     baseline_by_timepoint: bool = False,
+    estimand: Estimand | None = None,
 ) -> MMRMResult:
     """Fit a mixed model for repeated measures; report LS means and group differences.
 
@@ -326,6 +331,9 @@ def fit_mmrm(
         Add the baseline-by-timepoint interaction (a baseline slope per timepoint, the usual
         trial MMRM); LS means still hold the baseline at its mean over the analysed
         observations, as emmeans' reference grid does. Default False keeps one common slope.
+    estimand : Estimand, optional
+        What the analysis estimates (:class:`past_outcomes.Estimand`); stored on the result,
+        which prints it first.
 
     Returns
     -------
@@ -394,6 +402,7 @@ def fit_mmrm(
         df=df,
         baseline_by_timepoint=baseline_by_timepoint,
     )
+    estimand = check_estimand(estimand)
     rows, other = _data.validate(data, spec)
     subjects, excluded, notes = _data.subjects(rows, spec)
     excluded = excluded_frame(pd.concat([excluded, other], ignore_index=True))
@@ -441,6 +450,7 @@ def fit_mmrm(
         df_method=spec.df,
         **_vcov_tables(model, fit),
         baseline_by_timepoint=spec.baseline_by_timepoint,
+        estimand=estimand,
     )
 
 
