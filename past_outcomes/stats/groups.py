@@ -23,6 +23,7 @@ import pandas as pd
 from past_outcomes._checks import check_columns, check_dataframe, check_option, check_timepoints
 from past_outcomes._long import no_spread, pair_long
 from past_outcomes.errors import ArgumentError
+from past_outcomes.estimand import Estimand, check_estimand
 from past_outcomes.results import ResultBase, excluded_frame
 from past_outcomes.stats._common import (
     check_confidence,
@@ -70,6 +71,8 @@ class GroupComparisonResult(ResultBase):
     estimation_notes : tuple of str
         Statistics that could not be computed from these data, with the reason (also in
         ``notes()`` and, for the table rows, in its ``note`` column).
+    estimand : Estimand or None
+        The estimand passed to :func:`compare_groups`, shown first in ``notes()``.
     """
 
     table: pd.DataFrame
@@ -85,6 +88,7 @@ class GroupComparisonResult(ResultBase):
     confidence: float
     title: str = "Group comparison"
     estimation_notes: tuple[str, ...] = field(default_factory=tuple)
+    estimand: Estimand | None = None
 
     def notes(self) -> list[str]:
         outcome = "change" if self.method == "ancova-change" else "follow-up"
@@ -112,6 +116,7 @@ def compare_groups(
     method: str = "ancova",
     robust: bool = False,
     confidence: float = 0.95,
+    estimand: Estimand | None = None,
 ) -> GroupComparisonResult:
     """Compare change from ``pre`` to ``post`` between a treatment and a control arm.
 
@@ -138,6 +143,9 @@ def compare_groups(
         the residual df either way).
     confidence : float
         Level of every confidence interval.
+    estimand : Estimand, optional
+        What the analysis estimates (:class:`past_outcomes.Estimand`); stored on the result,
+        which prints it first.
 
     Returns
     -------
@@ -173,6 +181,7 @@ def compare_groups(
     confidence = check_confidence(confidence)
     method = check_option("method", method, METHODS)
     robust = check_flag("robust", robust)
+    estimand = check_estimand(estimand)
     check_columns(data, [subject, timepoint, group, measure])
     check_timepoints(data, timepoint, pre, post)
     treatment, control, inferred = resolve_arms(data, group, treatment, control)
@@ -200,6 +209,7 @@ def compare_groups(
         confidence=confidence,
         title=f"Group comparison ({inferred})" if inferred else "Group comparison",
         estimation_notes=tuple(_estimation_notes(groups, ancova, table)),
+        estimand=estimand,
     )
 
 

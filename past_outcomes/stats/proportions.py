@@ -23,6 +23,7 @@ import pandas as pd
 from past_outcomes._checks import check_columns, check_dataframe, check_option
 from past_outcomes._long import validate_long
 from past_outcomes.errors import ArgumentError, DataValidationError
+from past_outcomes.estimand import Estimand, check_estimand
 from past_outcomes.results import ResultBase, excluded_frame
 from past_outcomes.stats._common import check_confidence, check_name, resolve_arms
 
@@ -60,6 +61,8 @@ class ResponderComparisonResult(ResultBase):
         ``"counts"`` for summary counts).
     confidence : float
         Level of every confidence interval.
+    estimand : Estimand or None
+        The estimand passed to :func:`compare_responders`, shown first in ``notes()``.
     """
 
     table: pd.DataFrame
@@ -71,6 +74,7 @@ class ResponderComparisonResult(ResultBase):
     missing: str
     confidence: float
     title: str = "Responder comparison"
+    estimand: Estimand | None = None
 
     def notes(self) -> list[str]:
         lines = [f"NNT: {self.nnt_text}."]
@@ -280,6 +284,7 @@ def compare_responders(
     subject: str | None = "subject",
     missing: str = "exclude",
     confidence: float = 0.95,
+    estimand: Estimand | None = None,
 ) -> ResponderComparisonResult:
     """Compare responder rates between two arms; data have one row per subject.
 
@@ -304,6 +309,9 @@ def compare_responders(
         non-responders (non-responder imputation; the denominator is everyone in the arm).
     confidence : float
         Level of every confidence interval.
+    estimand : Estimand, optional
+        What the analysis estimates (:class:`past_outcomes.Estimand`), e.g. discontinuation
+        as non-response (composite strategy); stored on the result, which prints it first.
 
     Returns
     -------
@@ -328,6 +336,7 @@ def compare_responders(
         subject = check_name("subject", subject)
     missing = check_option("missing", missing, MISSING)
     confidence = check_confidence(confidence)
+    estimand = check_estimand(estimand)
     check_columns(data, [group, responder] + ([subject] if subject is not None else []))
     treatment, control, _ = resolve_arms(data, group, treatment, control)
     in_arms = data[group].isin([treatment, control]).to_numpy()
@@ -353,6 +362,7 @@ def compare_responders(
         control=control,
         missing=missing,
         confidence=confidence,
+        estimand=estimand,
     )
 
 
