@@ -18,7 +18,9 @@ Bayesian draws, Rubin's rules) have in common; the formulas are in the docstring
 * :func:`complete`: the values outside the fit replaced by their conditional mean given the
   values in it (``rng=None``) or by a random draw from their conditional normal
   distribution, plus delta at and after the ICE;
-* :func:`analyse`: the ANCOVA per timepoint on the completed data.
+* :func:`analyse`: the ANCOVA per timepoint on the completed data;
+* :func:`draw_parameters`: approximate-Bayesian draws of the model's parameters (REML fits
+  on bootstrap samples of subjects, as R ``rbmi::method_approxbayes``).
 
 Row selections are integer index arrays into the subjects of the :class:`Problem`.
 """
@@ -33,13 +35,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from past_outcomes.errors import ArgumentError, EstimationError, PastOutcomesWarning
+from past_outcomes.errors import (
+    ArgumentError,
+    EstimationError,
+    MMRMConvergenceError,
+    PastOutcomesWarning,
+)
 from past_outcomes.results import excluded_frame
 from past_outcomes.stats import _mmrm_data as _data
 from past_outcomes.stats import _reml
 from past_outcomes.stats._mmrm_model import _design
 
-__all__ = ["Problem", "analyse", "complete", "fit", "prepare", "strategy_means"]
+__all__ = [
+    "Problem",
+    "analyse",
+    "complete",
+    "draw_parameters",
+    "fit",
+    "prepare",
+    "strategy_means",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,18 +296,24 @@ def _patterns(prob: Problem, rows: np.ndarray) -> tuple[list[_reml.Pattern], int
 
 
 def _newton(reml: _reml.Reml, theta: np.ndarray, hessian: np.ndarray) -> np.ndarray | None:
-    """Newton steps with a fixed Hessian (the full data's) from a nearby optimum, to the
-    same gradient tolerance as :func:`_reml.optimise`'s polish; None if they stall."""
+    """Quasi-Newton steps from a nearby optimum, starting from the full data's Hessian and
+    updating it by BFGS (so that they converge superlinearly), to the same gradient
+    tolerance as :func:`_reml.optimise`'s polish; None if they stall."""
     crit, grad = reml.value_and_grad(theta)
+    H = hessian.copy()
     for _ in range(50):
         if not np.isfinite(crit):
             return None
         if np.max(np.abs(grad)) < 1e-8 * max(1.0, abs(crit)):
             return theta
-        new = theta - np.linalg.solve(hessian, grad)
+        new = theta - np.linalg.solve(H, grad)
         new_crit, new_grad = reml.value_and_grad(new)
         if new_crit > crit + 1e-12 * abs(crit):
             return None
+        s, y = new - theta, new_grad - grad
+        Hs = H @ s
+        if y @ s > 1e-12 * np.linalg.norm(y) * np.linalg.norm(s) and s @ Hs > 0:
+            H = H + np.outer(y, y) / (y @ s) - np.outer(Hs, Hs) / (s @ Hs)
         theta, crit, grad = new, new_crit, new_grad
     return None
 
@@ -412,3 +433,40 @@ def imputed_table(prob: Problem, Y: np.ndarray, groups: list, times: list) -> pd
             "post_ice": after.reshape(-1),
         }
     )
+
+
+# --------------------------------------------------------------------------------------
+# approximate-Bayesian parameter draws
+
+
+def draw_parameters(prob: Problem, n_draws: int, rng: np.random.Generator, context: str):
+    """Parameter draws of the imputation model as R ``rbmi::method_approxbayes``: the model
+    refitted by REML on ``n_draws`` bootstrap samples of subjects, stratified by group (rbmi
+    ``set_vars(strata = group)``, its default); each refit starts from the full data's
+    optimum. As rbmi (``threshold = 0.01``), up to ``ceil(0.01 n_draws)`` samples whose fit
+    fails are replaced by new ones; one more is an error. Returns ``[(beta, Sigma), ...]``,
+    the number of failed samples, and the full data's ``(beta, Sigma)``."""
+    everyone = np.arange(len(prob.ids))
+    theta, beta, sigma, reml = fit(prob, everyone, context)
+    hessian = _reml.hessian(reml, theta)
+    strata = [np.flatnonzero(prob.group_codes == j) for j in np.unique(prob.group_codes)]
+    limit = int(np.ceil(0.01 * n_draws))
+    draws: list[tuple[np.ndarray, np.ndarray]] = []
+    failed = 0
+    while len(draws) < n_draws:
+        rows = np.concatenate([rng.choice(s, size=len(s), replace=True) for s in strata])
+        try:
+            _, b, s, _ = fit(prob, rows, context, theta, hessian)
+        except (EstimationError, MMRMConvergenceError) as err:
+            failed += 1
+            if failed > limit:
+                raise MMRMConvergenceError(
+                    f"{context}: the imputation model could not be fitted on {failed} "
+                    f"bootstrap samples (at most {limit} of {n_draws} may fail, as rbmi's "
+                    f"threshold of 1%); the last said: {err} With so few subjects per group "
+                    "and timepoint, use compute_reference_imputation (conditional mean, "
+                    "jackknife) instead."
+                ) from None
+            continue
+        draws.append((b, s))
+    return draws, failed, (beta, sigma)
