@@ -21,6 +21,10 @@ Data sets
 ``mdma_trial``
     Two-arm trial modelled on MAPP2 (Mitchell et al. 2023, Nat Med 29:2473-2480): CAPS-5 and
     the Sheehan Disability Scale at baseline and weeks 6, 12 and 18.
+``mdma_trial_disposition``
+    The participant flow of ``mdma_trial``, one row per randomized subject: discontinuation
+    and its reason, end-of-trial treatment guess, baseline expectancy
+    (``past_outcomes.synthetic_disposition``; its own seed, the trial's rows unchanged).
 ``past_pilot``
     Single-arm pilot of ketamine-assisted sex therapy: FSFI and FSDS-R (vulva), IIEF-15
     (penis), PCL-5, PHQ-9 and GAD-7 at baseline, after integration and at 3 months.
@@ -601,8 +605,16 @@ def _practice_rom(rng: np.random.Generator) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # public entry points
 
+
+def _mdma_trial_disposition(rng: np.random.Generator) -> pd.DataFrame:
+    from past_outcomes.synthetic_disposition import disposition
+
+    return disposition(rng)
+
+
 _GENERATORS = {
     "mdma_trial": _mdma_trial,
+    "mdma_trial_disposition": _mdma_trial_disposition,
     "past_pilot": _past_pilot,
     "past_pilot_sessions": _past_pilot_sessions,
     "practice_rom": _practice_rom,
@@ -623,7 +635,7 @@ def generate(name: str, *, seed: int | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per subject and timepoint, with the dtypes ``read_dataset`` returns: item
+        One row per subject and timepoint (per subject for ``mdma_trial_disposition``), with the dtypes ``read_dataset`` returns: item
         columns ``Int64``, identifiers and labels ``string``, ``timepoint`` an ordered
         Categorical in visit order, ``date`` ``datetime64[s]``, ``dissociative`` ``boolean``.
     """
