@@ -8,8 +8,11 @@ own child process (wall time, rows per second, peak resident memory from ``os.wa
    every check of the safe reader, validation, summary, output renamed into place).
 2. ``stream parquet``: the same on FILE.parquet.
 3. ``minimal csv`` / ``minimal parquet``: a hand-written chunked pandas scorer of the same file
-   (``pd.read_csv(chunksize=...)`` / ``pyarrow iter_batches``, totals by ``sum(axis=1)`` and
-   written to Parquet, no validation at all): the floor to beat.
+   (``pd.read_csv(chunksize=...)`` / ``pyarrow iter_batches``), no validation at all, that
+   computes and writes to Parquet what the engine outputs for PHQ-9 + GAD-7: totals (complete
+   cases), severity bands, the cut-off classifications, the item-9 flag and the items
+   answered (until session 18 it computed the two totals only, which flattered the floor):
+   the floor to beat.
 4. ``in-memory csv``: ``past-outcomes score FILE.csv`` read whole (skipped above
    ``--whole-max`` rows).
 5. ``dask``: ``po.score`` on ``dd.read_parquet`` with a ``dask.distributed`` LocalCluster of 2
@@ -97,19 +100,31 @@ def write_files(folder: Path, n: int) -> tuple[Path, Path]:
 
 
 MINIMAL = """
-import sys, pandas as pd, pyarrow as pa, pyarrow.parquet as pq
+import sys, numpy as np, pandas as pd, pyarrow as pa, pyarrow.parquet as pq
 src, out, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3])
 phq = [f"phq9_{i}" for i in range(1, 10)]; gad = [f"gad7_{i}" for i in range(1, 8)]
+PHQ_BANDS = np.array(["minimal", "mild", "moderate", "moderately severe", "severe"], object)
+GAD_BANDS = np.array(["minimal", "mild", "moderate", "severe"], object)
 if src.endswith(".csv"):
     chunks = pd.read_csv(src, chunksize=chunk)
 else:
     chunks = (b.to_pandas() for b in pq.ParquetFile(src).iter_batches(batch_size=chunk))
+def scale(part, items, name, bands, edges):
+    x = part[items].to_numpy(dtype=float)
+    total = x.sum(axis=1)  # NaN when an item is blank, as the engine's "complete" rule
+    ok = ~np.isnan(total)
+    band = np.where(ok, bands[np.searchsorted(edges, np.nan_to_num(total), side="right")], None)
+    return {f"{name}_total": total, f"{name}_band": pd.array(band, dtype="string"),
+            f"{name}_probable": pd.array(np.where(ok, total >= 10, None), dtype="boolean"),
+            f"{name}_n_answered": (~np.isnan(x)).sum(axis=1)}
 writer = None
 for part in chunks:
-    res = pd.DataFrame({"subject": part["subject"], "timepoint": part["timepoint"],
-                        "phq9_total": part[phq].sum(axis=1, skipna=False),
-                        "gad7_total": part[gad].sum(axis=1, skipna=False)})
-    table = pa.Table.from_pandas(res, preserve_index=False)
+    res = {"subject": part["subject"], "timepoint": part["timepoint"]}
+    res.update(scale(part, phq, "phq9", PHQ_BANDS, [5, 10, 15, 20]))
+    item9 = part["phq9_9"].to_numpy(dtype=float)
+    res["phq9_item9_flag"] = pd.array(np.where(np.isnan(item9), None, item9 >= 1), dtype="boolean")
+    res.update(scale(part, gad, "gad7", GAD_BANDS, [5, 10, 15]))
+    table = pa.Table.from_pandas(pd.DataFrame(res), preserve_index=False)
     writer = writer or pq.ParquetWriter(out, table.schema)
     writer.write_table(table)
 writer.close()

@@ -29,10 +29,7 @@ CSV (REDCap, Qualtrics, SPSS...: read in memory by ``read_responses``) and ``--d
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import os
-import pickle
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -44,181 +41,12 @@ import numpy as np
 import pandas as pd
 
 from past_outcomes.errors import InputFileError, ResponseValidationError
+from past_outcomes.registry.csv_blocks import CAP, CsvChunks
 
 #: Rows per chunk (``--chunk-rows``).
 CHUNK_ROWS = 200_000
-#: At most this many failures are listed (all are counted).
-CAP = 10_000
 #: Bytes of pairs per spill bucket of the duplicate check (one bucket is read at a time).
 _BUCKET_BYTES = 32 * 2**20
-
-
-# --------------------------------------------------------------------------------------------
-# reading: CSV
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class CsvChunks:
-    """The records of a CSV file, ``chunk_rows`` at a time, with the checks of ``_io``."""
-
-    path: Path
-    chunk_rows: int = CHUNK_ROWS
-    header: list[str] = field(default_factory=list)
-    header_line: int = 0
-    ragged: list[dict[str, Any]] = field(default_factory=list)
-    n_ragged: int = 0
-    consumed: int = 0  # bytes read so far (for the progress bar)
-
-    def open(self) -> list[str]:
-        """Check the encoding of the head of the file and read the header."""
-        name = str(self.path)
-        from past_outcomes._io import _decode_checks, read_bytes
-
-        if not self.path.is_file():
-            read_bytes(name)  # the reader's message for a missing file or a folder
-        with open(self.path, "rb") as fh:
-            head = fh.read(4096)
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
-            _decode_checks(name, head)
-        self._raw = open(self.path, "rb")
-        self._fh = io.TextIOWrapper(self._raw, encoding="utf-8-sig", errors="strict", newline="")
-        self._reader = csv.reader(self._fh, strict=True)
-        for record in self._records():
-            if record:
-                self.header = record
-                break
-        if not self.header:
-            self.close()
-            raise InputFileError(
-                f"{name} must hold a header line and data rows; it is empty. "
-                "Check that you chose the right file and that it was saved completely."
-            )
-        from past_outcomes._io import _check_header
-
-        _check_header(name, self.header, self.header_line)
-        return self.header
-
-    def _records(self) -> Iterator[list[str]]:
-        """Records with ``self.header_line``/``self.start`` set; csv and decode errors located."""
-        while True:
-            self.start = self._reader.line_num + 1
-            if not self.header:
-                self.header_line = self.start
-            try:
-                record = next(self._reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError:
-                self.close()
-                _raise_encoding(self.path)
-            except csv.Error as exc:
-                self.close()
-                if "NUL" in str(exc):
-                    _raise_encoding(self.path)
-                raise InputFileError(
-                    f"{self.path} must be a CSV file; the record starting on line "
-                    f"{self.start} cannot be read as CSV ({exc}). Check that every quoted "
-                    "field is closed with a '\"' and that quotes inside a quoted field are "
-                    "doubled."
-                ) from None
-            yield record
-
-    def __iter__(self) -> Iterator[pd.DataFrame]:
-        width = len(self.header)
-        lines: list[int] = []
-        records: list[list[str]] = []
-        for record in self._records():
-            if not record:
-                continue
-            if len(record) != width:
-                self.n_ragged += 1
-                if len(self.ragged) < CAP:
-                    self.ragged.append(
-                        {"row": self.start, "column": None, "value": len(record),
-                         "reason": "wrong-field-count"}
-                    )  # fmt: skip
-                continue
-            lines.append(self.start)
-            records.append(record)
-            if len(records) >= self.chunk_rows:
-                yield self._frame(records, lines)
-                lines, records = [], []
-        if records:
-            yield self._frame(records, lines)
-        self.close()
-
-    def _frame(self, records: list[list[str]], lines: list[int]) -> pd.DataFrame:
-        self.consumed = self._raw.tell() if not self._raw.closed else self.consumed
-        cells = np.array(records, dtype=object)
-        cells[cells == ""] = None
-        frame = pd.DataFrame(
-            {col: pd.Series(cells[:, j], dtype="str") for j, col in enumerate(self.header)},
-            columns=self.header,
-        )
-        frame.index = pd.Index(lines, dtype="int64", name="line")
-        return frame
-
-    def close(self) -> None:
-        fh = getattr(self, "_fh", None)
-        if fh is not None and not fh.closed:
-            fh.close()
-
-    def raise_ragged(self) -> None:
-        """The reader's error for lines with the wrong number of fields (all counted)."""
-        if not self.n_ragged:
-            return
-        from past_outcomes._io import _raise_ragged
-
-        try:
-            _raise_ragged(str(self.path), self.header, self.header_line, self.ragged)
-        except InputFileError as exc:
-            if self.n_ragged > len(self.ragged):
-                exc.add_note(
-                    f"{self.n_ragged:,} lines in all; the first {len(self.ragged):,} are in "
-                    ".failure_cases."
-                )
-            raise
-
-
-def _raise_encoding(path: Path) -> None:
-    """The reader's message for a NUL byte or a byte that is not UTF-8, naming its line
-    (found by one more pass over the bytes, block by block)."""
-    from past_outcomes._io import _REMEDY_ENCODING
-
-    name = str(path)
-    lines = 0
-    decoder_tail = b""
-    with open(path, "rb") as fh:
-        first = True
-        while block := fh.read(2**22):
-            if first and block.startswith(b"\xef\xbb\xbf"):
-                block = block[3:]
-            first = False
-            if b"\x00" in block:
-                line = lines + block[: block.index(b"\x00")].count(b"\n") + 1
-                raise InputFileError(
-                    f"{name} must be a text CSV file; it holds binary data (a NUL byte on line "
-                    f"{line}). Check that you chose the right file; a spreadsheet (.xlsx, "
-                    f".ods) must be exported as CSV first. {_REMEDY_ENCODING}"
-                )
-            data = decoder_tail + block
-            try:
-                data.decode("utf-8")
-                decoder_tail = b""
-            except UnicodeDecodeError as exc:
-                if exc.end >= len(data) - 3 and exc.reason == "unexpected end of data":
-                    decoder_tail = data[exc.start :]  # a character split between blocks
-                    lines += data[: exc.start].count(b"\n")
-                    continue
-                line = lines + data[: exc.start].count(b"\n") + 1
-                raise InputFileError(
-                    f"{name} must be encoded as UTF-8; line {line} holds the byte "
-                    f"{data[exc.start : exc.start + 1]!r}, which is not UTF-8 (the file was "
-                    f"probably saved as Latin-1 or Windows-1252). {_REMEDY_ENCODING}"
-                ) from None
-            lines += block.count(b"\n")
-    raise InputFileError(f"{name} must be encoded as UTF-8; it is not. {_REMEDY_ENCODING}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,6 +63,7 @@ class ParquetChunks:
     header: list[str] = field(default_factory=list)
     consumed: int = 0
     n_ragged: int = 0
+    numeric: frozenset[str] = frozenset()  # as CsvChunks' (Parquet cells keep their type)
 
     def open(self) -> list[str]:
         import pyarrow.parquet as pq
@@ -273,61 +102,102 @@ class ParquetChunks:
 
 
 class _PairBuckets:
-    """(subject, timepoint, row) triples spilled to disk in hash buckets, so that every copy
-    of a pair lands in one bucket; the buckets are read back one at a time."""
+    """A 64-bit hash of each (subject, timepoint) pair and its row, spilled to disk in hash
+    buckets (16 bytes a row), so that every copy of a pair lands in one bucket; the buckets
+    are read back one at a time. The rows whose hash repeats are the candidates; the caller
+    confirms them on the pairs themselves (:func:`confirm_duplicates`, a second read of the
+    file made only when there is a candidate)."""
 
     def __init__(self, n_buckets: int):
         self.n = max(1, n_buckets)
         self._dir = tempfile.TemporaryDirectory(prefix="past-outcomes-pairs-")
-        self._files = [open(os.path.join(self._dir.name, f"{b}.pkl"), "wb") for b in range(self.n)]
+        self._files = [open(os.path.join(self._dir.name, f"{b}.bin"), "wb") for b in range(self.n)]
 
-    def add(self, s: np.ndarray, t: np.ndarray, rows: np.ndarray) -> None:
-        keep = ~(pd.isna(s) | pd.isna(t))
-        s, t, rows = s[keep], t[keep], rows[keep]
-        if not len(s):
-            return
-        frame = pd.DataFrame({"s": s, "t": t})
+    def add(self, s: pd.Series, t: pd.Series, rows: np.ndarray) -> None:
+        keep = (s.notna() & t.notna()).to_numpy()
         try:
-            h = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+            h = _hash_ids(s) * np.uint64(0x9E3779B97F4A7C15) ^ _hash_ids(t)
         except TypeError:  # unhashable ids: the chunk's own check reports them
+            return
+        h, rows = h[keep], np.asarray(rows, dtype=np.int64)[keep]
+        if not len(h):
             return
         bucket = (h % np.uint64(self.n)).astype(np.int64)
         order = np.argsort(bucket, kind="stable")
         bounds = np.searchsorted(bucket[order], np.arange(self.n + 1))
+        pairs = np.empty((len(h), 2), dtype=np.uint64)
+        pairs[:, 0], pairs[:, 1] = h[order], rows[order].view(np.uint64)
         for b in range(self.n):
-            sel = order[bounds[b] : bounds[b + 1]]
-            if len(sel):
-                pickle.dump((s[sel], t[sel], rows[sel]), self._files[b])
+            if bounds[b + 1] > bounds[b]:
+                pairs[bounds[b] : bounds[b + 1]].tofile(self._files[b])
 
-    def duplicates(self) -> Iterator[pd.DataFrame]:
-        """Every row whose pair occurs more than once, bucket by bucket."""
+    def candidates(self) -> np.ndarray:
+        """The rows whose pair hash occurs more than once, sorted."""
         for fh in self._files:
             fh.close()
+        found = []
         for b in range(self.n):
-            parts = []
-            with open(os.path.join(self._dir.name, f"{b}.pkl"), "rb") as spill:
-                while True:
-                    try:
-                        parts.append(pickle.load(spill))
-                    except EOFError:
-                        break
-            if not parts:
+            pairs = np.fromfile(os.path.join(self._dir.name, f"{b}.bin"), dtype=np.uint64)
+            pairs = pairs.reshape(-1, 2)
+            if not len(pairs):
                 continue
-            frame = pd.DataFrame(
-                {
-                    "s": np.concatenate([p[0] for p in parts]),
-                    "t": np.concatenate([p[1] for p in parts]),
-                    "row": np.concatenate([p[2] for p in parts]),
-                }
-            )
-            dup = frame[frame.duplicated(subset=["s", "t"], keep=False).to_numpy()]
-            if len(dup):
-                yield dup
+            order = np.argsort(pairs[:, 0], kind="stable")
+            h = pairs[order, 0]
+            repeat = np.zeros(len(h), dtype=bool)
+            repeat[1:] = h[1:] == h[:-1]
+            repeat[:-1] |= repeat[1:]
+            if repeat.any():
+                found.append(pairs[order[repeat], 1].view(np.int64))
+        return np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
 
     def close(self) -> None:
         for fh in self._files:
             fh.close()
         self._dir.cleanup()
+
+
+#: Random weights of the text hash, one per character position (modulo 64).
+_WEIGHTS = np.random.default_rng(20240515).integers(1, 2**63, size=65, dtype=np.uint64) | 1
+
+
+def _hash_ids(ids: pd.Series) -> np.ndarray:
+    """A 64-bit hash per cell: text read from Arrow buffers without a Python object (a
+    weighted sum of the bytes, exact pairs confirmed later); other types by pandas."""
+    import pyarrow as pa
+
+    if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow":
+        arr = pa.array(ids.array).cast(pa.large_string())  # type: ignore[arg-type]
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        bufs = arr.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]] if bufs[2] else (
+            np.empty(0, dtype=np.uint8))  # fmt: skip
+        starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+        position = np.arange(len(data)) - np.repeat(starts, lengths)
+        with np.errstate(over="ignore"):
+            weighted = (data.astype(np.uint64) + np.uint64(1)) * _WEIGHTS[position % 64]
+            sums = np.concatenate([[np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)])
+            return sums[starts + lengths] - sums[starts] + lengths.astype(np.uint64) * _WEIGHTS[64]
+    return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+
+
+def confirm_duplicates(reader: Any, renames: dict[str, str], rows: np.ndarray) -> pd.DataFrame:
+    """The (subject, timepoint, row) of every candidate row whose pair occurs more than once,
+    by a second read of the file (``reader``: a fresh, opened chunk reader)."""
+    parts = []
+    for chunk in reader:
+        table = chunk.rename(columns=renames) if renames else chunk
+        sel = np.isin(table.index.to_numpy(), rows)
+        if sel.any():
+            part = table.loc[sel, ["subject", "timepoint"]]
+            parts.append(pd.DataFrame({"s": part["subject"].to_numpy(dtype=object),
+                                       "t": part["timepoint"].to_numpy(dtype=object),
+                                       "row": part.index.to_numpy()}))  # fmt: skip
+    if not parts:
+        return pd.DataFrame({"s": [], "t": [], "row": []})
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[frame.duplicated(subset=["s", "t"], keep=False).to_numpy()]
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from past_outcomes.registry.stream import (
     _Output,
     _PairBuckets,
     bucket_count,
+    confirm_duplicates,
     open_chunks,
     progress,
     response_error,
@@ -216,6 +217,7 @@ def run_stream(job: Any, *, source: Path, missing: str, out: str | None, chunk_r
     reader = open_chunks(source, chunk_rows)
     header = reader.open()
     job.instruments = _instruments(job, header)
+    reader.numeric = frozenset(c for inst in job.instruments for c in inst.item_columns)
     renames = _renames(job, header, source)
     is_csv = source.suffix.lower() not in (".parquet", ".pq")
     job.data = job.data.__class__(table=pd.DataFrame(columns=header), path=source,
@@ -230,8 +232,11 @@ def run_stream(job: Any, *, source: Path, missing: str, out: str | None, chunk_r
             warnings.simplefilter("always")
             _loop(reader, job, renames, missing, summary, failures, output, buckets)
         reader.raise_ragged()
-        if buckets is not None:
-            for dup in buckets.duplicates():
+        if buckets is not None and len(rows := buckets.candidates()):
+            again = open_chunks(source, chunk_rows)
+            again.open()
+            dup = confirm_duplicates(again, renames, rows)
+            if len(dup):
                 failures.add(_duplicate_cases(dup))
         if failures.counts:
             names = ", ".join(i.id for i in job.instruments)
@@ -278,7 +283,8 @@ def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> 
             try:
                 scores = score(table, instrument=job.instruments, missing=missing)
             except ResponseValidationError as exc:
-                fc = exc.failure_cases
+                fc = _text_failures(reader, renames, job, missing)
+                fc = exc.failure_cases if fc is None else fc
                 keep = fc["reason"] != _DUPLICATE  # found across chunks by the buckets
                 if not first:
                     keep &= fc["position"].notna()  # column failures: once
@@ -286,11 +292,7 @@ def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> 
                 scores = None
             first = False
             if buckets is not None:
-                buckets.add(
-                    table["subject"].to_numpy(dtype=object),
-                    table["timepoint"].to_numpy(dtype=object),
-                    table.index.to_numpy(),
-                )
+                buckets.add(table["subject"], table["timepoint"], table.index.to_numpy())
             if scores is not None and not failures.counts:
                 summary.add(table, scores)
                 keep_ids = [c for c in _ID_COLUMNS if c in table.columns and c not in PROVENANCE]
@@ -300,6 +302,22 @@ def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> 
             bar.update(max(0, now - done))
             done = now
         bar.update(max(0, total - done))
+
+
+def _text_failures(reader, renames, job, missing) -> pd.DataFrame | None:
+    """The failures of a chunk read with numbers, found again on its text (a failing cell
+    is then named by its text, ``07`` rather than ``7.0``, as for a file read whole)."""
+    from past_outcomes.scoring import score
+
+    again = reader.text_again() if hasattr(reader, "text_again") else None
+    if again is None:
+        return None
+    try:
+        score(again.rename(columns=renames) if renames else again, instrument=job.instruments,
+              missing=missing)  # fmt: skip
+    except ResponseValidationError as exc:
+        return exc.failure_cases
+    return None
 
 
 def _duplicate_cases(dup: pd.DataFrame) -> pd.DataFrame:
