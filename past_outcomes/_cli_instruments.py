@@ -102,7 +102,8 @@ _TEMPLATE = """\
 # Item columns in the data are named @ID@_1 ... @ID@_5; scores come out as @ID@_total etc.
 # Nothing here is ever run as code: plain YAML only (no tags, anchors or aliases).
 
-id: @ID@                         # lower-case letters and digits, starting with a letter
+id: @ID@                         # lower-case letters and digits, starting with a letter;
+                                 # words joined by single underscores (my_scale)
 name: My practice questionnaire  # full name
 short_name: MPQ                  # the name shown in tables
 version: 5 items

@@ -45,7 +45,7 @@ _EXPORT_MARKERS = frozenset(
     {"record_id", "redcap_event_name", "redcap_repeat_instrument", "ResponseId", "StartDate",
      "Timestamp", "Start time", "Completion time"}
 )  # fmt: skip
-_ITEM = re.compile(r"^[a-z][a-z0-9]*_\d+$")
+_ITEM = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*_\d+$")  # an id may hold underscores
 
 
 def _reader() -> Any | None:

@@ -34,6 +34,7 @@ from past_outcomes.errors import short_repr
 from past_outcomes.instrument import (
     BOOLEAN_TYPES,
     CLASSIFICATION_TYPES,
+    COLUMN_SUB_ID_PATTERN,
     CRITERIA_MATCHES,
     DIRECTIONS,
     ID_PATTERN,
@@ -61,6 +62,8 @@ _CLASSIFICATION_NEEDS = {
     "count": {"items", "count_values", "operator", "value"},
     "levels": {"levels", "otherwise"},
 }
+#: What a scale or classification id must be (it names an output column ``<id>_<sub>``).
+_COLUMN_SUB_ID_RULE = "snake_case, not ending in _<digits> (which names an item column)"
 #: Optional keys of some classification types (besides id, type, source, label, note).
 _CLASSIFICATION_OPTIONAL = {"count": {"count_missing"}, "criteria": {"match"}}
 
@@ -128,7 +131,11 @@ class _Builder(ChangeSpecBuilder):
             )
         top = self.check_keys(raw, TOP_KEYS, "")
         self.inst_id = self.ident(
-            "id", top["id"], ID_PATTERN, "lower-case letters and digits, starting with a letter"
+            "id",
+            top["id"],
+            ID_PATTERN,
+            "lower-case letters and digits starting with a letter, words joined by single "
+            "underscores (phq9, cssrs_screen)",
         )
         direction = self.check_choice("direction", top["direction"], DIRECTIONS)
         self.sources = {}
@@ -146,6 +153,16 @@ class _Builder(ChangeSpecBuilder):
         dupes = {c for c in columns if columns.count(c) > 1}
         if dupes:
             self.fail("", f"output column(s) {', '.join(sorted(dupes))} are defined more than once")
+        added = {f"{self.inst_id}_n_answered", f"{self.inst_id}_prorated"}
+        added |= {f"{c}_prorated" for c, s in self.scales.items() if s.proration is not None}
+        taken = sorted(added & set(columns))
+        if taken:
+            self.fail(
+                "",
+                f"output column(s) {', '.join(taken)} are also columns that scoring adds "
+                "(<id>_n_answered, <id>_prorated, <scale>_prorated); rename the scale or "
+                "classification",
+            )
 
     # -- items -------------------------------------------------------------------------------
     def build_items(self, raw_items: list, response: dict) -> list[Item]:
@@ -268,7 +285,7 @@ class _Builder(ChangeSpecBuilder):
     def build_scale(self, node: Any, path: str, direction: str) -> Scale:
         """One scale: its parts (items or earlier scales), range, proration and direction."""
         self.check_keys(node, SCALE_KEYS, path)
-        sid = self.ident(f"{path}.id", node["id"], SUB_ID_PATTERN, "snake_case")
+        sid = self.ident(f"{path}.id", node["id"], COLUMN_SUB_ID_PATTERN, _COLUMN_SUB_ID_RULE)
         if f"{self.inst_id}_{sid}" in self.scales:
             self.fail(f"{path}.id", f"duplicate scale id {short_repr(sid)}")
         method = self.check_choice(f"{path}.method", node["method"], SCALE_METHODS)
@@ -425,7 +442,7 @@ class _Builder(ChangeSpecBuilder):
     ) -> Classification:
         """One classification; its scale, item or requirements resolved to typed references."""
         self.check_keys(node, CLASSIFICATION_KEYS, path)
-        cid = self.ident(f"{path}.id", node["id"], SUB_ID_PATTERN, "snake_case")
+        cid = self.ident(f"{path}.id", node["id"], COLUMN_SUB_ID_PATTERN, _COLUMN_SUB_ID_RULE)
         if f"{self.inst_id}_{cid}" in earlier:
             self.fail(f"{path}.id", f"duplicate classification id {short_repr(cid)}")
         ctype = self.check_choice(f"{path}.type", node["type"], CLASSIFICATION_TYPES)

@@ -207,8 +207,9 @@ def _cmd_instruments_new(args: dict[str, Any]) -> int:
     inst_id = args["instrument"]
     if not isinstance(inst_id, str) or not ID_PATTERN.fullmatch(inst_id):
         raise ArgumentError(
-            f"ID must be lower-case letters and digits starting with a letter (at most 40), "
-            f"since item columns are named <ID>_<n>; got {inst_id!r}. Example: mpq"
+            f"ID must be lower-case letters and digits starting with a letter, words joined by "
+            f"single underscores (at most 40), since item columns are named <ID>_<n>; got "
+            f"{inst_id!r}. Example: mpq or my_scale"
         )
     if (instruments_dir() / f"{inst_id}.yaml").is_file():
         raise ArgumentError(

@@ -35,10 +35,10 @@ from __future__ import annotations
 import functools
 import operator as _operator
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from past_outcomes._spec_yaml import (
     MAX_DEPTH,
@@ -48,7 +48,11 @@ from past_outcomes._spec_yaml import (
     read_spec_yaml,
     too_large,
 )
-from past_outcomes.errors import InstrumentDefinitionError, UnknownInstrumentError, short_repr
+from past_outcomes.errors import (
+    InstrumentDefinitionError,
+    UnknownInstrumentError,
+    short_repr,
+)
 
 __all__ = [
     "Instrument",
@@ -61,8 +65,10 @@ __all__ = [
     "Requirement",
     "ChangeCriteria",
     "ResponderRule",
+    "UnverifiedRule",
     "load_instrument",
     "list_instruments",
+    "unverified_note",
     "parse_instrument",
     "instruments_dir",
     "MAX_DEPTH",
@@ -72,8 +78,20 @@ __all__ = [
 
 # Ids are matched in full: \A and \Z (not ^ and $, which accept a trailing newline), so
 # "phq9\n" is not an id whether a pattern is used with fullmatch or match.
-ID_PATTERN = re.compile(r"\A[a-z][a-z0-9]*\Z")
+#: An instrument id: lower-case words of letters and digits joined by single underscores,
+#: starting with a letter (``phq9``, ``cssrs_screen``; not ``a__b`` nor ``a_``).
+ID_PATTERN = re.compile(r"\A[a-z][a-z0-9]*(?:_[a-z0-9]+)*\Z")
+#: A source key or responder rule id (never part of a column name): snake_case.
 SUB_ID_PATTERN = re.compile(r"\A[a-z][a-z0-9_]*\Z")
+#: A scale or classification id, the ``<sub>`` of an output column ``<id>_<sub>``: snake_case
+#: not ending in ``_<digits>``, so that only an item column ends in ``_<digits>``.
+COLUMN_SUB_ID_PATTERN = re.compile(r"\A(?![a-z0-9_]*_[0-9]+\Z)[a-z][a-z0-9_]*\Z")
+#: An item column ``<instrument id>_<item number>``: the item number (digits only, no leading
+#: zero, at most 4 digits) follows the LAST underscore, so ``cssrs_screen_3`` is item 3 of
+#: ``cssrs_screen`` whatever other ids exist (an id may hold underscores, an item number not).
+ITEM_COLUMN_PATTERN = re.compile(
+    r"\A(?P<id>[a-z][a-z0-9]*(?:_[a-z0-9]+)*)_(?P<n>[1-9][0-9]{0,3})\Z"
+)
 DIRECTIONS = ("higher-is-better", "lower-is-better")
 SCALE_METHODS = ("sum", "mean", "weighted_sum", "sum_of_scales")
 #: Comparison operators of the spec vocabulary: symbol -> function (iterating gives symbols).
@@ -347,6 +365,21 @@ class ResponderRule:
     base_rule: str | None = None
 
 
+class UnverifiedRule(NamedTuple):
+    """A cutoff, band, flag or responder rule that its spec marks ``verification: unverified``
+    (not checked against its primary source); see :meth:`Instrument.unverified_rules`."""
+
+    #: The output column of a classification (``fsds_distress``), or ``<id>:<rule id>`` of a
+    #: responder rule (``caps5:mapp``).
+    name: str
+    #: The classification type (``cutoff``, ``bands``, ...) or ``responder rule``.
+    kind: str
+    #: The rule in words: its label and, for a cutoff or flag, the comparison.
+    what: str
+    #: The citation to check (the text of the spec's source).
+    source: str
+
+
 @dataclass(frozen=True)
 class Instrument:
     """A validated instrument spec. Build it with :func:`load_instrument`.
@@ -450,6 +483,35 @@ class Instrument:
     def _scale_or_primary(self, scale: str | Scale | None) -> Scale:
         return self.primary_scale if scale is None else self.scale(scale)
 
+    def unverified_rules(self, *, responder_rules: bool = True) -> tuple[UnverifiedRule, ...]:
+        """The classifications (cutoffs, bands, flags ...) and, with ``responder_rules``, the
+        responder rules that the spec marks ``verification: unverified``, in spec order.
+
+        Outputs resting on them must say so (issue 13): ``score`` warns with
+        :func:`unverified_note`, ``classify_responders`` writes it in its notes.
+        """
+        out = []
+        for col, cls in self.classifications.items():
+            if cls.verification == "unverified":
+                what = cls.label or cls.id
+                if cls.rule_text:
+                    item = None if cls.item is None else self.item(cls.item).column
+                    what += f": {cls.scale or item or 'the count'} {cls.rule_text}"
+                out.append(UnverifiedRule(col, cls.type, what, self._citation(cls.source)))
+        if responder_rules:
+            for rule in self.responder_rules.values():
+                if rule.verification == "unverified":
+                    out.append(
+                        UnverifiedRule(
+                            f"{self.id}:{rule.id}", "responder rule", rule.label,
+                            self._citation(rule.source),
+                        )
+                    )  # fmt: skip
+        return tuple(out)
+
+    def _citation(self, key: str) -> str:
+        return self.sources.get(key, key).strip()
+
     @property
     def output_columns(self) -> tuple[str, ...]:
         return tuple(self.scales) + tuple(self.classifications)
@@ -521,6 +583,39 @@ def is_spec_path(value: str) -> bool:
     """Whether :func:`load_instrument` reads ``value`` as a file path rather than a bundled id:
     a ``.yaml``/``.yml`` name, or anything with a slash."""
     return value.endswith((".yaml", ".yml")) or "/" in value
+
+
+def unverified_note(
+    instruments: Instrument | Iterable[Instrument], *, responder_rules: bool = False
+) -> str | None:
+    """ONE message naming every output that rests on a rule its spec marks unverified, or
+    None when there is none: which output columns, which instrument, what is unverified and
+    the source to check (cut to 200 characters). ``score`` warns with it
+    (:class:`~past_outcomes.errors.UnverifiedRuleWarning`). A ``levels`` classification
+    built on an unverified one is named with it. With ``responder_rules``, unverified
+    responder rules are included (``classify_responders`` notes them itself)."""
+    insts = [instruments] if isinstance(instruments, Instrument) else list(instruments)
+    parts = []
+    for inst in insts:
+        for rule in inst.unverified_rules(responder_rules=responder_rules):
+            resting = [rule.name] + [
+                col
+                for col, cls in inst.classifications.items()
+                if any(level.classification == rule.name for level in cls.levels)
+            ]
+            source = rule.source if len(rule.source) <= 200 else rule.source[:197] + "..."
+            parts.append(
+                f"{', '.join(resting)} ({inst.short_name} {rule.kind} {rule.what!r}; "
+                f"source to check: {source})"
+            )
+    if not parts:
+        return None
+    return (
+        "Output(s) resting on a cutoff or rule not verified against its primary source: "
+        + "; ".join(parts)
+        + ". Report them as resting on an unverified rule, or check the source before relying "
+        "on them (the spec's note says what is missing)."
+    )
 
 
 def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:

@@ -568,7 +568,10 @@ DOMAIN = [
     ("id: sink", 'id: "sink\\n"', "id", r"one line .*; got 'sink\\n'"),
     ("id: sink", "id: " + "s" * 41, "id", "at most 40 characters; got 'sss"),
     ("- {id: core,", '- {id: "core\\n",', r"scales\[0\]\.id", "one line"),
-    ("- {id: core,", "- {id: Core,", r"scales\[0\]\.id", "must be snake_case, at most 40"),
+    ("- {id: core,", "- {id: Core,", r"scales\[0\]\.id", "must be snake_case, not ending in"),
+    # a scale or classification id ending in _<digits> would name a column like an item's
+    ("- {id: core,", "- {id: core_2,", r"scales\[0\]\.id", r"not ending in _<digits>.*'core_2'"),
+    ("- {id: flag,", "- {id: flag_10,", r"classifications\[3\]\.id", "not ending in _<digits>"),
     ("- {id: flag,", "- {id: flag\u00e9,", r"classifications\[3\]\.id", "snake_case"),
     ("- id: by_base", "- id: by-base", r"responders\.rules\[0\]\.id", "snake_case"),
     ("  src: ", "  Src: ", "sources.Src", "snake_case source key"),

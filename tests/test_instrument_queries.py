@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from past_outcomes import load_instrument, score
+from past_outcomes.errors import InstrumentDefinitionError
 from past_outcomes.instrument import (
     Band,
     Classification,
@@ -52,8 +53,8 @@ def test_caps5_symptom_rule_is_read_as_item_numbers():
     ]
 
 
-# A criteria rule over a scale whose id ends in a number (part_3), which a reader of column
-# names would take for item 3, and over item 3 itself.
+# A criteria rule over a scale whose id ends in a number (part3), and over item 3 itself. (A
+# scale id ending in _<digits>, part_3, is refused: its column would read as item 3.)
 SPEC = textwrap.dedent(
     """
     id: demo
@@ -69,27 +70,32 @@ SPEC = textwrap.dedent(
       - {n: 2, label: two}
       - {n: 3, label: three}
     scales:
-      - {id: part_3, label: Part, method: sum, items: [1], source: src}
+      - {id: part3, label: Part, method: sum, items: [1], source: src}
       - {id: total, label: Total, method: sum, items: [1, 2, 3], source: src}
     classifications:
       - id: rule
         type: criteria
         source: src
         require:
-          - {scales: [part_3], operator: ">=", value: 2, at_least: 1}
+          - {scales: [part3], operator: ">=", value: 2, at_least: 1}
           - {items: [3], operator: ">=", value: 1, at_least: 1}
     """
 )
 
 
-def test_a_scale_named_like_an_item_is_read_as_the_scale():
+def test_a_scale_named_like_an_item_column_is_refused():
+    with pytest.raises(InstrumentDefinitionError, match=r"scales\[0\]\.id: .*'part_3'"):
+        parse_instrument(SPEC.replace("part3", "part_3"))
+
+
+def test_a_scale_ending_in_a_number_is_read_as_the_scale():
     inst = parse_instrument(SPEC)
     req = inst.classifications["demo_rule"].require
-    assert req[0].scales == ("demo_part_3",) and req[0].items == ()
+    assert req[0].scales == ("demo_part3",) and req[0].items == ()
     assert req[1].items == (3,) and req[1].scales == ()
     data = pd.DataFrame({"demo_1": [2, 0, 2], "demo_2": [0, 0, 0], "demo_3": [0, 3, 1]})
     out = score(data, instrument=inst)
-    # item 3 answered 0/3/1, item 1 (scale part_3) 2/0/2: only the last row meets both
+    # item 3 answered 0/3/1, item 1 (scale part3) 2/0/2: only the last row meets both
     assert out["demo_rule"].tolist() == [False, False, True]
 
 
@@ -126,7 +132,7 @@ def test_primary_scale_falls_back_to_total_then_first():
     inst = parse_instrument(SPEC)
     assert inst.primary_scale.column == "demo_total"
     no_total = parse_instrument(SPEC.replace("id: total", "id: whole"))
-    assert no_total.primary_scale.column == "demo_part_3"
+    assert no_total.primary_scale.column == "demo_part3"
 
 
 def test_cutoffs_of_a_scale():

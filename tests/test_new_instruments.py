@@ -128,10 +128,10 @@ CSSRS_GOLDEN = [
 
 @pytest.mark.parametrize(("items", "assess_now", "risk", "yes_count"), CSSRS_GOLDEN)
 def test_cssrs_screener_golden_vectors(items, assess_now, risk, yes_count):
-    out = score(_frame("cssrsscreen", [items]), instrument="cssrsscreen")
-    assert bool(out["cssrsscreen_assess_now"].iloc[0]) is assess_now
-    assert out["cssrsscreen_risk"].iloc[0] == risk
-    assert out["cssrsscreen_yes_count"].iloc[0] == yes_count
+    out = score(_frame("cssrs_screen", [items]), instrument="cssrs_screen")
+    assert bool(out["cssrs_screen_assess_now"].iloc[0]) is assess_now
+    assert out["cssrs_screen_risk"].iloc[0] == risk
+    assert out["cssrs_screen_yes_count"].iloc[0] == yes_count
 
 
 def test_cssrs_a_yes_raises_the_flag_whatever_is_missing():
@@ -142,27 +142,27 @@ def test_cssrs_a_yes_raises_the_flag_whatever_is_missing():
         [1, 0, 0, 0, 0, 0, nan],  # item 7 unanswered: high cannot be ruled out
         [1, 1, 1, 0, 0, 0, nan],  # yes to 3 but item 7 unanswered: still unknown
     ]
-    out = score(_frame("cssrsscreen", rows), instrument="cssrsscreen")
-    assert _labels(out["cssrsscreen_assess_now"]) == [True, True, NA, NA, NA]
-    assert _labels(out["cssrsscreen_risk"]) == ["high", "high", NA, NA, NA]
+    out = score(_frame("cssrs_screen", rows), instrument="cssrs_screen")
+    assert _labels(out["cssrs_screen_assess_now"]) == [True, True, NA, NA, NA]
+    assert _labels(out["cssrs_screen_risk"]) == ["high", "high", NA, NA, NA]
 
 
 def test_cssrs_skips_recorded_as_no_give_the_category():
     # the spec's convention: a question skipped by the form's skip logic is recorded as 0
-    out = score(_frame("cssrsscreen", [[1, 0, 0, 0, 0, 0, 0]]), instrument="cssrsscreen")
-    assert out["cssrsscreen_risk"].tolist() == ["low"]
+    out = score(_frame("cssrs_screen", [[1, 0, 0, 0, 0, 0, 0]]), instrument="cssrs_screen")
+    assert out["cssrs_screen_risk"].tolist() == ["low"]
 
 
 def test_cssrs_not_administered_has_no_label():
-    out = score(_frame("cssrsscreen", [[nan] * 7]), instrument="cssrsscreen")
-    assert _labels(out["cssrsscreen_assess_now"]) == [NA]
-    assert _labels(out["cssrsscreen_risk"]) == [NA]
+    out = score(_frame("cssrs_screen", [[nan] * 7]), instrument="cssrs_screen")
+    assert _labels(out["cssrs_screen_assess_now"]) == [NA]
+    assert _labels(out["cssrs_screen_risk"]) == [NA]
 
 
 def test_cssrs_refuses_anything_but_yes_or_no():
-    with pytest.raises(ResponseValidationError, match="cssrsscreen_4") as err:
-        score(_frame("cssrsscreen", [[1, 1, 1, 2, 0, 0, 0]]), instrument="cssrsscreen")
-    assert err.value.failure_cases["column"].tolist() == ["cssrsscreen_4"]
+    with pytest.raises(ResponseValidationError, match="cssrs_screen_4") as err:
+        score(_frame("cssrs_screen", [[1, 1, 1, 2, 0, 0, 0]]), instrument="cssrs_screen")
+    assert err.value.failure_cases["column"].tolist() == ["cssrs_screen_4"]
 
 
 def test_cssrs_and_phq9_safety_flags_score_side_by_side():
@@ -170,21 +170,21 @@ def test_cssrs_and_phq9_safety_flags_score_side_by_side():
         {
             **{f"phq9_{i}": [0, 0] for i in range(1, 9)},
             "phq9_9": [1, 0],
-            **{f"cssrsscreen_{i}": [0, 0] for i in range(1, 8)},
+            **{f"cssrs_screen_{i}": [0, 0] for i in range(1, 8)},
         }
     )
-    data.loc[1, ["cssrsscreen_2", "cssrsscreen_5"]] = 1
-    out = score(data, instrument=["phq9", "cssrsscreen"])
+    data.loc[1, ["cssrs_screen_2", "cssrs_screen_5"]] = 1
+    out = score(data, instrument=["phq9", "cssrs_screen"])
     assert out["phq9_item9_flag"].tolist() == [True, False]
-    assert out["cssrsscreen_assess_now"].tolist() == [False, True]
+    assert out["cssrs_screen_assess_now"].tolist() == [False, True]
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(st.integers(0, 1), min_size=7, max_size=7), min_size=1, max_size=20))
 def test_cssrs_risk_is_the_highest_level_with_a_yes(rows):
-    out = score(_frame("cssrsscreen", rows), instrument="cssrsscreen")
+    out = score(_frame("cssrs_screen", rows), instrument="cssrs_screen")
     for a, flag, risk in zip(
-        rows, out["cssrsscreen_assess_now"], out["cssrsscreen_risk"], strict=True
+        rows, out["cssrs_screen_assess_now"], out["cssrs_screen_risk"], strict=True
     ):
         high = a[3] == 1 or a[4] == 1 or a[6] == 1
         expected = (

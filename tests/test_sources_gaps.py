@@ -216,9 +216,9 @@ def _forms_checkbox(tmp_path, cells):
     book.write_text(
         "subject: Client code\nmulti_select:\n"
         f'  "{question}":\n'
-        '    "Wished you were dead, or could go to sleep and not wake up": cssrsscreen_1\n'
-        '    "Had thoughts of killing yourself": cssrsscreen_2\n'
-        '    "None of these": cssrsscreen_7\n'
+        '    "Wished you were dead, or could go to sleep and not wake up": cssrs_screen_1\n'
+        '    "Had thoughts of killing yourself": cssrs_screen_2\n'
+        '    "None of these": cssrs_screen_7\n'
     )
     return _write(tmp_path / "Form Responses 1.csv", "\n".join(rows) + "\n"), book
 
@@ -232,8 +232,8 @@ def test_forms_checkbox_answers_split_only_on_declared_options(tmp_path):
     path, book = _forms_checkbox(tmp_path, cells)
     res = po.read_responses(path, codebook=book)
     t = res.table
-    assert t["cssrsscreen_1"].tolist()[:2] == [1, 0] and t["cssrsscreen_2"].tolist()[:2] == [1, 0]
-    assert t["cssrsscreen_7"].tolist()[:2] == [0, 1]
+    assert t["cssrs_screen_1"].tolist()[:2] == [1, 0] and t["cssrs_screen_2"].tolist()[:2] == [1, 0]
+    assert t["cssrs_screen_7"].tolist()[:2] == [0, 1]
     # an empty cell is not answered, never "none ticked" (and the row has no item at all)
     assert list(res.excluded["reason"]) == ["no-items"]
     assert res.excluded["subject"].iloc[0] == "K2"
@@ -265,8 +265,8 @@ def test_comma_joined_answers_are_not_split_without_a_declaration(tmp_path):
 
 def test_multi_select_codebook_refusals(tmp_path):
     book = tmp_path / "book.yaml"
-    book.write_text('columns: {Q1: cssrsscreen_1}\nmulti_select:\n  Q2: {"A": cssrsscreen_1}\n')
-    with pytest.raises(ArgumentError, match="two answers are mapped to the item 'cssrsscreen_1'"):
+    book.write_text('columns: {Q1: cssrs_screen_1}\nmulti_select:\n  Q2: {"A": cssrs_screen_1}\n')
+    with pytest.raises(ArgumentError, match="two answers are mapped to the item 'cssrs_screen_1'"):
         po.load_codebook(book)
     book.write_text('multi_select:\n  Q2: {"A": phq9}\n')
     with pytest.raises(ArgumentError, match="must map to an item column"):

@@ -5,7 +5,7 @@ Flags
 - **Safety** (``kind="safety"``): any answer above 0 to PHQ-9 item 9 (and any other
   ``item_flag`` classification a spec declares), an administration where that item was left
   unanswered (a skipped item 9 is not a "no"), and the C-SSRS screener's
-  ``cssrsscreen_assess_now`` flag (true, or unknown because an answer it rests on is
+  ``cssrs_screen_assess_now`` flag (true, or unknown because an answer it rests on is
   missing). A safety flag means *assess now*; it is not a risk score.
 - **Reliable deterioration** (``kind="deterioration"``): the latest score is reliably worse
   than intake (the Jacobson-Truax RCI of :mod:`past_outcomes.report.data`).
@@ -43,7 +43,7 @@ from past_outcomes.report.data import ReportData, fmt, when
 #: Columns of the actions file, in order.
 ACTIONS_COLUMNS = ("date", "flag", "who", "action")
 #: Classifications raised as safety flags besides every ``item_flag`` of a spec.
-SAFETY_CLASSIFICATIONS = ("phq9_item9_flag", "cssrsscreen_assess_now")
+SAFETY_CLASSIFICATIONS = ("phq9_item9_flag", "cssrs_screen_assess_now")
 #: The clinical-support checklist shown with reliable deterioration (Barkham 2023; de Jong
 #: 2021; items as in notebook 04).
 CHECKLIST = (

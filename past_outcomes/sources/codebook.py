@@ -71,8 +71,9 @@ __all__ = ["Codebook", "load_codebook", "merge_codebooks", "normalize_label", "I
 
 #: Largest codebook file read (a hand-written codebook is a few kilobytes).
 MAX_CODEBOOK_BYTES = 1_000_000
-#: An item column: ``<instrument id>_<item number>``.
-ITEM_COLUMN = re.compile(r"\A[a-z][a-z0-9]*_[1-9][0-9]{0,3}\Z")
+#: An item column: ``<instrument id>_<item number>`` (an id may hold underscores,
+#: ``cssrs_screen_1``; the item number follows the last one: instrument.ITEM_COLUMN_PATTERN).
+ITEM_COLUMN = re.compile(r"\A[a-z][a-z0-9]*(?:_[a-z0-9]+)*_[1-9][0-9]{0,3}\Z")
 _ID_KEYS = ("subject", "timepoint", "date", "group")
 _YAML_KEYS = {"columns", "labels", "column_labels", "multi_select", "note", *_ID_KEYS}
 _CSV_COLUMNS = ("column", "item", "label", "code")

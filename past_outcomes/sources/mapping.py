@@ -131,6 +131,12 @@ def map_columns(
     known = (
         bundled_ids() | {i.id for i in extra} | {v.rsplit("_", 1)[0] for v in book.columns.values()}
     )
+    # a loose header matches an id with or without its underscores ("PHQ_9_1", "CSSRS Screen
+    # 1"); ids that differ only by underscores are ambiguous and never matched loosely
+    squashed: dict[str, str | None] = {}
+    for known_id in known:
+        key = known_id.replace("_", "")
+        squashed[key] = known_id if key not in squashed else None
     failures: list[dict] = []
     located = _locate(list(book.columns), frame, table, set(multi), failures)
     mapping: dict[Any, str] = {col: book.columns[key] for key, col in located.items()}
@@ -139,8 +145,9 @@ def map_columns(
             continue
         text = re.sub(r"[^a-z0-9]+", "_", str(col).casefold()).strip("_")
         loose = _LOOSE_ITEM.match(text)
-        if loose and loose["id"].replace("_", "") in known:
-            mapping[col] = f"{loose['id'].replace('_', '')}_{int(loose['n'])}"
+        inst_id = squashed.get(loose["id"].replace("_", "")) if loose else None
+        if loose and inst_id:
+            mapping[col] = f"{inst_id}_{int(loose['n'])}"
     reported = {f["column"] for f in failures}  # ambiguous: not also missing
     failures += [
         _missing(k, table, "column") for k in book.columns if k not in located and k not in reported
