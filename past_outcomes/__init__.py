@@ -58,6 +58,9 @@ _EXPORTS: dict[str, str] = {
     # estimands, missing-data sensitivity, blinding (ICH E9(R1))
     "Estimand": "estimand",
     "IntercurrentEvent": "estimand",
+    # the flow of participants (CONSORT 2010)
+    "build_consort": "consort",
+    "ConsortResult": "consort",
     # formatting for tables and reports
     "format_p": "display",
     "format_ci": "display",
@@ -163,6 +166,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         UnpairedSubjectsWarning,
         UnverifiedRuleWarning,
     )
+    from past_outcomes.consort import ConsortResult, build_consort
     from past_outcomes.estimand import Estimand, IntercurrentEvent
     from past_outcomes.instrument import (
         Instrument,
