@@ -55,6 +55,10 @@ _EXPORTS: dict[str, str] = {
     "MMRMResult": "stats.mmrm",
     "compute_reference_imputation": "stats.imputation",
     "ReferenceImputationResult": "stats.imputation",
+    "compute_multiple_imputation": "stats.multiple_imputation",
+    "MultipleImputationResult": "stats.multiple_imputation",
+    "compute_responder_imputation": "stats.multiple_imputation",
+    "ResponderImputationResult": "stats.multiple_imputation",
     # estimands, missing-data sensitivity, blinding (ICH E9(R1))
     "Estimand": "estimand",
     "IntercurrentEvent": "estimand",
@@ -193,6 +197,12 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         compute_reference_imputation,
     )
     from past_outcomes.stats.mmrm import MMRMResult, fit_mmrm
+    from past_outcomes.stats.multiple_imputation import (
+        MultipleImputationResult,
+        ResponderImputationResult,
+        compute_multiple_imputation,
+        compute_responder_imputation,
+    )
     from past_outcomes.stats.power import PowerResult, compute_power, plan_sample_size
     from past_outcomes.stats.prepost import PrePostResult, compare_prepost
     from past_outcomes.stats.proportions import (
