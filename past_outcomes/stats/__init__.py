@@ -20,6 +20,15 @@ reliability
     Internal consistency of an instrument's items: ``compute_reliability``.
 mmrm
     Mixed model for repeated measures: ``fit_mmrm`` (long data in, LS means out).
+imputation
+    Reference-based imputation (MAR, J2R, CR, CIR) by conditional means with jackknife SEs:
+    ``compute_reference_imputation``.
+multiple_imputation
+    Approximate-Bayesian multiple imputation pooled by Rubin's rules:
+    ``compute_multiple_imputation``; responders under the same strategies or the composite
+    strategy: ``compute_responder_imputation``.
+_imputation_model
+    The imputation model both share (data, REML fit, strategy means, draws).
 _mmrm_data, _reml
     The MMRM's private steps: long data to model rows; the REML engine.
 _common
