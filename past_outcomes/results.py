@@ -66,6 +66,7 @@ EXCLUSION_REASONS: dict[str, str] = {
     "unfinished": "a survey response the respondent did not finish (Qualtrics Finished = false)",
     "no-items": "a row of an export with no answer to any item read (e.g. a REDCap event "
     "where the form was not given)",
+    "no-guess": "no treatment guess recorded (the blinding question was not answered)",
 }
 
 
