@@ -131,8 +131,10 @@ class CsvChunks:
             ends = np.flatnonzero(np.frombuffer(self._buf, dtype=np.uint8) == 10)
             if len(ends) >= self.chunk_rows:
                 cut = int(ends[self.chunk_rows - 1]) + 1
+                self._lines = self.chunk_rows
             elif self._eof:
                 cut = len(self._buf)
+                self._lines = len(ends) + (0 if self._buf.endswith(b"\n") else 1)
             else:
                 self._target *= 2  # lines longer than guessed: read more
                 continue
@@ -185,7 +187,7 @@ class CsvChunks:
         """pyarrow's parser on a block of one record per line; None when it refuses."""
         import pyarrow as pa
 
-        n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        n_lines = self._lines
         numeric = [c for c in self.header if c in self.numeric]
         table = None
         if numeric:
@@ -302,12 +304,10 @@ class _OpenQuote(Exception):
 
 def _plain(block: bytes) -> bool:
     """One record per line: no quote, no blank line, no carriage return but before a line feed."""
-    return (
-        b'"' not in block
-        and b"\n\n" not in block
-        and b"\n\r\n" not in block
-        and not block.startswith((b"\n", b"\r"))
-        and block.count(b"\r") == block.count(b"\r\n")
+    if b'"' in block or b"\n\n" in block or block.startswith((b"\n", b"\r")):
+        return False
+    return b"\r" not in block or (
+        b"\n\r\n" not in block and block.count(b"\r") == block.count(b"\r\n")
     )
 
 

@@ -161,25 +161,32 @@ _WEIGHTS = np.random.default_rng(20240515).integers(1, 2**63, size=65, dtype=np.
 
 
 def _hash_ids(ids: pd.Series) -> np.ndarray:
-    """A 64-bit hash per cell: text read from Arrow buffers without a Python object (a
-    weighted sum of the bytes, exact pairs confirmed later); other types by pandas."""
+    """A 64-bit hash per cell: each distinct text hashed once from its Arrow buffers, without
+    a Python object (a weighted sum of its bytes; pairs are confirmed exactly later); other
+    types by pandas."""
     import pyarrow as pa
 
-    if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow":
-        arr = pa.array(ids.array).cast(pa.large_string())  # type: ignore[arg-type]
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        bufs = arr.buffers()
-        offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-        data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]] if bufs[2] else (
-            np.empty(0, dtype=np.uint8))  # fmt: skip
-        starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
-        position = np.arange(len(data)) - np.repeat(starts, lengths)
-        with np.errstate(over="ignore"):
-            weighted = (data.astype(np.uint64) + np.uint64(1)) * _WEIGHTS[position % 64]
-            sums = np.concatenate([[np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)])
-            return sums[starts + lengths] - sums[starts] + lengths.astype(np.uint64) * _WEIGHTS[64]
-    return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+    if not (isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"):
+        return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+    codes, uniques = pd.factorize(ids)
+    arr = pa.array(uniques.array)  # type: ignore[attr-defined]  # an ArrowStringArray
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    bufs = arr.buffers()
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
+    offsets = offsets.astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]] if bufs[2] else (
+        np.empty(0, dtype=np.uint8))  # fmt: skip
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    position = np.arange(len(data)) - np.repeat(starts, lengths)
+    with np.errstate(over="ignore"):
+        weighted = (data.astype(np.uint64) + np.uint64(1)) * _WEIGHTS[position & 63]
+        sums = np.concatenate([[np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)])
+        hashed = sums[starts + lengths] - sums[starts] + lengths.astype(np.uint64) * _WEIGHTS[64]
+    return np.where(codes >= 0, hashed[np.maximum(codes, 0)] if len(hashed) else 0, 0).astype(
+        np.uint64
+    )
 
 
 def confirm_duplicates(reader: Any, renames: dict[str, str], rows: np.ndarray) -> pd.DataFrame:

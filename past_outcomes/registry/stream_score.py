@@ -271,7 +271,6 @@ def run_stream(job: Any, *, source: Path, missing: str, out: str | None, chunk_r
 def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> None:
     from past_outcomes._cli_score import _ID_COLUMNS, round_noise
     from past_outcomes._input import PROVENANCE
-    from past_outcomes.scoring import score
 
     total = getattr(reader, "rows", None) or Path(reader.path).stat().st_size
     unit = "rows" if hasattr(reader, "rows") else "bytes"
@@ -280,16 +279,12 @@ def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> 
         done = 0
         for chunk in reader:
             table = chunk.rename(columns=renames) if renames else chunk
-            try:
-                scores = score(table, instrument=job.instruments, missing=missing)
-            except ResponseValidationError as exc:
-                fc = _text_failures(reader, renames, job, missing)
-                fc = exc.failure_cases if fc is None else fc
+            scores, fc = _score_chunk(reader, table, job, missing, renames)
+            if fc is not None:
                 keep = fc["reason"] != _DUPLICATE  # found across chunks by the buckets
                 if not first:
                     keep &= fc["position"].notna()  # column failures: once
                 failures.add(fc[keep.to_numpy()])
-                scores = None
             first = False
             if buckets is not None:
                 buckets.add(table["subject"], table["timepoint"], table.index.to_numpy())
@@ -304,20 +299,45 @@ def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> 
         bar.update(max(0, total - done))
 
 
-def _text_failures(reader, renames, job, missing) -> pd.DataFrame | None:
-    """The failures of a chunk read with numbers, found again on its text (a failing cell
-    is then named by its text, ``07`` rather than ``7.0``, as for a file read whole)."""
+def _score_chunk(reader, table, job, missing, renames) -> tuple[Any, pd.DataFrame | None]:
+    """(scores, None) for a valid chunk, (None, failure_cases) otherwise.
+
+    When the identifiers are text or numbers with none missing, the engine is called without
+    them (its duplicate check within the chunk is skipped: the spilled pair hashes find the
+    duplicates of the whole file). A chunk that fails, or whose identifiers are missing or
+    of another type, is checked again with its identifiers, on its text when the fast reader
+    read its items as numbers, so that every failure row names the subject, the file line
+    and the cell's text (``07``, not ``7.0``) as for a file read whole."""
     from past_outcomes.scoring import score
 
+    if _plain_ids(table):
+        try:
+            plain = score(table, instrument=job.instruments, missing=missing, subject=None,
+                          timepoint=None)  # fmt: skip
+            return plain, None
+        except ResponseValidationError:
+            pass
     again = reader.text_again() if hasattr(reader, "text_again") else None
-    if again is None:
-        return None
+    if again is not None:
+        table = again.rename(columns=renames) if renames else again
     try:
-        score(again.rename(columns=renames) if renames else again, instrument=job.instruments,
-              missing=missing)  # fmt: skip
+        return score(table, instrument=job.instruments, missing=missing), None
     except ResponseValidationError as exc:
-        return exc.failure_cases
-    return None
+        return None, exc.failure_cases
+
+
+def _plain_ids(table: pd.DataFrame) -> bool:
+    """Whether the identifier columns present are text or numbers, none missing."""
+    for col in ("subject", "timepoint"):
+        if col not in table.columns:
+            continue
+        dtype = table[col].dtype
+        typed = isinstance(dtype, pd.StringDtype) or (
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        )
+        if not typed or table[col].isna().any():
+            return False
+    return True
 
 
 def _duplicate_cases(dup: pd.DataFrame) -> pd.DataFrame:
