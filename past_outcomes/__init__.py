@@ -62,6 +62,10 @@ _EXPORTS: dict[str, str] = {
     # estimands, missing-data sensitivity, blinding (ICH E9(R1))
     "Estimand": "estimand",
     "IntercurrentEvent": "estimand",
+    "compute_tipping_point": "stats.tipping",
+    "TippingPointResult": "stats.tipping",
+    "compute_blinding_index": "stats.blinding",
+    "BlindingIndexResult": "stats.blinding",
     # the flow of participants (CONSORT 2010)
     "build_consort": "consort",
     "ConsortResult": "consort",
@@ -185,6 +189,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     from past_outcomes.sources.codebook import load_codebook
     from past_outcomes.sources.pseudonym import pseudonymize
     from past_outcomes.sources.reader import ImportResult, read_responses
+    from past_outcomes.stats.blinding import BlindingIndexResult, compute_blinding_index
     from past_outcomes.stats.effect_size import (
         EffectSizeResult,
         compute_cohen_d,
@@ -211,3 +216,4 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         compare_responders,
     )
     from past_outcomes.stats.reliability import ReliabilityResult, compute_reliability
+    from past_outcomes.stats.tipping import TippingPointResult, compute_tipping_point
