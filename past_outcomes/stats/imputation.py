@@ -65,6 +65,7 @@ from past_outcomes.errors import (
     EstimationError,
     MMRMConvergenceError,
 )
+from past_outcomes.estimand import check_estimand
 from past_outcomes.results import ResultBase
 from past_outcomes.stats import _imputation_model as _model
 from past_outcomes.stats import _mmrm_data as _data
@@ -281,6 +282,7 @@ def compute_reference_imputation(
         The REML fit of the imputation model does not converge.
     """
     check_option("strategy", strategy, STRATEGIES)
+    estimand = check_estimand(estimand)
     kw = {k: v for k, v in locals().items() if k != "data"}  # every argument, checked below
     prob, info = _model.prepare(data, kw, _CONTEXT)
     groups, times = info["groups"], info["times"]

@@ -55,6 +55,7 @@ from scipy import stats
 
 from past_outcomes._checks import check_number, check_option
 from past_outcomes.errors import ArgumentError, EstimationError
+from past_outcomes.estimand import check_estimand
 from past_outcomes.results import ResultBase
 from past_outcomes.stats import _imputation_model as _model
 from past_outcomes.stats.imputation import STRATEGIES
@@ -378,6 +379,7 @@ intercurrent, covariates, delta
     """
     check_option("strategy", strategy, STRATEGIES)
     n_imputations, seed = _check_draws(n_imputations, seed)
+    estimand = check_estimand(estimand)
     kw = {k: v for k, v in locals().items() if k != "data"}
     prob, info = _model.prepare(data, kw, _CONTEXT)
     groups, times, spec = info["groups"], info["times"], info["spec"]
@@ -644,6 +646,7 @@ covariates, delta, n_imputations, confidence, estimand
         As :func:`compute_multiple_imputation`.
     """
     check_option("strategy", strategy, RESPONDER_STRATEGIES)
+    estimand = check_estimand(estimand)
     check_option("direction", direction, _DIRECTIONS)
     threshold = check_number("threshold", threshold, low=0, low_open=True,
                              remedy="Give the change needed for response, e.g. threshold=10.")  # fmt: skip
