@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -106,9 +107,13 @@ class ConsortResult(ResultBase):
     def count(self, box: str, group: Any = None, detail: str = "") -> int:
         """The ``n`` of one box (``group`` None for the enrollment boxes); 0 if not listed."""
         t = self.table
-        sel = (t["box"] == box) & (t["detail"] == detail)
-        sel &= t["group"].isna() if group is None else (t["group"] == group)
-        return int(t.loc[sel, "n"].sum())
+        columns = (t[c].tolist() for c in ("box", "detail", "group", "n"))
+        rows = zip(*columns, strict=True)
+        return sum(
+            int(n)
+            for b, d, g, n in rows
+            if b == box and d == detail and (g is None if group is None else g == group)
+        )
 
     def to_wide(self) -> pd.DataFrame:
         """``.table`` with one column of counts per arm (enrollment boxes under ``all``)."""
@@ -323,63 +328,70 @@ def _analysed_from_set(
 # --------------------------------------------------------------------------------------------
 
 
-def _reason_rows(stage: str, box: str, group: Any, reasons: pd.Series) -> list[dict]:
+def _reason_rows(stage: str, box: str, group: Any, reasons: list[str]) -> list[dict]:
     """One row per reason (most frequent first, "reason not recorded" last)."""
-    counts = reasons.value_counts()
-    order = sorted(counts.index, key=lambda r: (r == NOT_RECORDED, -counts[r], str(r)))
+    counts = Counter(reasons)
+    order = sorted(counts, key=lambda r: (r == NOT_RECORDED, -counts[r], r))
     return [
-        {"stage": stage, "box": box, "detail": str(r), "group": group, "n": int(counts[r])}
-        for r in order
+        {"stage": stage, "box": box, "detail": r, "group": group, "n": counts[r]} for r in order
     ]
+
+
+def _arm_rows(records: list[dict], g: Any) -> list[dict]:
+    """The allocation, follow-up and analysis rows of arm ``g`` (``records``: its subjects)."""
+    untreated = [r for r in records if not r["treated"]]
+    left = [r for r in records if r["discontinued"]]
+    excluded = [r for r in records if not r["analysed"]]
+    n = len(records)
+
+    def row(stage: str, box: str, count: int) -> dict:
+        return {"stage": stage, "box": box, "detail": "", "group": g, "n": count}
+
+    return [
+        row("allocation", "allocated", n),
+        row("allocation", "received allocated intervention", n - len(untreated)),
+        row("allocation", "did not receive allocated intervention", len(untreated)),
+        *_reason_rows("allocation", "did not receive allocated intervention", g,
+                      [r["reason"] or NOT_RECORDED for r in untreated]),
+        row("follow-up", "discontinued", len(left)),
+        *_reason_rows("follow-up", "discontinued", g, [r["reason"] for r in left]),
+        row("follow-up", "completed follow-up", n - len(left)),
+        row("analysis", "analysed", n - len(excluded)),
+        row("analysis", "excluded from analysis", len(excluded)),
+        *_reason_rows("analysis", "excluded from analysis", g,
+                      [r["box_reason"] for r in excluded]),
+    ]  # fmt: skip
 
 
 def _count_boxes(subjects: pd.DataFrame, groups: tuple, screened: bool) -> pd.DataFrame:
     """The ``.table`` of :class:`ConsortResult` from its ``.subjects``."""
+    records = subjects.to_dict("records")
+    rand = [r for r in records if r["randomized"]]
     rows: list[dict] = []
-    rand = subjects[subjects["randomized"]]
     if screened:
-        out = subjects[~subjects["randomized"]]
-        rows.append({"stage": "enrollment", "box": "assessed for eligibility", "n": len(subjects)})
-        rows.append({"stage": "enrollment", "box": "excluded before randomization", "n": len(out)})
-        rows += _reason_rows("enrollment", "excluded before randomization", None, out["reason"])
+        out = [r["reason"] for r in records if not r["randomized"]]
+        rows += [
+            {"stage": "enrollment", "box": "assessed for eligibility", "n": len(records)},
+            {"stage": "enrollment", "box": "excluded before randomization", "n": len(out)},
+            *_reason_rows("enrollment", "excluded before randomization", None, out),
+        ]
     rows.append({"stage": "enrollment", "box": "randomized", "n": len(rand)})
     for g in groups:
-        arm = rand[rand["group"] == g]
-        untreated, left = arm[~arm["treated"]], arm[arm["discontinued"]]
-        excluded = arm[~arm["analysed"]]
-        rows += [
-            {"stage": "allocation", "box": "allocated", "group": g, "n": len(arm)},
-            {"stage": "allocation", "box": "received allocated intervention", "group": g,
-             "n": len(arm) - len(untreated)},
-            {"stage": "allocation", "box": "did not receive allocated intervention",
-             "group": g, "n": len(untreated)},
-        ]  # fmt: skip
-        why = untreated["reason"].where(untreated["reason"] != "", NOT_RECORDED)
-        rows += _reason_rows("allocation", "did not receive allocated intervention", g, why)
-        rows.append({"stage": "follow-up", "box": "discontinued", "group": g, "n": len(left)})
-        rows += _reason_rows("follow-up", "discontinued", g, left["reason"])
-        rows.append({"stage": "follow-up", "box": "completed follow-up", "group": g,
-                     "n": len(arm) - len(left)})  # fmt: skip
-        rows.append({"stage": "analysis", "box": "analysed", "group": g,
-                     "n": len(arm) - len(excluded)})  # fmt: skip
-        rows.append({"stage": "analysis", "box": "excluded from analysis", "group": g,
-                     "n": len(excluded)})  # fmt: skip
-        rows += _reason_rows("analysis", "excluded from analysis", g, excluded["box_reason"])
-    table = pd.DataFrame(rows)
-    table["detail"] = table["detail"].fillna("") if "detail" in table else ""
-    if "group" not in table:
-        table["group"] = None
-    table["group"] = table["group"].astype(object).where(table["group"].notna(), None)
-    table["n"] = table["n"].astype("int64")
+        rows += _arm_rows([r for r in rand if r["group"] == g], g)
     # box by box in the order of the diagram, arms side by side (a stable sort keeps the
     # reasons in their order under each box)
     arm_rank = {g: i for i, g in enumerate(groups)}
-    key = [
-        (BOXES.index(b), -1 if g is None else arm_rank[g])
-        for b, g in zip(table["box"], table["group"], strict=True)
-    ]
-    order = sorted(range(len(table)), key=key.__getitem__)
-    return table.iloc[order][TABLE_COLUMNS].reset_index(drop=True)
+    rows.sort(key=lambda r: (BOXES.index(r["box"]), arm_rank.get(r.get("group"), -1)))
+    table = pd.DataFrame(
+        {
+            "stage": [r["stage"] for r in rows],
+            "box": [r["box"] for r in rows],
+            "detail": [r.get("detail", "") for r in rows],
+            "group": pd.Series([r.get("group") for r in rows], dtype=object),
+            "n": np.array([r["n"] for r in rows], dtype="int64"),
+        }
+    )
+    return table
 
 
 # --------------------------------------------------------------------------------------------
