@@ -360,9 +360,10 @@ def _canonical_header(path: Path) -> bool:
     return _looks_canonical(header)
 
 
-def run_streamed(args: dict[str, Any], *, outputs: list[str]) -> int:
-    """``past-outcomes score`` chunk by chunk in bounded memory (same checks, exit codes,
-    summary and outputs; see :mod:`past_outcomes.registry.stream`)."""
+def run_streamed(args: dict[str, Any], *, outputs: list[str], validate: bool = False) -> int:
+    """``past-outcomes score`` (or, with ``validate``, ``past-outcomes validate``) chunk by
+    chunk in bounded memory (same checks, exit codes, summary and outputs; see
+    :mod:`past_outcomes.registry.stream`)."""
     from past_outcomes._input import InputData
     from past_outcomes.registry.stream import CHUNK_ROWS
     from past_outcomes.registry.stream_score import run_stream
@@ -379,7 +380,8 @@ def run_streamed(args: dict[str, Any], *, outputs: list[str]) -> int:
         raise ArgumentError(f"--chunk-rows must be a positive whole number; got {chunk_rows!r}.")
     data = InputData(table=pd.DataFrame(), path=source)
     job = Job(data, [], str(source), args, args.get("errors_out"), _renames(args))
-    return run_stream(job, source=source, missing=args["missing"], out=out, chunk_rows=chunk_rows)
+    return run_stream(job, source=source, missing=args["missing"], out=out, chunk_rows=chunk_rows,
+                      validate=validate)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------

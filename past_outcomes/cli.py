@@ -347,6 +347,14 @@ def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     type=click.Choice(NOTEBOOK_NAMES),
     help="also check the data contract of this notebook (the columns and values it needs)",
 )
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="stream FILE (CSV or Parquet) N rows at a time in bounded memory; Parquet files and "
+    "CSV files over 256 MiB are streamed anyway (200,000 rows a chunk), unless --notebook "
+    "is given (a contract is checked on the whole table)",
+)
 def validate_command(**args: Any) -> int:
     """Check every answer in FILE against the instrument specs; list every problem by file
     line and subject (exit 1), or say that the file can be scored (exit 0)."""
@@ -354,8 +362,11 @@ def validate_command(**args: Any) -> int:
 
 
 def _cmd_validate(args: dict[str, Any]) -> int:
-    from past_outcomes._cli_score import prepare, run_validation
+    from past_outcomes._cli_score import prepare, run_streamed, run_validation, streams
 
+    if not args.get("notebook") and streams(args):
+        outputs = [p for p in (args.get("errors_out"),) if p]
+        return run_streamed({**args, "missing": "complete"}, outputs=outputs, validate=True)
     job = prepare(args, outputs=[])
     return run_validation(job, notebook=args.get("notebook"))
 

@@ -252,6 +252,8 @@ class CsvChunks:
         width, first = len(self.header), self._next_line
         lines: list[int] = []
         records: list[list[str]] = []
+        ragged: list[int] = []  # kept only once the block is read (it may be extended)
+        ragged_fields: list[int] = []
         while True:
             start = first + reader.line_num
             try:
@@ -265,15 +267,17 @@ class CsvChunks:
             if not record:
                 continue
             if len(record) != width:
-                self.n_ragged += 1
-                if len(self.ragged) < CAP:
-                    self.ragged.append(
-                        {"row": start, "column": None, "value": len(record),
-                         "reason": "wrong-field-count"}
-                    )  # fmt: skip
+                ragged.append(start)
+                ragged_fields.append(len(record))
                 continue
             lines.append(start)
             records.append(record)
+        self.n_ragged += len(ragged)
+        for start, fields in zip(ragged[: max(0, CAP - len(self.ragged))], ragged_fields,
+                                 strict=False):  # fmt: skip
+            self.ragged.append(
+                {"row": start, "column": None, "value": fields, "reason": "wrong-field-count"}
+            )
         return _frame(self.header, records, lines), reader.line_num
 
     def close(self) -> None:

@@ -169,7 +169,7 @@ def _hash_ids(ids: pd.Series) -> np.ndarray:
     if not (isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"):
         return pd.util.hash_pandas_object(ids, index=False).to_numpy()
     codes, uniques = pd.factorize(ids)
-    arr = pa.array(uniques.array)  # type: ignore[attr-defined]  # an ArrowStringArray
+    arr = pa.array(uniques.array)  # an ArrowStringArray
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     bufs = arr.buffers()

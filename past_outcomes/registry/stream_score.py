@@ -208,10 +208,17 @@ class _Failures:
             self.listed += len(self.frames[-1])
 
 
-def run_stream(job: Any, *, source: Path, missing: str, out: str | None, chunk_rows: int) -> int:
-    """Validate and score ``source`` chunk by chunk (see the module docstring)."""
-    import click
-
+def run_stream(
+    job: Any,
+    *,
+    source: Path,
+    missing: str,
+    out: str | None,
+    chunk_rows: int,
+    validate: bool = False,
+) -> int:
+    """Validate and score ``source`` chunk by chunk (see the module docstring); with
+    ``validate``, only validate it (``past-outcomes validate``: nothing is scored or written)."""
     from past_outcomes._cli_score import _fail, _write_errors
 
     reader = open_chunks(source, chunk_rows)
@@ -230,7 +237,7 @@ def run_stream(job: Any, *, source: Path, missing: str, out: str | None, chunk_r
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            _loop(reader, job, renames, missing, summary, failures, output, buckets)
+            _loop(reader, job, (renames, missing, validate), summary, failures, output, buckets)
         reader.raise_ragged()
         if buckets is not None and len(rows := buckets.candidates()):
             again = open_chunks(source, chunk_rows)
@@ -252,7 +259,20 @@ def run_stream(job: Any, *, source: Path, missing: str, out: str | None, chunk_r
         if buckets is not None:
             buckets.close()
     _write_errors(job, None)
-    click.echo(summary.text())
+    _report(job, summary, caught, out=out, validate=validate)
+    return 0
+
+
+def _report(job: Any, summary: StreamSummary, caught: list, *, out: str | None,
+            validate: bool) -> None:  # fmt: skip
+    """What the command prints on success (as for a file read whole)."""
+    import click
+
+    if validate:
+        names = ", ".join(i.short_name for i in job.instruments)
+        click.echo(f"{job.label}: {summary.rows} rows; every answer to {names} is valid.")
+    else:
+        click.echo(summary.text())
     notes = [w for w in caught if not issubclass(w.category, ProrationWarning)]
     if summary.prorated:
         click.echo(
@@ -265,21 +285,21 @@ def run_stream(job: Any, *, source: Path, missing: str, out: str | None, chunk_r
         click.echo("\n" + format_warnings(notes))
     if out:
         click.echo(f"\nScores written to {out}")
-    return 0
 
 
-def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> None:
+def _loop(reader, job, how, summary, failures, output, buckets) -> None:
     from past_outcomes._cli_score import _ID_COLUMNS, round_noise
     from past_outcomes._input import PROVENANCE
 
+    renames, missing, validate = how
     total = getattr(reader, "rows", None) or Path(reader.path).stat().st_size
     unit = "rows" if hasattr(reader, "rows") else "bytes"
     first = True
-    with progress(total, f"Scoring {reader.path.name}") as bar:
+    with progress(total, f"{'Validating' if validate else 'Scoring'} {reader.path.name}") as bar:
         done = 0
         for chunk in reader:
             table = chunk.rename(columns=renames) if renames else chunk
-            scores, fc = _score_chunk(reader, table, job, missing, renames)
+            scores, fc = _score_chunk(reader, table, job, missing, renames, validate)
             if fc is not None:
                 keep = fc["reason"] != _DUPLICATE  # found across chunks by the buckets
                 if not first:
@@ -288,7 +308,9 @@ def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> 
             first = False
             if buckets is not None:
                 buckets.add(table["subject"], table["timepoint"], table.index.to_numpy())
-            if scores is not None and not failures.counts:
+            if validate:
+                summary.rows += len(table)
+            elif scores is not None and not failures.counts:
                 summary.add(table, scores)
                 keep_ids = [c for c in _ID_COLUMNS if c in table.columns and c not in PROVENANCE]
                 frame = pd.concat([table[keep_ids], round_noise(scores)], axis=1)
@@ -299,7 +321,9 @@ def _loop(reader, job, renames, missing, summary, failures, output, buckets) -> 
         bar.update(max(0, total - done))
 
 
-def _score_chunk(reader, table, job, missing, renames) -> tuple[Any, pd.DataFrame | None]:
+def _score_chunk(
+    reader, table, job, missing, renames, validate=False
+) -> tuple[Any, pd.DataFrame | None]:
     """(scores, None) for a valid chunk, (None, failure_cases) otherwise.
 
     When the identifiers are text or numbers with none missing, the engine is called without
@@ -307,21 +331,27 @@ def _score_chunk(reader, table, job, missing, renames) -> tuple[Any, pd.DataFram
     duplicates of the whole file). A chunk that fails, or whose identifiers are missing or
     of another type, is checked again with its identifiers, on its text when the fast reader
     read its items as numbers, so that every failure row names the subject, the file line
-    and the cell's text (``07``, not ``7.0``) as for a file read whole."""
-    from past_outcomes.scoring import score
+    and the cell's text (``07``, not ``7.0``) as for a file read whole. With ``validate``
+    the engine validates only (``validate_responses``)."""
+    from functools import partial
 
+    from past_outcomes.scoring import score, validate_responses
+
+    engine = (
+        partial(validate_responses, instrument=job.instruments)
+        if validate
+        else partial(score, instrument=job.instruments, missing=missing)
+    )
     if _plain_ids(table):
         try:
-            plain = score(table, instrument=job.instruments, missing=missing, subject=None,
-                          timepoint=None)  # fmt: skip
-            return plain, None
+            return engine(table, subject=None, timepoint=None), None
         except ResponseValidationError:
             pass
     again = reader.text_again() if hasattr(reader, "text_again") else None
     if again is not None:
         table = again.rename(columns=renames) if renames else again
     try:
-        return score(table, instrument=job.instruments, missing=missing), None
+        return engine(table), None
     except ResponseValidationError as exc:
         return None, exc.failure_cases
 
