@@ -326,3 +326,33 @@ def test_shift_invariance(seed, shift):
     b = _mi(data.assign(y=data["y"] + shift), n_imputations=5, seed=seed, strategy="J2R")
     np.testing.assert_allclose(a.table["estimate"], b.table["estimate"], atol=1e-5)
     np.testing.assert_allclose(a.table["se"], b.table["se"], rtol=1e-5)
+
+
+@st.composite
+def _hostile_long(draw):
+    """Small long frames with NaN, inf, duplicate rows, one arm or one subject."""
+    n = draw(st.integers(1, 8))
+    values = st.one_of(st.floats(-1e3, 1e3), st.just(np.nan), st.just(np.inf))
+    rows = []
+    for i in range(n):
+        arm = draw(st.sampled_from(["placebo", "active"]))
+        for t in draw(st.lists(st.sampled_from(TIMES[:3]), min_size=0, max_size=4)):
+            rows.append((f"s{i}", arm, t, draw(values)))
+    return pd.DataFrame(rows, columns=["subject", "group", "timepoint", "y"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=_hostile_long(), strategy=st.sampled_from(["MAR", "J2R", "composite"]))
+def test_hostile_data_give_a_result_or_a_documented_error(data, strategy):
+    """Whatever the data, a result or a PastOutcomesError (warnings are the package's)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", po.PastOutcomesWarning)
+        try:
+            if strategy == "composite":
+                _resp(data, strategy="composite", seed=None)
+            else:
+                _mi(data, strategy=strategy, n_imputations=3)
+        except po.PastOutcomesError:
+            pass
