@@ -77,8 +77,9 @@ class TippingPointResult(ResultBase):
         Where the conclusion changes. ``arms="treatment"``: one row per side of zero on which
         it tips (``side`` "positive"/"negative", ``delta``, ``estimate, se, p_value``, where
         ``p_value`` equals alpha). ``arms="both"``: one row per control delta, ``delta_control,
-        delta_treatment`` (the tipping treatment delta; NaN where it does not tip on the
-        grid).
+        delta_treatment, tipped_by_control``: the smallest treatment delta on the grid at
+        which the conclusion differs from the unadjusted one (NaN where it does not tip on the
+        grid; 0 with ``tipped_by_control`` True where the control delta alone changes it).
     tipping_delta : float or None
         ``arms="treatment"``: the tipping delta nearest zero; None when the conclusion does
         not change on the grid (``arms="both"``: always None, see ``tipping``).
@@ -158,14 +159,20 @@ class TippingPointResult(ResultBase):
     def _tipping_lines(self) -> list[str]:
         if self.arms == "both":
             tip = self.tipping.dropna(subset=["delta_treatment"])
-            if tip.empty:
-                return ["The conclusion does not change anywhere on the grid."]
-            return [
-                f"The conclusion changes (p = alpha) along the curve in .tipping: e.g. at "
-                f"delta_control = {tip['delta_control'].iloc[0]:.4g}, delta_treatment = "
-                f"{tip['delta_treatment'].iloc[0]:.4g}; {len(tip)} of {len(self.tipping)} "
-                "control deltas tip on the treatment grid."
-            ]
+            by_control = int(tip["tipped_by_control"].sum())
+            tip = tip[~tip["tipped_by_control"]]
+            lines = []
+            if len(tip):
+                lines.append(
+                    f"The conclusion changes (p = alpha) along the curve in .tipping: e.g. at "
+                    f"delta_control = {tip['delta_control'].iloc[-1]:.4g}, delta_treatment = "
+                    f"{tip['delta_treatment'].iloc[-1]:.4g}; {len(tip)} of {len(self.tipping)} "
+                    "control deltas tip on the treatment grid."
+                )
+            if by_control:
+                lines.append(f"{by_control} control delta(s) change the conclusion on their own "
+                             "(delta_treatment 0, tipped_by_control).")  # fmt: skip
+            return lines or ["The conclusion does not change anywhere on the grid."]
         if self.tipping_delta is not None:
             row = self.tipping.loc[self.tipping["delta"] == self.tipping_delta].iloc[0]
             return [
@@ -513,10 +520,14 @@ def _p_at(linear: _Linear, d_treatment: float, d_control: float | None) -> float
     return float(2 * stats.norm.sf(abs(est[0] / se[0])))
 
 
-def _tip_along(axis: np.ndarray, p_of, alpha: float) -> list[tuple[str, float]]:
-    """Walk out from 0 along ``axis`` on each side; the first change of significance on each
-    side, refined by brentq on ``p_of(delta) - alpha`` between the bracketing grid points."""
-    sig0 = p_of(0.0) < alpha
+def _tip_along(axis: np.ndarray, p_of, alpha: float, sig0: bool | None = None):
+    """Walk out from 0 along ``axis`` on each side; the first change of significance from
+    ``sig0`` (default: at 0) on each side, refined by brentq on ``p_of(delta) - alpha``
+    between the bracketing grid points. ``[("zero", 0.0)]`` when 0 itself differs."""
+    if sig0 is None:
+        sig0 = p_of(0.0) < alpha
+    elif (p_of(0.0) < alpha) != sig0:
+        return [("zero", 0.0)]
     found = []
     for side, points in (("positive", axis[axis > 0]), ("negative", axis[axis < 0][::-1])):
         prev = 0.0
@@ -533,12 +544,16 @@ def _tip_along(axis: np.ndarray, p_of, alpha: float) -> list[tuple[str, float]]:
 
 def _tipping(table, grid, arms, linear: _Linear, alpha: float):
     if arms == "both":
+        primary = _p_at(linear, 0.0, 0.0) < alpha  # the conclusion without adjustment
         curve = []
         for dc in grid["control"]:
-            found = _tip_along(grid["treatment"], lambda d, dc=dc: _p_at(linear, d, dc), alpha)
+            p_row = lambda d, dc=dc: _p_at(linear, d, dc)  # noqa: E731
+            found = _tip_along(grid["treatment"], p_row, alpha, primary)
             tip = min((r for _, r in found), key=abs, default=np.nan)
-            curve.append({"delta_control": float(dc), "delta_treatment": tip})
-        return pd.DataFrame(curve, columns=["delta_control", "delta_treatment"]), None, None
+            curve.append({"delta_control": float(dc), "delta_treatment": tip,
+                          "tipped_by_control": bool(found and found[0][0] == "zero")})  # fmt: skip
+        columns = ["delta_control", "delta_treatment", "tipped_by_control"]
+        return pd.DataFrame(curve, columns=columns), None, None
     p_of = lambda d: _p_at(linear, d, None)  # noqa: E731
     found = _tip_along(grid["treatment"], p_of, alpha)
     rows: list[dict[str, Any]] = []
