@@ -504,7 +504,8 @@ def build_consort(
         reason_ if box == "not randomized" else why.get(s, "") if box != "analysed" else ""
         for s, box, reason_ in zip(ids, subjects["box"], subjects["reason"], strict=True)
     ]
-    present = pd.unique(subjects.loc[rand, "group"])
+    # arms equal under == (1, 1.0, True) are one arm, as they are when subjects are counted
+    present = dict.fromkeys(subjects.loc[rand, "group"].tolist())
     groups = arms if arms is not None else tuple(sorted(present, key=str))
     return ConsortResult(
         table=_count_boxes(subjects, groups, screened=bool((~rand).any())),

@@ -376,3 +376,51 @@ def test_every_subject_lands_in_exactly_one_terminal_box(case):
     if flow.screened:
         assert c("assessed for eligibility") == len(frame)
         assert c("excluded before randomization") + c("randomized") == len(frame)
+
+
+# ------------------------------------------------------------------------------------------
+# attack: hostile cells anywhere give a result or a documented error, never anything else
+
+HOSTILE = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.booleans(),
+    st.none(),
+    st.just(pd.NA),
+    st.complex_numbers(max_magnitude=10, allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", " ", "1", "TRUE", "nan", "A", "B", "s0", "w1", "\x00"]),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.sampled_from([np.int64(1), np.float32(1.5), np.bool_(True), 10**30]),
+)
+
+
+@st.composite
+def hostile_dispositions(draw):
+    frame, _ = draw(dispositions())
+    frame = frame.astype(object)
+    for _ in range(draw(st.integers(0, 4))):
+        i = draw(st.integers(0, len(frame) - 1))
+        col = draw(st.sampled_from(list(frame.columns)))
+        frame.iloc[i, frame.columns.get_loc(col)] = draw(HOSTILE)
+    if draw(st.booleans()):
+        frame = pd.concat([frame, frame.iloc[[draw(st.integers(0, len(frame) - 1))]]])
+    return frame.infer_objects() if draw(st.booleans()) else frame
+
+
+@settings(max_examples=40, deadline=None)
+@given(hostile_dispositions(), st.sampled_from([None, ("A", "B")]))
+def test_hostile_dispositions_give_a_flow_or_a_documented_error(frame, arms):
+    import warnings
+
+    before = frame.copy(deep=True)
+    kwargs = {} if arms is None else {"treatment": arms[0], "control": arms[1]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            flow = build_consort(frame, **kwargs)
+        except po.PastOutcomesError as exc:
+            assert len(str(exc)) < 20_000
+        else:
+            assert flow.count("randomized") == sum(flow.count("allocated", g) for g in flow.groups)
+            assert flow.subjects["box"].isin(TERMINAL_BOXES).all()
+            assert flow.count("randomized") == (flow.subjects["box"] != "not randomized").sum()
+    pd.testing.assert_frame_equal(frame, before)
