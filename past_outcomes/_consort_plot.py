@@ -76,10 +76,12 @@ class _Canvas:
             FancyBboxPatch(
                 (x_mid - w / 2, y + 0.04), w, _HEADER_H - 0.08,
                 boxstyle="round,pad=0.02,rounding_size=0.08", fc="#cfe2f3", ec="#6f8fb0",
+                zorder=5,
             )
         )  # fmt: skip
+        # above the arrows: with one arm, the arrow runs under the label
         self.ax.text(x_mid, y + _HEADER_H / 2, text, ha="center", va="center",
-                     fontsize=self.fontsize, fontweight="bold")  # fmt: skip
+                     fontsize=self.fontsize, fontweight="bold", zorder=6)  # fmt: skip
 
     def arrow(self, x0: float, y0: float, x1: float, y1: float) -> None:
         self.ax.annotate(
