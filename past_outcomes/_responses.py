@@ -12,7 +12,8 @@ missing and unknown columns (:func:`_column_failures`), the identifiers
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,16 +37,26 @@ FAST_PATHS = True
 ID_DEFAULTS = {"subject": "subject", "timepoint": "timepoint"}
 
 
-def validated_matrices(data, instruments, items, subject, timepoint) -> dict[str, tuple]:
+def validated_matrices(
+    data, instruments, items, subject, timepoint, *, visitors: Mapping | None = None
+) -> dict[str, tuple]:
     """Validate every cell; return instrument id -> (float array of shape (items, rows),
     boolean array marking the items with no missing answer, int64 array of the items
-    answered in each row)."""
+    answered in each row).
+
+    ``visitors`` maps an instrument id to an object that sees every block of that
+    instrument's item rows while the block pass holds it in cache (:class:`BlockVisitor`):
+    the scores are computed there, so that the items are read from memory once. A visitor
+    that was not given every row (the general path) is left incomplete: its user computes
+    the scores itself.
+    """
     check_dataframe("data", data)
     source_of = check_item_map(data, items, instruments)
     ids = _Ids(data, *id_columns(data, subject, timepoint))
     matrices, failures = {}, []
     for inst in instruments:
-        values, fails = _validate_one(data, inst, source_of, ids)
+        visit = visitors.get(inst.id) if visitors else None
+        values, fails = _validate_one(data, inst, source_of, ids, visit)
         matrices[inst.id] = values
         failures.extend(fails)
     failures.extend(_id_failures(data, ids))
@@ -63,6 +74,18 @@ def validated_matrices(data, instruments, items, subject, timepoint) -> dict[str
             ),
         )
     return matrices
+
+
+class BlockVisitor(Protocol):
+    """What :func:`validated_matrices` hands every block of an instrument's item rows to."""
+
+    def begin(self, n: int) -> None:
+        """The block pass starts over ``n`` rows (called once, also when ``n`` is 0)."""
+
+    def visit(self, start: int, stop: int, block: np.ndarray, missing: np.ndarray) -> None:
+        """Rows ``start:stop``: ``block`` holds every item row (in item order, read-only,
+        items x rows) and ``missing`` is True where an answer is missing. The block may
+        hold invalid answers: the visitor's results are used only when validation passes."""
 
 
 class ItemRows(list):
@@ -266,7 +289,7 @@ def _one(value) -> np.ndarray:
     return out
 
 
-def _validate_one(data, inst: Instrument, source_of, ids: _Ids):
+def _validate_one(data, inst: Instrument, source_of, ids: _Ids, visit=None):
     """The item rows of one instrument (a list of one float array per item: a read-only view
     of the data's column where it already holds float64, else a new array), the items known
     to hold no missing answer, the number of items answered per row, and the failures of its
@@ -289,7 +312,7 @@ def _validate_one(data, inst: Instrument, source_of, ids: _Ids):
         x.append(row)
         if defer:
             deferred.append(j)
-    n_answered = _block_pass(x, inst, nan_free, deferred, data, source_of, ids, per_item)
+    n_answered = _block_pass(x, inst, nan_free, deferred, data, source_of, ids, per_item, visit)
     failures = [frame for frames in per_item for frame in frames]
     failures.extend(_column_failures(data, inst, source_of, missing_cols))
     # items answered but flagged invalid are not scored
@@ -347,44 +370,52 @@ def _check_frac(item: Item, dtype) -> bool:
     return (item.integer or item.values is not None) and dtype.kind not in "iu"
 
 
-def _block_pass(x, inst: Instrument, nan_free, deferred, data, source_of, ids, per_item):
+def _block_pass(x, inst: Instrument, nan_free, deferred, data, source_of, ids, per_item, visit):
     """One pass over the item rows that may hold a missing answer, in cache-sized blocks of
     rows: the items answered per row, the items with no missing answer (``nan_free`` is
     updated), and the range and integer checks of the ``deferred`` items (by reductions:
     ``fmin``/``fmax`` skip NaN; a whole number equals its ``rint``). A deferred item that
-    fails is re-read and reported by :func:`_cell_failures`."""
+    fails is re-read and reported by :func:`_cell_failures`. With a ``visit``or
+    (:class:`BlockVisitor`), the blocks hold every item row and each is handed to it."""
     n = x.n
-    if not FAST_PATHS:  # the reference: count every cell
+    if not FAST_PATHS:  # the reference: count every cell (and no visitor is ever called)
         missing = np.isnan(x[list(range(len(x)))])
         nan_free[:] = ~missing.any(axis=1)
         return (~missing).sum(axis=0, dtype=np.int64)
     rows = np.flatnonzero(~nan_free)
-    n_answered = np.full(n, len(x) - len(rows), dtype=np.int64)
-    if len(rows) == 0 or n == 0:
-        return n_answered
+    checked = len(rows) > 0  # else every item is known complete: only the visitor reads
+    if visit is not None:
+        visit.begin(n)
+        rows = np.arange(len(x))
     k = len(rows)
+    n_answered = np.full(n, len(x) - (k if checked else 0), dtype=np.int64)
+    if k == 0 or n == 0:
+        return n_answered
     lo, hi = np.full(k, np.nan), np.full(k, np.nan)
     has_nan, has_frac = np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
     need_frac = any(inst.items[j].integer for j in deferred)
     count_type = np.uint8 if k < 256 else np.int64
     step = max(1024, _BLOCK_CELLS // k)
-    whole = _as_2d([x[j] for j in rows])
-    buf = np.empty((k, min(step, n) if whole is None else 0))
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        if whole is not None:  # rows of one 2-D array already: read in place
-            block = whole[:, start:stop]
-        else:
-            block = np.stack([x[j][start:stop] for j in rows], out=buf[:, : stop - start])
-        np.fmin(lo, np.fmin.reduce(block, axis=1), out=lo)
-        np.fmax(hi, np.fmax.reduce(block, axis=1), out=hi)
-        missing = np.isnan(block)
-        has_nan |= missing.any(axis=1)
-        n_answered[start:stop] -= missing.view(np.uint8).sum(axis=0, dtype=count_type)
+    width = min(step, n)
+    missing_buf, test_buf = np.zeros((k, width), dtype=bool), np.empty((k, width), dtype=bool)
+    whole_buf = np.empty((k, width) if need_frac else (0, 0))
+    for start, stop, block in _blocks(x, rows, step):
+        missing = missing_buf[:, : stop - start]
+        if checked:
+            np.fmin(lo, np.fmin.reduce(block, axis=1), out=lo)
+            np.fmax(hi, np.fmax.reduce(block, axis=1), out=hi)
+            np.isnan(block, out=missing)
+            has_nan |= missing.any(axis=1)
+            n_answered[start:stop] -= missing.view(np.uint8).sum(axis=0, dtype=count_type)
         if need_frac:  # NaN != NaN: a fraction is a mismatch that is not a missing answer
-            has_frac |= ((block != np.rint(block)) ^ missing).any(axis=1)
-    n_answered += k
-    nan_free[rows] = ~has_nan
+            whole, test = whole_buf[:, : stop - start], test_buf[:, : stop - start]
+            np.not_equal(block, np.rint(block, out=whole), out=test)
+            has_frac |= np.logical_xor(test, missing, out=test).any(axis=1)
+        if visit is not None:
+            visit.visit(start, stop, block, missing)
+    if checked:
+        n_answered += k
+        nan_free[rows] = ~has_nan
     where = {j: i for i, j in enumerate(rows)}
     for j in deferred:
         item, i = inst.items[j], where[j]
@@ -398,6 +429,25 @@ def _block_pass(x, inst: Instrument, nan_free, deferred, data, source_of, ids, p
         values = _item_values(series, col, item, inst, ids, [])  # not-a-number: already listed
         per_item[j].extend(_cell_failures(values, col, item, _check_frac(item, series.dtype), ids))
     return n_answered
+
+
+def _blocks(x, rows: np.ndarray, step: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(start, stop, block) for consecutive blocks of ``step`` rows: ``block`` holds the item
+    rows ``rows`` (items x rows), read in place when they are rows of one 2-D array (the float
+    block pandas keeps for a frame's float columns), else copied into a reused buffer."""
+    n = x.n
+    whole = _as_2d([x[j] for j in rows])
+    buf = np.empty((len(rows), min(step, n) if whole is None else 0))
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        if whole is not None:
+            yield start, stop, whole[:, start:stop]
+        else:
+            yield (
+                start,
+                stop,
+                np.stack([x[j][start:stop] for j in rows], out=buf[:, : stop - start]),
+            )
 
 
 def _as_2d(rows: list[np.ndarray]) -> np.ndarray | None:

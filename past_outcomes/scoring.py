@@ -199,12 +199,16 @@ def score(
                 "declare(s) none (no published rule exists). Score with missing='complete', or "
                 "declare a rule with its source in your own copy of the spec."
             )
-    matrices = validated_matrices(data, instruments, items, subject, timepoint)
+    prorate = missing == "prorate"
+    # scales and count rules computed while the validation pass holds each block in cache
+    in_pass = {i.id: _InPassScores(i) for i in instruments if _InPassScores.fits(i, prorate)}
+    matrices = validated_matrices(data, instruments, items, subject, timepoint, visitors=in_pass)
     out: dict[str, object] = {}
     n_prorated = 0
     for inst in instruments:
         x, nan_free, n_answered = matrices[inst.id]
-        result = _score_one(inst, x, nan_free, n_answered, prorate=(missing == "prorate"))
+        done = in_pass.get(inst.id)
+        result = _score_one(inst, x, nan_free, n_answered, prorate=prorate, in_pass=done)
         out.update(result.columns)
         n_prorated += result.n_prorated
     if n_prorated:
@@ -214,7 +218,8 @@ def score(
             ProrationWarning,
             stacklevel=2,
         )
-    return pd.DataFrame(out, index=data.index.copy(deep=True))
+    # copy=False: every column is a new array already (no consolidation copy)
+    return pd.DataFrame(out, index=data.index.copy(deep=True), copy=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,13 +252,58 @@ class _Scored:
 
 
 def _score_one(
-    inst: Instrument, x: np.ndarray, nan_free: np.ndarray, n_answered: np.ndarray, *, prorate: bool
+    inst: Instrument,
+    x: np.ndarray,
+    nan_free: np.ndarray,
+    n_answered: np.ndarray,
+    *,
+    prorate: bool,
+    in_pass: _InPassScores | None = None,
 ) -> _Scored:
     pos = {item.n: j for j, item in enumerate(inst.items)}
     # reverse keying (none of the bundled instruments needs it, but the vocabulary has it)
     for j, item in enumerate(inst.items):
         if item.reverse:
             x[j] = item.min + item.max - x[j]
+    prorated: dict[str, np.ndarray] = {}  # filled when prorating (never in the pass)
+    if in_pass is not None and in_pass.complete:
+        scores = in_pass.scores()
+    else:
+        in_pass = None
+        scores, prorated = _scales(inst, x, pos, prorate)
+    not_administered = n_answered == 0
+    columns: dict[str, object] = {}
+    for col in inst.scales:
+        columns[col] = scores[col]
+    for col, cls in inst.classifications.items():
+        if cls.type == "levels":  # reads the labels of classifications above it
+            label = _classify_levels(cls, columns, x.shape[1])
+        elif cls.type == "count" and in_pass is not None:
+            label = in_pass.count_label(col, cls)
+        else:
+            label = _classify(cls, scores, x, pos, nan_free)
+        if not_administered.any():
+            # an instrument with no answer at all was not administered: no label, not "False"
+            label = label.copy()
+            label[not_administered] = pd.NA
+        columns[col] = label
+    columns[f"{inst.id}_n_answered"] = n_answered
+    n_prorated = 0
+    if prorate:
+        any_prorated = np.zeros(x.shape[1], dtype=bool)
+        for col, scale in inst.scales.items():
+            if scale.proration is not None:
+                columns[f"{col}_prorated"] = _bool_array(prorated[col], np.isnan(scores[col]))
+                any_prorated |= prorated[col]
+        columns[f"{inst.id}_prorated"] = any_prorated
+        n_prorated = int(sum(prorated[c].sum() for c in inst.scales))
+    return _Scored(columns, n_prorated)
+
+
+def _scales(
+    inst: Instrument, x, pos, prorate: bool
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every scale (column -> values) and whether it was prorated (column -> flags)."""
     scores: dict[str, np.ndarray] = {}
     prorated: dict[str, np.ndarray] = {}
     by_id: dict[str, str] = {}
@@ -274,31 +324,118 @@ def _score_one(
             value, was_prorated = _combine(sub, scale, prorate, sum_weights=weights)
         scores[col] = value
         prorated[col] = was_prorated
-    not_administered = n_answered == 0
-    columns: dict[str, object] = {}
-    for col in inst.scales:
-        columns[col] = scores[col]
-    for col, cls in inst.classifications.items():
-        if cls.type == "levels":  # reads the labels of classifications above it
-            label = _classify_levels(cls, columns, x.shape[1])
+    return scores, prorated
+
+
+class _InPassScores:
+    """The scales and count rules of one instrument, computed block by block inside the
+    validation pass (a :class:`~past_outcomes._responses.BlockVisitor`) while each block of
+    item rows is in cache, so that the items are read from memory once.
+
+    The results are those of :func:`_scales` and :func:`_classify_count` to the last bit:
+    each scale adds the same rows in the same order (``row1 + row2 + ...``, weights applied
+    to each row first, then the mean's division, the factor and ``+ 0.0``), so no matrix
+    product or reordered reduction changes a rounding. Used when scoring without proration
+    an instrument without reverse-keyed items; ``complete`` is False when the validation
+    pass did not hand over every row (its general path), and the caller then scores anew.
+    """
+
+    def __init__(self, inst: Instrument):
+        pos = {item.n: j for j, item in enumerate(inst.items)}
+        index = {scale.id: i for i, scale in enumerate(inst.scales.values())}
+        self.columns = list(inst.scales)
+        # (from the scores already made?, rows added in order, their weights or None, scale)
+        self.plans = [
+            (
+                s.method == "sum_of_scales",
+                [index[p] for p in s.scales]
+                if s.method == "sum_of_scales"
+                else [pos[i] for i in s.items],
+                np.asarray(s.weights) if s.weights else None,
+                s,
+            )
+            for s in inst.scales.values()
+        ]
+        self.counts = {
+            col: _runs([pos[i] for i in cls.items])
+            for col, cls in inst.classifications.items()
+            if cls.type == "count"
+        }
+        self.classifications = inst.classifications
+        self.n, self.seen = -1, 0
+        self.values = np.empty((len(self.plans), 0))
+        self.count: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    @staticmethod
+    def fits(inst: Instrument, prorate: bool) -> bool:
+        return not prorate and not any(item.reverse for item in inst.items)
+
+    @property
+    def complete(self) -> bool:
+        return self.seen == self.n
+
+    def begin(self, n: int) -> None:
+        self.n, self.seen = n, 0
+        self.values = np.empty((len(self.plans), n))  # one 2-D block: a row per scale
+        self.count = {c: (np.zeros(n, np.int32), np.zeros(n, bool)) for c in self.counts}
+
+    def visit(self, start: int, stop: int, block: np.ndarray, missing: np.ndarray) -> None:
+        with np.errstate(all="ignore"):  # the block may hold inf: then validation fails
+            self._sum(block, self.values[:, start:stop])
+        for col, runs in self.counts.items():
+            self._count(col, runs, start, stop, block, missing)
+        self.seen += stop - start
+
+    def _sum(self, block: np.ndarray, made: np.ndarray) -> None:
+        for i, (of_scores, parts, weights, scale) in enumerate(self.plans):
+            rows, out = (made if of_scores else block), made[i]
+            if weights is not None:
+                np.multiply(rows[parts[0]], weights[0], out=out)
+                for j, w in zip(parts[1:], weights[1:], strict=True):
+                    out += rows[j] * w
+            elif len(parts) == 1:
+                np.copyto(out, rows[parts[0]])
+            else:
+                np.add(rows[parts[0]], rows[parts[1]], out=out)
+                for j in parts[2:]:
+                    out += rows[j]
+            if scale.method == "mean":
+                out /= len(parts)
+            if scale.factor != 1.0:
+                out *= scale.factor
+            out += 0.0  # -0.0 (all answers -0.0) read as 0.0
+
+    def _count(self, col, runs, start, stop, block, missing) -> None:
+        cls = self.classifications[col]
+        count, unknown = (a[start:stop] for a in self.count[col])
+        for a, b in runs:
+            rows = block[a:b]
+            hit = rows == cls.count_values[0]
+            for v in cls.count_values[1:]:
+                hit |= rows == v
+            if cls.count_missing:
+                hit |= missing[a:b]
+            else:
+                unknown |= missing[a:b].any(axis=0)
+            count += hit.view(np.uint8).sum(axis=0, dtype=np.uint8 if b - a < 256 else np.int32)
+
+    def scores(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.columns, self.values, strict=True))
+
+    def count_label(self, col: str, cls: Classification) -> pd.arrays.BooleanArray:
+        count, unknown = self.count[col]
+        return _bool_array(_compare(cls, count) & ~unknown, unknown)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive rows as (start, stop) slices: [2, 3, 4, 7] -> [(2, 5), (7, 8)]."""
+    runs: list[list[int]] = []
+    for j in rows:
+        if runs and runs[-1][1] == j:
+            runs[-1][1] = j + 1
         else:
-            label = _classify(cls, scores, x, pos, nan_free)
-        if not_administered.any():
-            # an instrument with no answer at all was not administered: no label, not "False"
-            label = label.copy()
-            label[not_administered] = pd.NA
-        columns[col] = label
-    columns[f"{inst.id}_n_answered"] = n_answered
-    n_prorated = 0
-    if prorate:
-        any_prorated = np.zeros(x.shape[1], dtype=bool)
-        for col, scale in inst.scales.items():
-            if scale.proration is not None:
-                columns[f"{col}_prorated"] = _bool_array(prorated[col], np.isnan(scores[col]))
-                any_prorated |= prorated[col]
-        columns[f"{inst.id}_prorated"] = any_prorated
-        n_prorated = int(sum(prorated[c].sum() for c in inst.scales))
-    return _Scored(columns, n_prorated)
+            runs.append([j, j + 1])
+    return [(a, b) for a, b in runs]
 
 
 def _combine(
