@@ -29,6 +29,11 @@ multiple_imputation
     strategy: ``compute_responder_imputation``.
 _imputation_model
     The imputation model both share (data, REML fit, strategy means, draws).
+tipping
+    Delta-adjusted sensitivity analysis: ``compute_tipping_point`` (the delta at which the
+    conclusion of a reference-based imputation tips).
+blinding
+    Blinding indices from treatment guesses: ``compute_blinding_index`` (Bang, James).
 _mmrm_data, _reml
     The MMRM's private steps: long data to model rows; the REML engine.
 _common
