@@ -148,3 +148,77 @@ def test_large_canonical_csv_streams_without_the_option(answers, monkeypatch):
     assert not _cli_score.streams({"file": str(answers), "codebook": "c.yaml"})
     monkeypatch.setattr(_cli_score, "STREAM_BYTES", 10**12)
     assert not _cli_score.streams({"file": str(answers)})
+
+
+def _set_cell(path: Path, line: int, field: int, value: str) -> None:
+    lines = _lines(path)
+    fields = lines[line - 1].split(",")
+    fields[field] = value
+    lines[line - 1] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_hostile_cells_fail_as_in_the_file_read_whole(answers, tmp_path):
+    # the fast reader reads items as numbers only where every cell is a finite number; the
+    # failing chunks are checked again on their text, so the failures are those of the
+    # file read whole, cell for cell (value, reason, message)
+    for line, value in ((300, "nan"), (1200, "inf"), (2100, "07"), (2450, " 9"), (2460, "x")):
+        _set_cell(answers, line, 3, value)  # phq9_2
+    _set_cell(answers, 2470, 0, "")  # a missing subject in the last chunk
+    whole, streamed = tmp_path / "whole.csv", tmp_path / "streamed.csv"
+    code_w, _, err_w = run(["score", str(answers), "--errors", str(whole)])
+    code_s, _, err_s = run(
+        ["score", str(answers), "--errors", str(streamed), "--chunk-rows", "700"]
+    )
+    assert code_w == code_s == 1
+    # listed chunk by chunk (the engine orders each call's failures by reason)
+    got = pd.read_csv(streamed).sort_values("line", ignore_index=True)
+    expected = pd.read_csv(whole).sort_values("line", ignore_index=True)
+    assert got["line"].tolist() == [300, 1200, 2100, 2450, 2460, 2470]
+    columns = ["line", "subject", "column", "value", "reason", "message"]
+    pd.testing.assert_frame_equal(got[columns], expected[columns])
+    assert "got the text 'nan' in row 300" in err_s and "the text 'inf' in row 1200" in err_s
+    assert "got 7 in row 2100" in err_w and "got 7 in row 2100" in err_s
+
+
+def test_validate_streams_and_names_the_bad_row_in_the_last_chunk(answers, tmp_path):
+    code, out, err = run(["validate", str(answers), "--chunk-rows", "700"])
+    assert code == 0 and "Validating answers.csv" in err
+    assert out.strip() == f"{answers}: 2500 rows; every answer to GAD-7, PHQ-9 is valid."
+    _set_cell(answers, 2451, 2, "7")  # phq9_1 on file line 2451, in the last chunk
+    errors = tmp_path / "errors.csv"
+    code, _, err = run(["validate", str(answers), "--errors", str(errors), "--chunk-rows", "700"])
+    assert code == 1
+    assert "phq9_1 must be an integer from 0 to 3; got 7 in row 2451, subject S1224" in err
+    assert pd.read_csv(errors)["line"].tolist() == [2451]
+
+
+def test_validate_counts_every_failure_beyond_the_cap(answers, monkeypatch):
+    from past_outcomes.registry import stream_score
+
+    monkeypatch.setattr(stream_score, "CAP", 5)
+    lines = _lines(answers)
+    for i in range(1, 2501, 100):  # 25 bad cells, one every 100 lines, in every chunk
+        fields = lines[i].split(",")
+        fields[2] = "9"
+        lines[i] = ",".join(fields)
+    answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = run(["validate", str(answers), "--chunk-rows", "300"])
+    assert code == 1
+    assert "25 failure(s) in all (out-of-range x25); the first 5 are in .failure_cases" in err
+
+
+def test_quoted_fields_stream_as_read_whole(answers, tmp_path):
+    lines = _lines(answers)
+    lines[0] += ",note"
+    for i in range(1, len(lines)):
+        lines[i] += ',"a, b"' if i % 900 == 0 else ",plain"
+    lines[1500] = lines[1500][: -len(",plain")] + ',"two\nlines"'  # a field with a line break
+    answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole, streamed = tmp_path / "whole.csv", tmp_path / "streamed.csv"
+    code, out_w, _ = run(["score", str(answers), "-o", str(whole)])
+    assert code == 0
+    code, out_s, _ = run(["score", str(answers), "-o", str(streamed), "--chunk-rows", "700"])
+    assert code == 0
+    assert out_s.replace("streamed.csv", "whole.csv") == out_w
+    assert streamed.read_bytes() == whole.read_bytes()
