@@ -6,6 +6,7 @@ the published examples (CRISP, Bang 2004 table 7; Houweling 2014 table 2) and ra
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -219,3 +220,30 @@ def test_properties_ranges_and_arm_swap(cells):
 
 def test_exported():
     assert po.compute_blinding_index is compute_blinding_index
+
+
+PALETTE = [np.nan, None, np.inf, True, 0, 1, 1.5, 2j, "", "mdma", "placebo", "DK", "x", ["l"]]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["s1", "s2", "s3", "s4", None, 5]),
+                  st.sampled_from(["mdma", "placebo", "other", None, True]),
+                  st.sampled_from(PALETTE)),
+        min_size=0, max_size=12,
+    )
+)  # fmt: skip
+def test_hostile_rows_give_a_result_or_a_documented_error(rows):
+    data = pd.DataFrame(rows, columns=["subject", "arm", "guess"], dtype=object)
+    before = data.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = _run(data)
+        except po.PastOutcomesError as err:
+            assert len(str(err)) < 20_000
+        else:
+            assert result.counts.to_numpy().sum() > 0
+            assert np.isfinite(result.table["estimate"].iloc[:2]).all()
+    pd.testing.assert_frame_equal(data, before)
