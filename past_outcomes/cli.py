@@ -54,7 +54,13 @@ from typing import Any
 import click
 
 #: Bundled data set names (``past_outcomes.datasets.DATASETS``; a test keeps them equal).
-DATASET_NAMES = ("mdma_trial", "past_pilot", "past_pilot_sessions", "practice_rom")
+DATASET_NAMES = (
+    "mdma_trial",
+    "mdma_trial_disposition",
+    "past_pilot",
+    "past_pilot_sessions",
+    "practice_rom",
+)
 #: Notebook names (``past_outcomes.reports.NOTEBOOKS``; a test keeps them equal).
 NOTEBOOK_NAMES = (
     "01_scoring",
