@@ -4,7 +4,7 @@
 by one (``cells_to_float``), every column checked with per-cell masks, the items answered
 counted cell by cell. The fast paths (plain integers checked by min and max, float64 columns
 read in place, the block pass of reductions over a 2-D view or stacked blocks, text read once
-per distinct value, blocked sums and counts) must give the same scores, the same validated
+per distinct value, scales and count rules computed inside the block pass) must give the same scores, the same validated
 items (down to the sign of zero) and, for invalid input, the same failure table: booleans,
 complex numbers, text, inf, fractions, out-of-range answers, duplicate and missing ids.
 """
@@ -216,3 +216,152 @@ def test_as_2d_only_for_evenly_spaced_rows_of_one_array():
     assert responses._as_2d([block[0], block[2], block[3]]) is None  # uneven
     assert responses._as_2d([block[0], np.arange(10.0)]) is None  # two arrays
     assert responses._as_2d([block[0, ::2], block[1, ::2]]) is None  # not contiguous
+
+
+# --------------------------------------------------------------------------------------------
+# Scores computed inside the validation pass (scoring._InPassScores) against the general path
+
+BLOCKS_SPEC = """
+id: blk
+name: In-pass scoring
+short_name: BLK
+version: "1"
+sources:
+  src: "Test spec: every scale method and count rule the in-pass scorer handles."
+licence: public domain
+recall_period: past week
+administration: self-report
+direction: lower-is-better
+response: {min: 0, max: 4, integer: true, missing_codes: [9], source: src}
+items:
+  - {n: 1, label: one}
+  - {n: 2, label: two}
+  - {n: 3, label: three, values: [0, 2, 4]}
+  - {n: 4, label: four, min: 1, max: 3}
+  - {n: 5, label: five, integer: false, min: 0, max: 2.5}
+  - {n: 6, label: six, integer: false, min: 0, max: 1}
+scales:
+  - {id: core, label: Core, method: sum, items: [4, 1, 3], range: [1, 11], source: src}
+  - {id: one, label: One, method: sum, items: [2], factor: 0.5, range: [0, 2], source: src}
+  - {id: weighted, label: Weighted, method: weighted_sum, items: [1, 5, 4], weights: [2, 0.1, 0.7],
+     factor: 0.3, range: [0.21, 3.105], source: src}
+  - {id: avg, label: Average, method: mean, items: [6, 5, 2], range: [0, 2.5], source: src}
+  - {id: total, label: Total, method: sum_of_scales, scales: [avg, core, weighted], factor: 0.9,
+     range: [1.089, 14.9445], source: src}
+classifications:
+  - {id: high, label: High, type: cutoff, scale: total, operator: ">=", value: 6, source: src}
+  - {id: zeros, type: count, items: [3, 1, 2, 6], count_values: [0, 2], count_missing: false,
+     operator: ">=", value: 2, source: src}
+  - {id: gaps, type: count, items: [1, 2, 3, 4, 5, 6], count_values: [1], count_missing: true,
+     operator: "<", value: 3, source: src}
+"""
+BLK = [f"blk_{i}" for i in range(1, 7)]
+BLK_CELL = st.one_of(st.sampled_from([3.0, 0.5, 7.0, 9.0]), HOSTILE)
+
+
+@pytest.fixture(scope="module")
+def blk(tmp_path_factory):
+    from past_outcomes import load_instrument
+
+    folder = tmp_path_factory.mktemp("spec")
+    plain = folder / "blk.yaml"
+    plain.write_text(BLOCKS_SPEC, encoding="utf-8")
+    # the same spec with a reverse-keyed item: scored after the pass (general scoring)
+    reverse = folder / "blk_reverse.yaml"
+    reverse.write_text(
+        BLOCKS_SPEC.replace("{n: 2, label: two}", "{n: 2, label: two, reverse: true}"), "utf-8"
+    )
+    return load_instrument(plain), load_instrument(reverse)
+
+
+#: Valid answers per item of BLK_SPEC, with blanks and the missing code 9 (fractions in the
+#: non-integer items 5 and 6, so that the order of additions shows in the last bit).
+BLK_VALID = [
+    [0.0, 1.0, 4.0, -0.0, np.nan, 9.0],
+    [0.0, 2.0, 3.0, np.nan, 9.0],
+    [0.0, 2.0, 4.0, np.nan],
+    [1.0, 2.0, 3.0, np.nan],
+    [0.1, 0.7, 2.5, 1 / 3, 0.0, np.nan],
+    [0.1, 0.7, 1 / 3, 1.0, np.nan],
+]
+
+
+@st.composite
+def blk_frame(draw, max_rows=30):
+    """Valid answers (so that scores are reached), blanks, codes and a few hostile cells; one
+    float block, or one array per column (the stacked path), or ints beside floats."""
+    n = draw(st.integers(0, max_rows))
+    values = np.array(
+        [[draw(st.sampled_from(pool)) for pool in BLK_VALID] for _ in range(n)], dtype=float
+    ).reshape(n, 6)
+    for _ in range(draw(st.integers(0, 2))):
+        if n and draw(st.booleans()):
+            i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, 5))
+            values[i, j] = draw(BLK_CELL)
+    layout = draw(st.sampled_from(["block", "columns", "ints"]))
+    if layout == "block":
+        return pd.DataFrame(values, columns=BLK)
+    frame = pd.DataFrame({c: values[:, j].copy() for j, c in enumerate(BLK)})
+    if layout == "ints" and n:  # complete integer columns are checked by min and max
+        frame["blk_1"] = draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
+        frame["blk_4"] = draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))
+    return frame
+
+
+@MONKEY
+@given(data=blk_frame())
+def test_in_pass_scales_and_counts_same_as_general_path(monkeypatch, data, blk):
+    plain, reverse = blk
+    with np.errstate(invalid="ignore"):
+        _check(monkeypatch, data, plain)
+        _check(monkeypatch, data, reverse)
+
+
+def test_in_pass_scores_are_used_and_match_by_hand(monkeypatch, blk):
+    """The fast path scores in the pass (spied), and the scores are the spec's arithmetic,
+    done here by hand in the same order: e.g. row 0 weighted = (2*1 + 0.1*2.5 + 0.7*3) x 0.3."""
+    from past_outcomes import scoring
+
+    used = []
+    real = scoring._InPassScores.scores
+    monkeypatch.setattr(scoring._InPassScores, "scores", lambda self: used.append(1) or real(self))
+    data = pd.DataFrame(
+        [[1, 2, 4, 3, 2.5, 0.7], [0, 9, 2, 1, 0.1, np.nan]], columns=BLK, dtype=float
+    )
+    out = score(data, instrument=blk[0])
+    assert used == [1]
+    core = [3.0 + 1.0 + 4.0, 1.0 + 0.0 + 2.0]
+    weighted = [(2 * 1.0 + 0.1 * 2.5 + 0.7 * 3.0) * 0.3, (0.0 + 0.1 * 0.1 + 0.7 * 1.0) * 0.3]
+    avg = [(0.7 + 2.5 + 2.0) / 3, np.nan]  # item 2 = 9 is the missing code
+    np.testing.assert_array_equal(out["blk_core"], core)
+    np.testing.assert_array_equal(out["blk_one"], [1.0, np.nan])
+    np.testing.assert_array_equal(out["blk_weighted"], weighted)
+    np.testing.assert_array_equal(out["blk_avg"], avg)
+    np.testing.assert_array_equal(
+        out["blk_total"], [(avg[0] + core[0] + weighted[0]) * 0.9, np.nan]
+    )
+    # zeros: items 3, 1, 2, 6 answered 0 or 2 -> row 0: item 2 (2) = 1; row 1: items 3 (2), 1 (0),
+    # and item 2 and 6 missing -> unknown; gaps: items answered 1 or missing -> row 0: 0,
+    # row 1: item 2 (code 9), item 4 (1), item 6 (NaN) = 3
+    assert out["blk_zeros"].tolist() == [False, pd.NA]
+    assert out["blk_gaps"].tolist() == [True, False]
+    monkeypatch.setattr(responses, "FAST_PATHS", False)  # the general path: no pass scores
+    pd.testing.assert_frame_equal(score(data, instrument=blk[0]), out, check_exact=True)
+    assert used == [1]
+
+
+def test_in_pass_on_no_rows_and_on_invalid_cells(blk):
+    empty = pd.DataFrame({c: pd.Series([], dtype=float) for c in BLK})
+    out = score(empty, instrument=blk[0])
+    assert len(out) == 0 and out["blk_total"].dtype == np.float64
+    bad = pd.DataFrame([[np.inf, -np.inf, 4, 3, 1e308, 1e308]], columns=BLK)
+    with pytest.raises(ResponseValidationError, match="blk_1 must be an integer from 0 to 4"):
+        score(bad, instrument=blk[0])  # inf - inf inside the pass: no warning, an error
+
+
+def test_runs_of_consecutive_rows():
+    from past_outcomes.scoring import _runs
+
+    assert _runs([2, 3, 4, 7]) == [(2, 5), (7, 8)]
+    assert _runs([3, 2, 2]) == [(3, 4), (2, 3), (2, 3)]
+    assert _runs([]) == []
