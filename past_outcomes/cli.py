@@ -56,10 +56,10 @@ import click
 #: Bundled data set names (``past_outcomes.datasets.DATASETS``; a test keeps them equal).
 DATASET_NAMES = (
     "mdma_trial",
-    "mdma_trial_disposition",
     "past_pilot",
     "past_pilot_sessions",
     "practice_rom",
+    "mdma_trial_disposition",
 )
 #: Notebook names (``past_outcomes.reports.NOTEBOOKS``; a test keeps them equal).
 NOTEBOOK_NAMES = (
