@@ -142,6 +142,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         classify_responders,
         plot_responders,
     )
+    from past_outcomes.consort import ConsortResult, build_consort
     from past_outcomes.contracts import check_contract, format_contract
     from past_outcomes.datasets import format_dataset, list_datasets, read_dataset
     from past_outcomes.display import (
@@ -174,7 +175,6 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         UnpairedSubjectsWarning,
         UnverifiedRuleWarning,
     )
-    from past_outcomes.consort import ConsortResult, build_consort
     from past_outcomes.estimand import Estimand, IntercurrentEvent
     from past_outcomes.instrument import (
         Instrument,
