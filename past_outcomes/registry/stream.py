@@ -1,10 +1,13 @@
-"""The streaming path of ``past-outcomes score``: files of any size in bounded memory.
+"""The streaming path of ``past-outcomes score`` and ``validate``: files of any size in
+bounded memory.
 
 A CSV or Parquet file is read :data:`CHUNK_ROWS` rows at a time (``--chunk-rows``); each
 chunk is validated and scored by the same engine as a small file (``past_outcomes.score``),
 its scores are added to the summary and written to a temporary file beside ``--out``, which
 is renamed into place only when the whole file has been read and found valid. Memory is
-bounded by a few chunks, whatever the size of the file.
+bounded by a few chunks, whatever the size of the file. CSV blocks are read by
+:mod:`past_outcomes.registry.csv_blocks` (pyarrow where that is exact, the csv module
+elsewhere); Parquet batches by pyarrow (``iter_batches``), numbers staying float64.
 
 What stays as on small files
 ----------------------------
@@ -14,8 +17,10 @@ What stays as on small files
   one listed by its file line (the last chunk's as well as the first's). Rows are named by
   their file line (the header is line 1); Parquet rows by their 1-based record number.
 - Failures of every chunk are collected into one error (at most :data:`CAP` listed, all
-  counted); a duplicate ``(subject, timepoint)`` in two chunks is found by spilling the pairs
-  to disk in hash buckets (:class:`_PairBuckets`) and checking one bucket at a time.
+  counted); a duplicate ``(subject, timepoint)`` anywhere in the file is found by spilling a
+  64-bit hash of each pair to disk in buckets (:class:`_PairBuckets`, 16 bytes a row), one
+  bucket checked at a time; the rows whose hash repeats are confirmed on the pairs
+  themselves by a second read of the file (:func:`confirm_duplicates`), made only then.
 - Exit codes, ``--errors``, the summary (counts, means, SDs, ranges, classifications, the
   clients behind safety flags and missing scores, named by line) and the rounding of written
   scores (per chunk: :func:`past_outcomes._cli_score.round_noise`).
