@@ -247,3 +247,17 @@ def test_hostile_rows_give_a_result_or_a_documented_error(rows):
             assert result.counts.to_numpy().sum() > 0
             assert np.isfinite(result.table["estimate"].iloc[:2]).all()
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_the_bundled_disposition_data_reads_its_dont_know_label():
+    # mdma_trial_disposition codes the answer as "dont_know"; the default vocabulary must
+    # read it (it raised unmapped-label x11). Expected counts tallied from the file itself
+    # with plain pandas, independently of the function.
+    data = po.read_dataset("mdma_trial_disposition")
+    result = _run(data, group="arm")
+    answered = data.dropna(subset=["guess"])
+    for arm in ("mdma", "placebo"):
+        in_arm = answered[answered["arm"] == arm]["guess"]
+        assert result.counts.loc["don't know", arm] == (in_arm == "dont_know").sum() > 0
+        assert result.counts.loc["treatment", arm] == (in_arm == "mdma").sum()
+        assert result.counts.loc["control", arm] == (in_arm == "placebo").sum()

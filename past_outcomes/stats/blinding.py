@@ -54,7 +54,8 @@ __all__ = ["BlindingIndexResult", "compute_blinding_index", "GUESSES"]
 #: The three answers to "which arm do you think you were in?", in the order of ``counts``.
 GUESSES = ("treatment", "control", "don't know")
 #: Words read as "don't know" by default (compared without case and surrounding spaces).
-DONT_KNOW_WORDS = ("don't know", "dont know", "do not know", "unknown", "dk", "not sure", "unsure")
+DONT_KNOW_WORDS = ("don't know", "dont know", "do not know", "dont_know", "don't_know",
+                   "do_not_know", "unknown", "dk", "not sure", "unsure")  # fmt: skip
 #: James' default weights (rows: guess treatment, control, don't know; columns: arm
 #: treatment, control): 0 for a correct guess, 0.5 for an incorrect one, 1 for don't know.
 JAMES_WEIGHTS = np.array([[0.0, 0.5], [0.5, 0.0], [1.0, 1.0]])
