@@ -178,6 +178,7 @@ def test_two_instruments_share_no_rows(monkeypatch, data, instruments):
 
 
 def test_large_float_block_with_blanks_crosses_many_blocks(monkeypatch):
+    monkeypatch.setattr(responses, "_BLOCK_CELLS", 4096)  # blocks of 1024 rows
     rng = np.random.default_rng(3)
     values = rng.integers(0, 4, size=(50_000, 9)).astype(float)
     values[rng.random(values.shape) < 0.01] = np.nan
@@ -193,6 +194,25 @@ def test_large_float_block_with_blanks_crosses_many_blocks(monkeypatch):
     with pytest.raises(ResponseValidationError, match="phq9_3 must be an integer") as info:
         score(bad, instrument="phq9")
     assert info.value.failure_cases["reason"].tolist() == ["not-an-integer", "not-finite"]
+
+
+@pytest.mark.parametrize("layout", ["block", "columns"])
+def test_fsfi_in_pass_scores_across_many_blocks(monkeypatch, layout):
+    """Scales and the count rule made block by block (a last block of 272 rows) equal the
+    general path, for one float block and for separate columns (the stacked blocks)."""
+    monkeypatch.setattr(responses, "_BLOCK_CELLS", 4096)  # 1024 rows per block
+    rng = np.random.default_rng(16)
+    values = rng.integers(0, 6, size=(20_000, 19)).astype(float)
+    values[:, [0, 1, 14, 15]] = np.maximum(values[:, [0, 1, 14, 15]], 1.0)
+    values[rng.random(values.shape) < 0.05] = np.nan
+    values[rng.random(20_000) < 0.2, 2:14] = 0.0  # many zeros: both sides of the count rule
+    values[777] = np.nan  # not administered
+    data = pd.DataFrame(values, columns=FSFI)
+    if layout == "columns":
+        data = pd.DataFrame({c: values[:, j].copy() for j, c in enumerate(FSFI)})
+    _check(monkeypatch, data, "fsfi")
+    active = score(data, instrument="fsfi")["fsfi_sexually_active"]
+    assert active.isna().sum() == 1 and 0 < active.sum() < 20_000 - 1
 
 
 def test_read_in_place_never_written_and_never_shared():
