@@ -270,3 +270,15 @@ def test_invariances(seed, shift):
     moved = _run(data.assign(y=data["y"] + shift), strategy="J2R").table
     np.testing.assert_allclose(moved["estimate"], tables["J2R"]["estimate"], atol=1e-6)
     np.testing.assert_allclose(moved["se"], tables["J2R"]["se"], rtol=1e-5)
+
+
+def test_estimand_is_typed_and_checked_like_the_other_analyses():
+    import typing
+
+    from past_outcomes.estimand import Estimand
+
+    hints = typing.get_type_hints(compute_reference_imputation)
+    assert hints["estimand"] == Estimand | None
+    data = _trial(3, n=12)
+    with pytest.raises(ArgumentError, match="estimand must be an Estimand or None; got 'ITT'"):
+        _run(data, estimand="ITT")

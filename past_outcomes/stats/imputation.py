@@ -65,7 +65,7 @@ from past_outcomes.errors import (
     EstimationError,
     MMRMConvergenceError,
 )
-from past_outcomes.estimand import check_estimand
+from past_outcomes.estimand import Estimand, check_estimand
 from past_outcomes.results import ResultBase
 from past_outcomes.stats import _imputation_model as _model
 from past_outcomes.stats import _mmrm_data as _data
@@ -138,7 +138,7 @@ class ReferenceImputationResult(ResultBase):
     confidence: float
     method: str
     data_notes: tuple = ()
-    estimand: Any = None
+    estimand: Estimand | None = None
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -223,7 +223,7 @@ def compute_reference_imputation(
     covariates: Iterable[str] | str = (),
     confidence: float = 0.95,
     delta: float | Mapping[Any, float] = 0.0,
-    estimand: Any = None,
+    estimand: Estimand | None = None,
 ) -> ReferenceImputationResult:
     """Treatment effect by timepoint under MAR, J2R, CR or CIR: conditional-mean imputation.
 

@@ -55,7 +55,7 @@ from scipy import stats
 
 from past_outcomes._checks import check_number, check_option
 from past_outcomes.errors import ArgumentError, EstimationError
-from past_outcomes.estimand import check_estimand
+from past_outcomes.estimand import Estimand, check_estimand
 from past_outcomes.results import ResultBase
 from past_outcomes.stats import _imputation_model as _model
 from past_outcomes.stats.imputation import STRATEGIES
@@ -143,7 +143,7 @@ class MultipleImputationResult(ResultBase):
     confidence: float
     method: str
     data_notes: tuple = ()
-    estimand: Any = None
+    estimand: Estimand | None = None
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -334,7 +334,7 @@ def compute_multiple_imputation(
     seed: int,
     delta: float | Mapping[Any, float] = 0.0,
     confidence: float = 0.95,
-    estimand: Any = None,
+    estimand: Estimand | None = None,
 ) -> MultipleImputationResult:
     """Treatment effect by timepoint under MAR, J2R, CR or CIR: approximate-Bayesian multiple
     imputation pooled by Rubin's rules (R ``rbmi::method_approxbayes`` and ``pool``).
@@ -495,7 +495,7 @@ class ResponderImputationResult(ResultBase):
     confidence: float
     method: str
     data_notes: tuple = ()
-    estimand: Any = None
+    estimand: Estimand | None = None
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -600,7 +600,7 @@ def compute_responder_imputation(
     seed: int | None = None,
     delta: float | Mapping[Any, float] = 0.0,
     confidence: float = 0.95,
-    estimand: Any = None,
+    estimand: Estimand | None = None,
 ) -> ResponderImputationResult:
     """Responder rates and risk difference by timepoint under MAR, J2R, CR, CIR or the
     composite strategy.
