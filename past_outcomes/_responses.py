@@ -42,8 +42,8 @@ ID_DEFAULTS = {"subject": "subject", "timepoint": "timepoint"}
 def validated_matrices(
     data, instruments, items, subject, timepoint, *, visitors: Mapping | None = None
 ) -> dict[str, tuple]:
-    """Validate every cell; return instrument id -> (float array of shape (items, rows),
-    boolean array marking the items with no missing answer, int64 array of the items
+    """Validate every cell; return instrument id -> (item rows of shape (items, rows): see
+    :class:`ItemRows`, boolean array marking the items with no missing answer, int64 array of the items
     answered in each row).
 
     ``visitors`` maps an instrument id to an object that sees every block of that
@@ -91,11 +91,12 @@ class BlockVisitor(Protocol):
 
 
 class ItemRows(list):
-    """The item rows of one instrument: one float array per item, all of one length.
+    """The item rows of one instrument: one array per item, all of one length; float64 (NaN
+    for a missing answer), or the data's own integers for a complete integer column.
 
     ``rows[j]`` is item ``j``'s array, ``rows[[j, k]]`` a new 2-D array of those items, and
     ``rows.shape`` is (items, rows), as for the 2-D array it stands for; the rows themselves
-    are not copied (a column of float64 data is read in place, read-only).
+    are not copied (a column of float64 or integer data is read in place, read-only).
     """
 
     def __init__(self, rows: list[np.ndarray], n: int):
@@ -292,8 +293,8 @@ def _one(value) -> np.ndarray:
 
 
 def _validate_one(data, inst: Instrument, source_of, ids: _Ids, visit=None):
-    """The item rows of one instrument (a list of one float array per item: a read-only view
-    of the data's column where it already holds float64, else a new array), the items known
+    """The item rows of one instrument (:class:`ItemRows`: a read-only view of the data's
+    column where it holds float64 or valid integers, else a new float array), the items known
     to hold no missing answer, the number of items answered per row, and the failures of its
     cells and columns (in item order, then the column failures). A row may hold ``-0.0``:
     the scores and ``validate_responses`` add ``0.0`` to what they return."""
@@ -332,10 +333,12 @@ def _read_item(series, col, item: Item, inst: Instrument, ids: _Ids, failures):
     dtype = series.dtype
     if FAST_PATHS and isinstance(dtype, np.dtype) and dtype.kind in "iu":
         if not inst.missing_codes and item.values is None:
-            # plain NumPy integers: no missing answers, no fractions; check by min and max
-            raw = series.to_numpy()
+            # plain NumPy integers: no missing answers, no fractions; check by min and max,
+            # and keep them as integers (read in place; blocks of them are made floats)
+            raw = series.to_numpy().view()
             if len(raw) == 0 or (raw.min() >= item.min and raw.max() <= item.max):
-                return raw.astype(np.float64), True, False
+                raw.flags.writeable = False  # may be the data's own column: never written
+                return raw, True, False
     values = _item_values(series, col, item, inst, ids, failures).view()
     values.flags.writeable = False  # may be the data's own column: never written
     if FAST_PATHS and item.values is None:

@@ -196,10 +196,12 @@ def test_large_float_block_with_blanks_crosses_many_blocks(monkeypatch):
     assert info.value.failure_cases["reason"].tolist() == ["not-an-integer", "not-finite"]
 
 
-@pytest.mark.parametrize("layout", ["block", "columns"])
+@pytest.mark.parametrize("layout", ["block", "columns", "ints"])
 def test_fsfi_in_pass_scores_across_many_blocks(monkeypatch, layout):
-    """Scales and the count rule made block by block (a last block of 272 rows) equal the
-    general path, for one float block and for separate columns (the stacked blocks)."""
+    """Scales and the count rule made block by block (a last block of 544 rows) equal the
+    general path, for one float block, for separate columns (the stacked blocks) and for
+    complete int64 columns (read in place as integers, made floats block by block; also
+    when prorating, which scores after the pass)."""
     monkeypatch.setattr(responses, "_BLOCK_CELLS", 4096)  # 1024 rows per block
     rng = np.random.default_rng(16)
     values = rng.integers(0, 6, size=(20_000, 19)).astype(float)
@@ -210,9 +212,14 @@ def test_fsfi_in_pass_scores_across_many_blocks(monkeypatch, layout):
     data = pd.DataFrame(values, columns=FSFI)
     if layout == "columns":
         data = pd.DataFrame({c: values[:, j].copy() for j, c in enumerate(FSFI)})
+    if layout == "ints":
+        data = pd.DataFrame(np.nan_to_num(values, nan=1.0).astype(np.int64), columns=FSFI)
+        _check(monkeypatch, data, "fsfi", missing="prorate")
+        assert score(data, instrument="fsfi")["fsfi_total"].notna().all()
+    else:
+        active = score(data, instrument="fsfi")["fsfi_sexually_active"]
+        assert active.isna().sum() == 1 and 0 < active.sum() < 20_000 - 1
     _check(monkeypatch, data, "fsfi")
-    active = score(data, instrument="fsfi")["fsfi_sexually_active"]
-    assert active.isna().sum() == 1 and 0 < active.sum() < 20_000 - 1
 
 
 def test_read_in_place_never_written_and_never_shared():
@@ -289,7 +296,10 @@ def blk(tmp_path_factory):
     # the same spec with a reverse-keyed item: scored after the pass (general scoring)
     reverse = folder / "blk_reverse.yaml"
     reverse.write_text(
-        BLOCKS_SPEC.replace("{n: 2, label: two}", "{n: 2, label: two, reverse: true}"), "utf-8"
+        BLOCKS_SPEC.replace("{n: 2, label: two}", "{n: 2, label: two, reverse: true}").replace(
+            "{n: 1, label: one}", "{n: 1, label: one, reverse: true}"
+        ),
+        "utf-8",
     )
     return load_instrument(plain), load_instrument(reverse)
 
