@@ -356,3 +356,19 @@ def test_hostile_data_give_a_result_or_a_documented_error(data, strategy):
                 _mi(data, strategy=strategy, n_imputations=3)
         except po.PastOutcomesError:
             pass
+
+
+def test_responder_rows_with_infinite_df_say_why():
+    # Found by the attack suite: df = inf (normal-based) in the responder table with no
+    # note on the row, the rule for every infinite value in a result.
+    data = _trial(8, n=30, dropout=0.4)
+    composite = _resp(data, strategy="composite", seed=None).table
+    assert np.isinf(composite["df"]).all()
+    assert composite["note"].str.contains("normal-based").all()
+    complete = _resp(_trial(8, n=30, dropout=0.0), n_imputations=3).table
+    assert np.isinf(complete["df"]).all()
+    assert complete["note"].str.contains("no between-imputation variance").all()
+    imputed = _resp(data, n_imputations=5).table
+    last = imputed.iloc[-1]  # v3: values imputed, so a Barnard-Rubin df
+    assert np.isfinite(last["df"]) and last["note"] == ""
+    assert list(imputed.columns)[-1] == "note"

@@ -453,12 +453,13 @@ class ResponderImputationResult(ResultBase):
     table : DataFrame
         One row per post-baseline timepoint (the last is the usual endpoint) and contrast:
         ``timepoint, contrast, rate_control, rate_treatment, risk_difference, se, df,
-        p_value, ci_low, ci_high, riv, fmi``. Imputation strategies: rates and risk
+        p_value, ci_low, ci_high, riv, fmi, note``. Imputation strategies: rates and risk
         difference averaged over the imputations, Wald variance pooled by Rubin's rules
         (``df`` Barnard-Rubin with infinite complete-data df; t-based interval and p).
         Composite: the observed rates with every subject in the denominator, the Newcombe
         interval and the Pearson chi-square p-value of ``compare_responders``, the Wald SE,
-        ``df`` infinite, ``riv`` and ``fmi`` missing (nothing imputed).
+        ``df`` infinite, ``riv`` and ``fmi`` missing (nothing imputed). ``note`` says why
+        a row's ``df`` is infinite (empty otherwise).
     excluded : DataFrame
         Subjects set aside (``subject, reason, detail``).
     strategy, measure, direction : str
@@ -581,6 +582,17 @@ def _composite_responders(prob, threshold, direction, groups, times, confidence)
     return pd.DataFrame(rows, columns=columns)
 
 
+def _df_notes(df: np.ndarray, imputing: bool) -> list[str]:
+    """Why a row's df is infinite (its interval and p normal-based); empty elsewhere."""
+    why = (
+        "no between-imputation variance at this timepoint (nothing imputed): normal-based "
+        "interval and p (df infinite)"
+        if imputing
+        else "normal-based (Newcombe interval, chi-square p; df infinite)"
+    )
+    return [why if np.isinf(d) else "" for d in df]
+
+
 def compute_responder_imputation(
     data: pd.DataFrame,
     *,
@@ -635,7 +647,7 @@ covariates, delta, n_imputations, confidence, estimand
     -------
     ResponderImputationResult
         ``table`` (``timepoint, contrast, rate_control, rate_treatment, risk_difference,
-        se, df, p_value, ci_low, ci_high, riv, fmi``), ``excluded``, ``notes()``.
+        se, df, p_value, ci_low, ci_high, riv, fmi, note``), ``excluded``, ``notes()``.
 
     Raises
     ------
@@ -667,6 +679,7 @@ covariates, delta, n_imputations, confidence, estimand
                                     spec.confidence)  # fmt: skip
     else:
         table = _composite_responders(prob, threshold, direction, groups, times, spec.confidence)
+    table["note"] = _df_notes(table["df"].to_numpy(float), imputing)
     if treatment is not None:
         table = table[table["contrast"] == f"{treatment} - {groups[0]}"].reset_index(drop=True)
     _model.warn_excluded(info["excluded"], _RESPONDER_CONTEXT)
