@@ -1,0 +1,207 @@
+"""compute_reference_imputation against R rbmi (conditional mean, jackknife).
+
+Golden values: tests/golden/rbmi/make_golden.R (R rbmi with mmrm; versions in versions.csv)
+on two inputs written by tests/golden/rbmi/make_input.py: input.csv, the bundled trial
+``mdma_trial`` (CAPS-5 total scored by ``po.score``; ICE = each dropout's first missed visit,
+the default of ``compute_reference_imputation`` and the definition test_imputation.py uses),
+and input_sim.csv, a simulated trial with more dropout in the active arm, intermittent missed
+visits (MAR) and treatment discontinuations followed by observed values (ICE in a column).
+rbmi runs ``draws(method_condmean(type = "jackknife"))`` with the imputation model ``chg ~ arm
++ visit + base*visit + arm*visit`` (unstructured covariance, REML), ``impute`` with placebo as
+the reference of both arms, ``analyse(ancova)`` (``chg ~ arm + base`` per visit) and ``pool``
+(normal interval with the jackknife SE).
+
+Two golden sets. condmean.csv: rbmi with its mmrm fits run to the REML optimum (the script
+sets L-BFGS-B's factr = 1; nothing else changes); tolerances: estimates and interval ends 1e-6
+absolute (scores on a 0-80 scale), jackknife SEs 1e-6 relative, p-values 1e-7 absolute, the
+imputation model's covariance 1e-6 relative. condmean_default.csv: rbmi as shipped, whose
+mmrm stops about 4e-7 short of the optimum in REML log-likelihood (checked against
+``nlme::gls`` and a tight mmrm fit); there the estimates agree to about 1e-5, the jackknife
+SEs to 4e-5 relative (so interval ends to 2e-4) and the covariance to 7e-5 relative: that
+comparison uses 5e-4 absolute for estimates and interval ends, 1e-4 relative for SEs and the
+covariance, 1e-4 absolute for p-values.
+
+Known differences, kept as strict xfails (reported to the lead):
+
+* CR for subjects without an ICE: rbmi imputes their (intermittent) missing values under MAR,
+  as for every subject without an ICE; ``compute_reference_imputation`` gives every subject of
+  the active arm the reference mean under CR (``_imputation_model.strategy_means`` returns
+  ``ref`` for all). Only data with a missing value in an active-arm subject without an ICE
+  show it (simna_CR: week-18 estimate off by 0.018).
+* Values observed after an ICE handled by J2R/CR/CIR: rbmi keeps them in the analysis (they
+  leave only the imputation model's fit, rbmi vignette "stat_specs" section 3.2.1);
+  ``compute_reference_imputation`` sets them aside and imputes them, which is rbmi on data
+  with those values set to NA: the simna_ cases, compared at full precision.
+
+approxbayes.csv (rbmi ``method_approxbayes(n_samples = 200)``, seed 2024, MAR and J2R on the
+bundled trial, Rubin's rules) is for the approximate-Bayesian multiple imputation: it can be
+compared only within Monte Carlo error, and is not used here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from past_outcomes.stats.imputation import compute_reference_imputation
+
+GOLDEN = Path(__file__).parent / "golden" / "rbmi"
+CASES = {  # case in condmean.csv -> (data set, arguments of compute_reference_imputation)
+    "MAR": ("trial", {"strategy": "MAR"}),
+    "J2R": ("trial", {"strategy": "J2R"}),
+    "CR": ("trial", {"strategy": "CR"}),
+    "CIR": ("trial", {"strategy": "CIR"}),
+    "J2R_dissociative": ("trial", {"strategy": "J2R", "covariates": ["dissociative"]}),
+    "J2R_delta5": ("trial", {"strategy": "J2R", "delta": 5.0}),
+    "sim_MAR": ("sim", {"strategy": "MAR"}),
+    "simna_J2R": ("sim", {"strategy": "J2R"}),
+    "simna_CR": ("sim", {"strategy": "CR"}),
+    "simna_CIR": ("sim", {"strategy": "CIR"}),
+    "simna_CIR_dissociative": ("sim", {"strategy": "CIR", "covariates": ["dissociative"]}),
+    "simna_J2R_delta5": ("sim", {"strategy": "J2R", "delta": 5.0}),
+}
+#: rbmi keeps values observed at or after an ICE handled by J2R/CR/CIR in the analysis (they
+#: leave only the imputation model's fit: "stat_specs" vignette, section 3.2.1);
+#: compute_reference_imputation sets them aside and imputes them, which is rbmi on data with
+#: those values set to NA (the simna_ cases above). Known difference, reported to the lead.
+KEEPS_POST_ICE = {"sim_J2R": "J2R", "sim_CR": "CR", "sim_CIR": "CIR"}
+#: CR gives the reference mean to active-arm subjects without an ICE (rbmi: MAR).
+CR_WITHOUT_ICE = {"simna_CR"}
+TOL = {"estimate": 1e-6, "se_rel": 1e-6, "p": 1e-7, "cov_rel": 1e-6}
+TOL_DEFAULT = {"estimate": 5e-4, "se_rel": 1e-4, "p": 1e-4, "cov_rel": 1e-4}
+
+
+def _cases(cases, xfail: set[str], reason: str):
+    return [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=reason)) if c in xfail else c
+        for c in cases
+    ]
+
+
+def _make_input():
+    spec = importlib.util.spec_from_file_location("rbmi_make_input", GOLDEN / "make_input.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def long_data() -> dict[str, pd.DataFrame]:
+    module = _make_input()
+    return {"trial": module.build_long(), "sim": module.build_sim_long(module.build_sim())}
+
+
+@pytest.fixture(scope="module")
+def golden() -> pd.DataFrame:
+    return pd.read_csv(GOLDEN / "condmean.csv")
+
+
+@pytest.fixture(scope="module")
+def results(long_data) -> dict:
+    """Each case's result, computed once (the jackknife refits every subject)."""
+    return {case: _run(long_data, case) for case in CASES}
+
+
+def _run(long_data: dict[str, pd.DataFrame], case: str):
+    which, kw = CASES[case]
+    if which == "trial":
+        return compute_reference_imputation(
+            long_data["trial"], measure="caps5_total", group="arm", pre="baseline",
+            control="placebo", **kw,
+        )  # fmt: skip
+    return compute_reference_imputation(
+        long_data["sim"], measure="score", group="arm", pre="baseline", control="placebo",
+        intercurrent="ice_visit", **kw,
+    )  # fmt: skip
+
+
+def _committed(name: str) -> pd.DataFrame:
+    committed = pd.read_csv(GOLDEN / name, keep_default_na=False, na_values=[""])
+    committed["ice_visit"] = committed["ice_visit"].fillna("")
+    return committed
+
+
+def test_committed_inputs_are_rebuilt_exactly(long_data):
+    module = _make_input()
+    trial = _committed("input.csv")
+    pd.testing.assert_frame_equal(module.build_input(long_data["trial"]), trial, check_dtype=False)
+    sim = _committed("input_sim.csv")
+    pd.testing.assert_frame_equal(module.build_sim(), sim, check_dtype=False)
+    # the reference-based strategies must have something to act on in the active arm
+    assert ((trial["arm"] == "mdma") & trial["chg"].isna()).sum() >= 1
+    assert ((sim["arm"] == "mdma") & sim["chg"].isna()).sum() >= 10
+    post_ice = sim["ice_visit"].ne("") & sim["chg"].notna()
+    post_ice &= sim["visit"].map(module.VISITS.index) >= sim["ice_visit"].map(
+        lambda v: module.VISITS.index(v) if v else 9
+    )
+    assert post_ice.sum() >= 5  # observed values after an ICE (set aside by J2R/CR/CIR)
+
+
+def _compare(result, theirs: pd.DataFrame, tol: dict[str, float]) -> None:
+    ours = result.table.set_index("timepoint")
+    theirs = theirs.set_index("timepoint")
+    assert list(ours.index) == list(theirs.index) == ["week6", "week12", "week18"]
+    assert (ours["contrast"] == "mdma - placebo").all()
+    for col, theirs_col in [("estimate", "estimate"), ("ci_low", "lower"), ("ci_high", "upper")]:
+        np.testing.assert_allclose(ours[col], theirs[theirs_col], rtol=0, atol=tol["estimate"])
+    np.testing.assert_allclose(ours["se"], theirs["se"], rtol=tol["se_rel"])
+    np.testing.assert_allclose(ours["p_value"], theirs["p"], rtol=0, atol=tol["p"])
+
+
+CR_REASON = "CR: active-arm subjects without an ICE get the reference mean (rbmi: MAR)"
+
+
+@pytest.mark.parametrize("case", _cases(CASES, CR_WITHOUT_ICE, CR_REASON))
+def test_condmean_jackknife_matches_rbmi(results, golden, case):
+    _compare(results[case], golden[golden["case"] == case], TOL)
+
+
+@pytest.mark.parametrize("case", _cases(CASES, CR_WITHOUT_ICE, CR_REASON))
+def test_condmean_jackknife_matches_rbmi_as_shipped(results, case):
+    """rbmi with mmrm's default optimizer tolerance: agreement to that tolerance."""
+    golden = pd.read_csv(GOLDEN / "condmean_default.csv")
+    _compare(results[case], golden[golden["case"] == case], TOL_DEFAULT)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="rbmi keeps observed post-ICE values in the analysis under J2R/CR/CIR; "
+    "compute_reference_imputation imputes them (see KEEPS_POST_ICE)",
+)
+@pytest.mark.parametrize("case", list(KEEPS_POST_ICE))
+def test_observed_post_ice_values_as_rbmi_keeps_them(results, golden, case):
+    ours = results[f"simna_{KEEPS_POST_ICE[case]}"]
+    _compare(ours, golden[golden["case"] == case], TOL)
+
+
+@pytest.mark.parametrize(
+    ("case", "file", "rtol"),
+    [
+        *[(c, "covariance.csv", TOL["cov_rel"]) for c in CASES],
+        *[(c, "covariance_default.csv", TOL_DEFAULT["cov_rel"]) for c in CASES],
+    ],
+)
+def test_imputation_model_covariance_matches_rbmi(results, case, file, rtol):
+    cov = pd.read_csv(GOLDEN / file)
+    cov = cov[cov["case"] == case].pivot(index="row", columns="col", values="value")
+    ours = results[case].covariance
+    cov = cov.loc[list(ours.index), list(ours.columns)]
+    np.testing.assert_allclose(ours.to_numpy(), cov.to_numpy(), rtol=rtol)
+
+
+def test_strategies_differ_in_the_golden_values(golden):
+    """The check can fail: the strategies give different week-18 estimates in rbmi itself,
+    so a function ignoring ``strategy`` would not pass all of them."""
+    week18 = golden[golden["timepoint"] == "week18"].set_index("case")["estimate"]
+    for cases in (
+        ["MAR", "J2R", "CR", "CIR", "J2R_delta5"],
+        ["sim_MAR", "simna_J2R", "simna_CR", "simna_CIR", "simna_J2R_delta5"],
+        ["sim_J2R", "simna_J2R"],  # the known difference is not negligible
+    ):
+        values = week18.loc[cases].to_numpy()
+        gaps = np.abs(np.subtract.outer(values, values))[np.triu_indices(len(values), 1)]
+        assert gaps.min() > 100 * TOL["estimate"]
