@@ -147,7 +147,7 @@ def _group_failures(
                          f"{group} must name the arm of randomized subject "
                          f"{rows[subject].iloc[i]} (row {rows.index[i]!r}); it is missing")
             )  # fmt: skip
-        elif arms is not None and g not in arms:
+        elif arms is not None and plain(g) not in arms:
             failures.append(
                 _failure(rows, i, subject, group, "out-of-range",
                          f"{group} must be one of {', '.join(map(repr, arms))}; got "
@@ -192,6 +192,25 @@ def _discontinuations(
     return done, why
 
 
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value (compared without NumPy's cast warnings)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_arm(name: str, value: Any) -> Any:
+    try:
+        hash(value)
+        present = is_present(value)
+    except (TypeError, ValueError):
+        present = False
+    if not present or isinstance(value, tuple):
+        raise ArgumentError(
+            f"{name} must be one arm label (a value of the group column, e.g. 'mdma'); got "
+            f"{short_repr(value)} ({type(value).__name__}). Pass one label per arm."
+        )
+    return plain(value)
+
+
 def arms_of(treatment: Any, control: Any) -> tuple | None:
     if treatment is None and control is None:
         return None
@@ -200,6 +219,7 @@ def arms_of(treatment: Any, control: Any) -> tuple | None:
             "treatment and control must be given together (or neither, to draw every arm in "
             f"the data); got treatment={treatment!r}, control={control!r}."
         )
+    treatment, control = _check_arm("treatment", treatment), _check_arm("control", control)
     if treatment == control:
         raise ArgumentError(
             f"treatment and control must be different arms; got {treatment!r} for both."

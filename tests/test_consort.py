@@ -7,6 +7,8 @@ visits) for the bundled disposition file.
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -288,6 +290,11 @@ def test_a_missing_subject_is_named():
         ({"group": "arm"}, r"disposition must have the column\(s\) 'arm'"),
         ({"treatment": "A"}, "treatment and control must be given together"),
         ({"treatment": "A", "control": "A"}, "must be different arms"),
+        # found by the attack suite: an array as an arm raised numpy's "truth value of an
+        # array is ambiguous"; a list, a NaN arm, likewise not one label
+        ({"treatment": np.array([1.0, np.nan]), "control": "B"}, "treatment must be one arm label"),
+        ({"treatment": "A", "control": ["B"]}, "control must be one arm label"),
+        ({"treatment": float("nan"), "control": "B"}, "treatment must be one arm label"),
         ({"analysed": {"a"}, "data": "x"}, "analysed and data must not both be given"),
         ({"analysed": {"a", "zz"}}, "analysed must name randomized subjects.*'zz'"),
         ({"analysed": {"a", "g"}}, "analysed must name randomized subjects.*'g'"),
@@ -424,3 +431,16 @@ def test_hostile_dispositions_give_a_flow_or_a_documented_error(frame, arms):
             assert flow.subjects["box"].isin(TERMINAL_BOXES).all()
             assert flow.count("randomized") == (flow.subjects["box"] != "not randomized").sum()
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_numpy_scalar_arms_and_labels_compare_without_numpy_warnings():
+    # found by the attack suite (blinding): np.float32(1.5) == 1e249 warns "overflow
+    # encountered in cast"; labels are compared as Python values
+    d = small().astype({"group": object})
+    d.loc[d["group"] == "A", "group"] = np.float32(1.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataValidationError, match=r"group must be one of 1e\+249"):
+            build_consort(d, treatment=1e249, control="B")
+        flow = build_consort(d, treatment=np.float32(1.5), control="B")
+    assert flow.count("randomized") == 8
