@@ -141,18 +141,28 @@ def test_subject_without_post_values_is_imputed_and_mar_still_equals_mmrm():
     assert j2r["post_ice"].all()
 
 
-def test_intercurrent_mapping_sets_post_ice_values_aside():
+def test_values_observed_after_an_intercurrent_event_stay_but_leave_the_fit():
+    """As rbmi: under J2R an observed value at or after the ICE is kept (not imputed) and
+    conditioned on, but the imputation model is fitted without it."""
     data = _trial(4, n=40, dropout=0.0)
     ice = {"s001": "v2", "s003": "v3", "s005": "v1", "s002": "v2"}
     with_map = _run(data, strategy="J2R", intercurrent=ice)
     key = data["subject"] + data["timepoint"]
     drop = [s + t for s, first in ice.items() for t in TIMES[TIMES.index(first) :]]
     cut = data[~key.isin(drop)]
+    # the fit leaves them out: the same covariance as on data without them
     np.testing.assert_allclose(
-        with_map.table["estimate"], _run(cut, strategy="J2R").table["estimate"], atol=1e-8
+        with_map.covariance.to_numpy(), _run(cut, strategy="J2R").covariance.to_numpy(), rtol=1e-8
     )
-    assert with_map.n_post_ice_observed == len(drop) == 8
-    assert any("set aside and imputed" in n for n in with_map.notes())
+    # ... but they stay in the analysis, unchanged, so the estimate differs
+    imp = with_map.imputed
+    kept = imp[(imp["subject"] + imp["timepoint"]).isin(drop)]
+    assert len(kept) == len(drop) == 8 and not kept["imputed"].any()
+    observed = data.set_index(["subject", "timepoint"])["y"]
+    pairs = list(zip(kept["subject"], kept["timepoint"], strict=True))
+    np.testing.assert_allclose(kept["score"].to_numpy(), observed.loc[pairs].to_numpy())
+    assert with_map.n_post_ice_observed == 8
+    assert any("left out of the imputation model's fit" in n for n in with_map.notes())
     column = data.assign(ice=data["subject"].map(ice))
     by_column = _run(column, strategy="J2R", intercurrent="ice")
     np.testing.assert_allclose(by_column.table["estimate"], with_map.table["estimate"])

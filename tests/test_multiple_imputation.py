@@ -173,13 +173,13 @@ def test_delta_is_linear_with_a_fixed_seed():
     assert est[1][0] == pytest.approx(est[0][0])  # nobody is imputed at v1
 
 
-def test_intercurrent_mapping_sets_values_aside_and_notes_say_so():
+def test_values_observed_after_an_intercurrent_event_are_kept_and_notes_say_so():
     data = _trial(4, n=40, dropout=0.0)
     ice = {"s001": "v2", "s003": "v3", "s005": "v2"}
     result = _mi(data, strategy="CR", intercurrent=ice)
     assert result.n_post_ice_observed == 5
-    assert result.n_imputed == (5, 0)
-    assert any("set aside and imputed" in n for n in result.notes())
+    assert result.n_imputed == (0, 0)  # kept, as rbmi: nothing is missing
+    assert any("left out of the imputation model's fit" in n for n in result.notes())
 
 
 # --------------------------------------------------------------------------------------

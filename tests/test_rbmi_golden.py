@@ -21,17 +21,12 @@ SEs to 4e-5 relative (so interval ends to 2e-4) and the covariance to 7e-5 relat
 comparison uses 5e-4 absolute for estimates and interval ends, 1e-4 relative for SEs and the
 covariance, 1e-4 absolute for p-values.
 
-Known differences, kept as strict xfails (reported to the lead):
-
-* CR for subjects without an ICE: rbmi imputes their (intermittent) missing values under MAR,
-  as for every subject without an ICE; ``compute_reference_imputation`` gives every subject of
-  the active arm the reference mean under CR (``_imputation_model.strategy_means`` returns
-  ``ref`` for all). Only data with a missing value in an active-arm subject without an ICE
-  show it (simna_CR: week-18 estimate off by 0.018).
-* Values observed after an ICE handled by J2R/CR/CIR: rbmi keeps them in the analysis (they
-  leave only the imputation model's fit, rbmi vignette "stat_specs" section 3.2.1);
-  ``compute_reference_imputation`` sets them aside and imputes them, which is rbmi on data
-  with those values set to NA: the simna_ cases, compared at full precision.
+Both rules rbmi follows are checked here: under CR a subject without an ICE is imputed under
+MAR (simna_CR: active-arm subjects with an intermittent missed visit); values observed at or
+after an ICE handled by J2R/CR/CIR leave only the imputation model's fit and stay in the
+analysis, conditioned on (the sim_ cases; rbmi vignette "stat_specs" section 3.2.1). Both
+differed before this comparison (CR gave every active-arm subject the reference mean; post-ICE
+values were imputed) and were corrected to rbmi's rules.
 
 approxbayes.csv (rbmi ``method_approxbayes(n_samples = 200)``, seed 2024, MAR and J2R on the
 bundled trial, Rubin's rules) is for the approximate-Bayesian multiple imputation: it can be
@@ -58,28 +53,21 @@ CASES = {  # case in condmean.csv -> (data set, arguments of compute_reference_i
     "J2R_dissociative": ("trial", {"strategy": "J2R", "covariates": ["dissociative"]}),
     "J2R_delta5": ("trial", {"strategy": "J2R", "delta": 5.0}),
     "sim_MAR": ("sim", {"strategy": "MAR"}),
-    "simna_J2R": ("sim", {"strategy": "J2R"}),
-    "simna_CR": ("sim", {"strategy": "CR"}),
-    "simna_CIR": ("sim", {"strategy": "CIR"}),
-    "simna_CIR_dissociative": ("sim", {"strategy": "CIR", "covariates": ["dissociative"]}),
-    "simna_J2R_delta5": ("sim", {"strategy": "J2R", "delta": 5.0}),
+    # values observed at or after an ICE stay in the analysis and are conditioned on; they
+    # leave only the imputation model's fit (rbmi "stat_specs" vignette, section 3.2.1)
+    "sim_J2R": ("sim", {"strategy": "J2R"}),
+    "sim_CR": ("sim", {"strategy": "CR"}),
+    "sim_CIR": ("sim", {"strategy": "CIR"}),
+    # the same trial with every value at or after the ICE removed (rbmi run on it set to NA):
+    # CR there also has active-arm subjects without an ICE but with a missed visit (MAR)
+    "simna_J2R": ("simna", {"strategy": "J2R"}),
+    "simna_CR": ("simna", {"strategy": "CR"}),
+    "simna_CIR": ("simna", {"strategy": "CIR"}),
+    "simna_CIR_dissociative": ("simna", {"strategy": "CIR", "covariates": ["dissociative"]}),
+    "simna_J2R_delta5": ("simna", {"strategy": "J2R", "delta": 5.0}),
 }
-#: rbmi keeps values observed at or after an ICE handled by J2R/CR/CIR in the analysis (they
-#: leave only the imputation model's fit: "stat_specs" vignette, section 3.2.1);
-#: compute_reference_imputation sets them aside and imputes them, which is rbmi on data with
-#: those values set to NA (the simna_ cases above). Known difference, reported to the lead.
-KEEPS_POST_ICE = {"sim_J2R": "J2R", "sim_CR": "CR", "sim_CIR": "CIR"}
-#: CR gives the reference mean to active-arm subjects without an ICE (rbmi: MAR).
-CR_WITHOUT_ICE = {"simna_CR"}
 TOL = {"estimate": 1e-6, "se_rel": 1e-6, "p": 1e-7, "cov_rel": 1e-6}
 TOL_DEFAULT = {"estimate": 5e-4, "se_rel": 1e-4, "p": 1e-4, "cov_rel": 1e-4}
-
-
-def _cases(cases, xfail: set[str], reason: str):
-    return [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=reason)) if c in xfail else c
-        for c in cases
-    ]
 
 
 def _make_input():
@@ -92,7 +80,12 @@ def _make_input():
 @pytest.fixture(scope="module")
 def long_data() -> dict[str, pd.DataFrame]:
     module = _make_input()
-    return {"trial": module.build_long(), "sim": module.build_sim_long(module.build_sim())}
+    sim = module.build_sim_long(module.build_sim())
+    visit = sim["timepoint"].map({v: k for k, v in enumerate(module.VISITS)})
+    ice = sim["ice_visit"].map({v: k for k, v in enumerate(module.VISITS)})
+    simna = sim[~(visit >= ice)].reset_index(drop=True)  # rows at or after the ICE removed
+    assert len(simna) < len(sim)
+    return {"trial": module.build_long(), "sim": sim, "simna": simna}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +107,7 @@ def _run(long_data: dict[str, pd.DataFrame], case: str):
             control="placebo", **kw,
         )  # fmt: skip
     return compute_reference_imputation(
-        long_data["sim"], measure="score", group="arm", pre="baseline", control="placebo",
+        long_data[which], measure="score", group="arm", pre="baseline", control="placebo",
         intercurrent="ice_visit", **kw,
     )  # fmt: skip
 
@@ -152,30 +145,16 @@ def _compare(result, theirs: pd.DataFrame, tol: dict[str, float]) -> None:
     np.testing.assert_allclose(ours["p_value"], theirs["p"], rtol=0, atol=tol["p"])
 
 
-CR_REASON = "CR: active-arm subjects without an ICE get the reference mean (rbmi: MAR)"
-
-
-@pytest.mark.parametrize("case", _cases(CASES, CR_WITHOUT_ICE, CR_REASON))
+@pytest.mark.parametrize("case", list(CASES))
 def test_condmean_jackknife_matches_rbmi(results, golden, case):
     _compare(results[case], golden[golden["case"] == case], TOL)
 
 
-@pytest.mark.parametrize("case", _cases(CASES, CR_WITHOUT_ICE, CR_REASON))
+@pytest.mark.parametrize("case", list(CASES))
 def test_condmean_jackknife_matches_rbmi_as_shipped(results, case):
     """rbmi with mmrm's default optimizer tolerance: agreement to that tolerance."""
     golden = pd.read_csv(GOLDEN / "condmean_default.csv")
     _compare(results[case], golden[golden["case"] == case], TOL_DEFAULT)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="rbmi keeps observed post-ICE values in the analysis under J2R/CR/CIR; "
-    "compute_reference_imputation imputes them (see KEEPS_POST_ICE)",
-)
-@pytest.mark.parametrize("case", list(KEEPS_POST_ICE))
-def test_observed_post_ice_values_as_rbmi_keeps_them(results, golden, case):
-    ours = results[f"simna_{KEEPS_POST_ICE[case]}"]
-    _compare(ours, golden[golden["case"] == case], TOL)
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,9 @@ Bayesian draws, Rubin's rules) have in common; the formulas are in the docstring
   sample leaves one out; a bootstrap sample repeats some);
 * :func:`strategy_means`: each subject's joint mean under MAR, J2R, CR or CIR (Carpenter,
   Roger and Kenward 2013);
-* :func:`complete`: the values outside the fit replaced by their conditional mean given the
-  values in it (``rng=None``) or by a random draw from their conditional normal
+* :func:`complete`: the missing values replaced by their conditional mean given the observed
+  ones (values observed at or after an ICE under J2R/CR/CIR are outside the fit but stay in
+  the data and are conditioned on, as rbmi does) (``rng=None``) or by a random draw from their conditional normal
   distribution, plus delta at and after the ICE;
 * :func:`analyse`: the ANCOVA per timepoint on the completed data;
 * :func:`draw_parameters`: approximate-Bayesian draws of the model's parameters (REML fits
@@ -365,8 +366,8 @@ def strategy_means(prob: Problem, rows: np.ndarray, beta: np.ndarray, strategy: 
     after = np.arange(T)[None, :] >= ice[:, None]
     if strategy == "MAR":
         return own
-    if strategy == "CR":
-        return ref
+    if strategy == "CR":  # copy reference for a subject with an ICE; MAR without one (rbmi)
+        return np.where((ice >= T)[:, None], own, ref)
     if strategy == "J2R":
         return np.where(after, ref, own)
     last = np.clip(ice - 1, 0, T - 1)  # CIR
@@ -377,13 +378,12 @@ def strategy_means(prob: Problem, rows: np.ndarray, beta: np.ndarray, strategy: 
 
 
 def complete(prob: Problem, rows: np.ndarray, beta, sigma, strategy: str, rng=None):
-    """Step 3b: the values not in the fit replaced by their conditional mean given those in
-    it, ``mu_m + S_mo S_oo^-1 (y_o - mu_o)`` (``rng`` None), or by a draw from the
+    """Step 3b: the missing values replaced by their conditional mean given the observed ones, ``mu_m + S_mo S_oo^-1 (y_o - mu_o)`` (``rng`` None), or by a draw from the
     conditional normal with that mean and covariance ``S_mm - S_mo S_oo^-1 S_om`` (``rng`` a
     numpy Generator); then delta added at and after the ICE."""
     mu = strategy_means(prob, rows, beta, strategy)
-    mask = prob.fit_mask[rows]
-    Y = np.where(mask, prob.Y[rows], np.nan)
+    Y = prob.Y[rows]
+    mask = ~np.isnan(Y)  # every observed value is kept and conditioned on (rbmi)
     T = Y.shape[1]
     pid = mask @ (2 ** np.arange(T))
     out = Y.copy()
@@ -429,7 +429,7 @@ def imputed_table(prob: Problem, Y: np.ndarray, groups: list, times: list) -> pd
             "timepoint": pd.Series(list(times) * n, dtype=object).array,
             "change": Y.reshape(-1),
             "score": (Y + prob.baseline[:, None]).reshape(-1),
-            "imputed": (~prob.fit_mask).reshape(-1),
+            "imputed": np.isnan(prob.Y).reshape(-1),
             "post_ice": after.reshape(-1),
         }
     )

@@ -28,11 +28,14 @@ approximate-Bayesian multiple imputation of :mod:`.multiple_imputation`):
 
    * MAR: ``mu = mu_own``;
    * J2R: ``mu_t = mu_own_t`` for ``t < k``, ``mu_ref_t`` for ``t >= k``;
-   * CR: ``mu = mu_ref`` at every timepoint;
+   * CR: ``mu = mu_ref`` at every timepoint for a subject with an ICE (``mu_own`` without
+     one: the subject's intermittent missed visits are MAR, as rbmi);
    * CIR: ``mu_t = mu_own_t`` for ``t < k``, ``mu_own_{k-1} + mu_ref_t - mu_ref_{k-1}`` for
      ``t >= k`` (with no timepoint before the ICE, ``k = 0``, the reference mean, as CR);
 
-   then the conditional mean of the missing values ``m`` given the observed ``o``:
+   then the conditional mean of the missing values ``m`` given the observed ``o`` (every
+   observed value, those at or after the ICE too: they stay in the analysis, as rbmi keeps
+   them, though not in the fit of step 2):
    ``y_m = mu_m + Sigma_mo Sigma_oo^-1 (y_o - mu_o)``, plus ``delta`` on values imputed at or
    after the ICE. Subjects of the control group have ``mu_own = mu_ref``: every strategy is
    MAR for them.
@@ -111,8 +114,10 @@ class ReferenceImputationResult(ResultBase):
     timepoints, groups, group_sizes : tuple
         Post-baseline timepoints, group levels (control first) and subjects per group.
     n_post_ice_observed : int
-        Observed values at or after an intercurrent event that were set aside and imputed
-        (J2R, CR, CIR) or kept (MAR).
+        Observed values at or after an intercurrent event. They stay in the analysis and are
+        conditioned on; under J2R, CR and CIR they are left out of the imputation model's fit
+        (rbmi's rule, "stat_specs" vignette section 3.2.1). To impute them instead, remove
+        them from ``data``.
     delta : dict
         Group level -> the value added to every value imputed at or after the ICE.
     confidence : float
@@ -161,7 +166,13 @@ class ReferenceImputationResult(ResultBase):
             *self.data_notes,
         ]
         if self.n_post_ice_observed:
-            fate = "kept (MAR)" if self.strategy == "MAR" else "set aside and imputed"
+            fate = (
+                "kept"
+                if self.strategy == "MAR"
+                else "kept in the analysis (conditioned on) "
+                "but left out of the imputation model's fit, as rbmi does; remove them from "
+                "the data to have them imputed"
+            )
             lines.append(
                 f"{self.n_post_ice_observed} observed value(s) at or after an intercurrent "
                 f"event were {fate}."

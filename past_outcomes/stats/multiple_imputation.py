@@ -11,9 +11,9 @@ approximate-Bayesian bootstrap of Little and Rubin 2002, section 10.2.3):
    intercurrent event) is refitted on ``n_imputations`` bootstrap samples of subjects,
    stratified by group (rbmi's default ``strata``). Each fit's ``(beta, Sigma)`` is one draw
    of the parameters.
-2. For each draw the missing values (and, for J2R/CR/CIR, the values at and after the ICE)
-   of the *original* subjects are drawn from their conditional normal distribution given the
-   subject's values in the fit, around the strategy's joint mean (Carpenter, Roger and
+2. For each draw the missing values of the *original* subjects are drawn from their
+   conditional normal distribution given the subject's observed values (values observed at or
+   after an ICE under J2R/CR/CIR stay, as in rbmi, though they are not in the fit), around the strategy's joint mean (Carpenter, Roger and
    Kenward 2013; the same means as the conditional-mean method); delta is added at and after
    the ICE.
 3. Each completed data set is analysed by the ANCOVA per timepoint (change on group +
@@ -174,7 +174,13 @@ def _shared_notes(n_failed: int, n_post: int, strategy: str, delta: dict) -> lis
             f"{n_failed} bootstrap sample(s) could not be fitted and were replaced by new ones."
         )
     if n_post:
-        fate = "kept (MAR)" if strategy == "MAR" else "set aside and imputed"
+        fate = (
+            "kept"
+            if strategy == "MAR"
+            else "kept in the analysis (conditioned on) but left "
+            "out of the imputation model's fit, as rbmi does; remove them from the data to "
+            "have them imputed"
+        )
         lines.append(f"{n_post} observed value(s) at or after an intercurrent event were {fate}.")
     shifted = {g: d for g, d in delta.items() if d != 0}
     if shifted:
@@ -394,6 +400,7 @@ intercurrent, covariates, delta
         replicates = replicates[replicates["contrast"] == label].reset_index(drop=True)
     _model.warn_excluded(info["excluded"], _CONTEXT)
     after = np.arange(len(times))[None, :] >= prob.ice[:, None]
+    missing = np.isnan(prob.Y)
     return MultipleImputationResult(
         table=table,
         lsmeans=lsmeans,
@@ -412,7 +419,7 @@ intercurrent, covariates, delta
         n_imputations=n_imputations,
         seed=seed,
         n_failed=failed,
-        n_imputed=(int((~prob.fit_mask & after).sum()), int((~prob.fit_mask & ~after).sum())),
+        n_imputed=(int((missing & after).sum()), int((missing & ~after).sum())),
         n_post_ice_observed=info["post_ice_observed"],
         delta=info["delta"],
         confidence=spec.confidence,
