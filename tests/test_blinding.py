@@ -261,3 +261,32 @@ def test_the_bundled_disposition_data_reads_its_dont_know_label():
         assert result.counts.loc["don't know", arm] == (in_arm == "dont_know").sum() > 0
         assert result.counts.loc["treatment", arm] == (in_arm == "mdma").sum()
         assert result.counts.loc["control", arm] == (in_arm == "placebo").sum()
+
+
+def test_numpy_scalar_labels_compare_without_numpy_warnings():
+    # found by the attack suite: arm cells np.float32(1.5) and 1e249 made pd.unique warn
+    # "overflow encountered in cast" (a RuntimeWarning from NumPy, raised inside pandas'
+    # hash table, where an "error" filter does not surface it: recorded instead)
+    data = pd.DataFrame(
+        {"subject": ["S0", "S0", "S1", "S2"], "group": ["A", 1e249, np.float32(1.5), "B"],
+         "guess": ["A", "A", None, "B"]}
+    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(DataValidationError, match="arm 1e\\+249, but 'A' in row 0"):
+            _run(data, group="group", treatment="A", control="B")
+        with pytest.raises(ArgumentError, match="control must be a label"):
+            _run(data, group="group", treatment="A", control="C")
+    assert [str(w.message) for w in caught] == []
+    exact = pd.DataFrame(
+        {"subject": ["S0", "S1"], "group": [np.float32(1.5), 2], "guess": [1.5, 2]}
+    )
+    result = _run(exact, group="group", treatment=1.5, control=np.int64(2))
+    assert result.counts.to_numpy().tolist() == [[1, 0], [0, 1], [0, 0]]
+
+
+def test_an_integer_beyond_float_range_is_an_unmapped_label_not_an_overflow():
+    data = _data([2, 1, 1, 2, 0, 0]).astype({"guess": object})
+    data.loc[0, "guess"] = 10**400
+    with pytest.raises(DataValidationError, match="unmapped-label"):
+        _run(data)

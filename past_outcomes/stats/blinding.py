@@ -273,7 +273,7 @@ def compute_blinding_index(
 
 
 def _check_arms(data: pd.DataFrame, group: str, treatment: Any, control: Any) -> None:
-    labels = list(pd.unique(data[group].dropna()))
+    labels = _labels(data[group].tolist())
     for name, value in (("treatment", treatment), ("control", control)):
         if not any(_same(value, v) for v in labels):
             listed = ", ".join(short_repr(v) for v in labels[:20]) or "none"
@@ -288,8 +288,29 @@ def _check_arms(data: pd.DataFrame, group: str, treatment: Any, control: Any) ->
         )
 
 
+def _labels(values: list) -> list:
+    """The distinct present values, in order of appearance, as Python values (pd.unique
+    compares NumPy scalars in NumPy and warns on overflow: np.float32(1.5) vs 1e249)."""
+    seen: dict[Any, Any] = {}
+    for v in values:
+        if _missing(v):
+            continue
+        v = _plain(v)
+        try:
+            seen.setdefault((isinstance(v, bool), v), v)
+        except TypeError:  # an unhashable cell
+            seen.setdefault(("unhashable", id(v)), v)
+    return list(seen.values())
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (bool, np.bool_)) != isinstance(b, (bool, np.bool_)):
+    """Equal labels; booleans apart from numbers; NumPy scalars compared as Python values."""
+    a, b = _plain(a), _plain(b)
+    if isinstance(a, bool) != isinstance(b, bool):
         return False
     try:
         return bool(a == b)
@@ -304,7 +325,10 @@ def _key(value: Any) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return ("bool", bool(value))
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return ("number", float(value))
+        try:
+            return ("number", float(value))
+        except OverflowError:  # an integer beyond float range: only equal to itself
+            return ("number", int(value))
     try:
         hash(value)
     except TypeError:
