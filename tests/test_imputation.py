@@ -292,3 +292,16 @@ def test_estimand_is_typed_and_checked_like_the_other_analyses():
     data = _trial(3, n=12)
     with pytest.raises(ArgumentError, match="estimand must be an Estimand or None; got 'ITT'"):
         _run(data, estimand="ITT")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="defect in stats/_mmrm_data.check_arguments (not this suite's file): a number as "
+    "covariates= is iterated ('float' object is not iterable); also in fit_mmrm",
+)
+def test_a_number_as_covariates_is_an_argument_error():
+    # found by the attack suite; when fixed, remove this mark and the filter in
+    # tests/test_attack.py (KNOWN_DEFECTS)
+    with pytest.raises(ArgumentError, match="covariates"):
+        _run(_trial(3, n=12), covariates=0.0)
