@@ -138,7 +138,7 @@ from dask.distributed import Client, LocalCluster
 import past_outcomes as po
 from past_outcomes.registry.summary import compute_registry_summary
 src, out = sys.argv[1], sys.argv[2]
-with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=sys.argv[3],
                   dashboard_address=None, host="127.0.0.1") as cluster, Client(cluster):
     t0 = time.perf_counter()
     ddf = dd.read_parquet(src, blocksize=None)
@@ -173,6 +173,12 @@ def main() -> None:
     parser.add_argument("--chunk-rows", type=int, default=200_000)
     parser.add_argument("--whole-max", type=int, default=1_000_000)
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument(
+        "--dask-memory",
+        default="2GiB",
+        help="memory limit per Dask worker (spills to disk above it); the default keeps the "
+        "cluster under 4 GiB on a shared machine (Dask's own default is total RAM / workers)",
+    )
     parser.add_argument("--generate", metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.rows
@@ -200,6 +206,7 @@ def main() -> None:
             argv = [a if not a.endswith((".pq", "s1.parquet", "s2.parquet")) else str(folder / a)
                     for a in argv]  # fmt: skip
             runs[name] = run_child(argv)[:2]
+            print(f"{name}: {runs[name][0]:.1f} s, peak {runs[name][1]:.0f} MiB", flush=True)
         whole_rows = min(n, args.whole_max)
         whole_path = csv_path
         if whole_rows < n:  # the largest slice that fits: the first --whole-max rows
@@ -213,8 +220,9 @@ def main() -> None:
         dask_line = ""
         if not args.skip_dask:
             elapsed, rss, out = run_child(
-                [sys.executable, "-c", DASK, str(pq_path), str(folder / "dask_out")]
-            )
+                [sys.executable, "-c", DASK, str(pq_path), str(folder / "dask_out"),
+                 args.dask_memory]
+            )  # fmt: skip
             score_s, summary_s, groups = out.split()
             runs["dask (2 workers)"] = (float(score_s), rss)
             dask_line = (

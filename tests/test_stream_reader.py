@@ -118,7 +118,7 @@ def test_text_again_rereads_the_last_block_as_text(tmp_path):
     reader.open()
     (chunk,) = list(reader)
     assert chunk["a"].tolist() == [7.0, 3.0]
-    again = reader.text_again()
+    again = reader.text_again(chunk)
     assert again is not None and again["a"].tolist() == ["07", "3"]
     assert again.index.tolist() == [2, 3]
 

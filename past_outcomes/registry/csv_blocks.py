@@ -60,6 +60,7 @@ class CsvChunks:
     consumed: int = 0  # bytes read so far (for the progress bar)
     blocks_fast: int = 0
     blocks_csv: int = 0
+    _numbers: dict[int, bytes] = field(default_factory=dict, repr=False)
 
     def open(self) -> list[str]:
         """Check the encoding of the head of the file and read the header."""
@@ -144,16 +145,28 @@ class CsvChunks:
             return block, self._eof and not self._buf
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
+        """The frames, block by block; the next block is read in a thread while the caller
+        works on this one (pyarrow parses without holding the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         try:
-            while True:
-                block, last = self._take()
-                if not block:
-                    return
-                frame = self._read_block(block, last)
-                if frame is not None and len(frame):
-                    yield frame
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                ahead = pool.submit(self._next_frame)
+                while True:
+                    frame, done = ahead.result()
+                    if done:
+                        return
+                    ahead = pool.submit(self._next_frame)
+                    if frame is not None and len(frame):
+                        yield frame
         finally:
             self.close()
+
+    def _next_frame(self) -> tuple[pd.DataFrame | None, bool]:
+        block, last = self._take()
+        if not block:
+            return None, True
+        return self._read_block(block, last), False
 
     def _read_block(self, block: bytes, last: bool) -> pd.DataFrame | None:
         if b"\x00" in block:
@@ -198,7 +211,8 @@ class CsvChunks:
             table = self._arrow(block, [])
         if table is None or table.num_rows != n_lines:
             return None
-        self.last = (block, self._next_line, table.schema != self._text_schema())
+        if table.schema != self._text_schema():  # kept for text_again (two blocks at most)
+            self._numbers = {**dict(list(self._numbers.items())[-1:]), self._next_line: block}
         frame = table.to_pandas(types_mapper={pa.string(): _STR}.get)
         first = self._next_line
         frame.index = pd.Index(np.arange(first, first + n_lines, dtype=np.int64), name="line")
@@ -230,12 +244,13 @@ class CsvChunks:
         except pa.ArrowInvalid:
             return None
 
-    def text_again(self) -> pd.DataFrame | None:
-        """The last block read by the fast path with numbers, read again as text (the
-        engine then names a failing cell by its text, as for a file read whole); None when
-        the last block was read as text already."""
-        block, first, numbers = getattr(self, "last", (b"", 0, False))
-        if not numbers:
+    def text_again(self, frame: pd.DataFrame) -> pd.DataFrame | None:
+        """``frame`` (the last frame yielded), read again as text when the fast path read
+        numbers (the engine then names a failing cell by its text, as for a file read
+        whole); None when it was read as text already."""
+        first = int(frame.index[0]) if len(frame) else -1
+        block = self._numbers.get(first)
+        if block is None:
             return None
         import pyarrow as pa
 

@@ -347,7 +347,7 @@ def _score_chunk(
             return engine(table, subject=None, timepoint=None), None
         except ResponseValidationError:
             pass
-    again = reader.text_again() if hasattr(reader, "text_again") else None
+    again = reader.text_again(table) if hasattr(reader, "text_again") else None
     if again is not None:
         table = again.rename(columns=renames) if renames else again
     try:
