@@ -21,31 +21,47 @@ own child process (wall time, rows per second, peak resident memory from ``os.wa
    site and year on the scored frame (``--skip-dask`` to leave out).
 
 Run: python benchmarks/bench_registry.py [--rows N] [--chunk-rows N] [--whole-max N]
-[--skip-dask]. The default (1,000,000 rows) takes about two minutes on the 2-core machine;
-the issue's 20,000,000 rows: ``--rows 20000000 --whole-max 3000000`` (about 40 minutes).
+[--skip-dask] [--dask-memory 2GiB]. The default (1,000,000 rows) takes about two minutes on
+the 2-core machine; the issue's 20,000,000 rows: ``--rows 20000000 --whole-max 3000000``
+(26 minutes in session 18: 8 to generate the files, 13 of them Dask).
 
-Closing note (2-core machine shared with other jobs; one run each, so ratios are indicative)
+Closing note, session 18 (2-core machine shared with five other sessions' test runs, mypy,
+an R package build and notebook executions: load average 5-7 throughout; one run each, so
+ratios are indicative)
 ------------------------------------------------------------------------------------------------
-Default run, 1,000,000 rows (CSV 52 MiB, Parquet 7 MiB), chunks of 200,000 rows:
+The issue's run, 20,000,000 rows (CSV 1,057 MiB, Parquet 133 MiB), chunks of 200,000 rows,
+``--rows 20000000 --whole-max 3000000``, package at commit 49c7990 (before the read-ahead):
 
     run                  wall s     rows/s  peak MiB
-    minimal csv             1.4    732,517       272
-    stream csv              9.6    103,632       497
-    minimal parquet         1.2    856,976       433
-    stream parquet          4.3    231,294       561
-    in-memory csv          13.3     75,109      1333
-    dask (2 workers)        9.4    106,135       863   (score + to_parquet; summary 2.5 s)
+    minimal csv            43.5    460,063       291
+    stream csv             68.0    294,235       447
+    minimal parquet        40.3    496,345       493
+    stream parquet         51.6    387,921       684
+    in-memory csv          89.8     33,397     3,666   (the first 3,000,000 rows, read whole)
+    dask (2 workers)      612.2     32,668    10,813   (score + to_parquet; summary 155.6 s)
 
-The 1.5x target against the minimal chunked scorer is not met: streamed CSV 7.1x, Parquet
-3.7x. The minimal scorer validates nothing, computes two totals and no classification, and
-reads the CSV with pandas' C parser; the streamed CSV path keeps the safe reader's checks by
-file line (the csv module's records as Python lists, as ``_io.parse_delimited``), and every
-path runs the full engine (every cell validated, 8 scales, bands and flags, the summary
-accumulated, the duplicate pairs spilled). Peak memory stays under 600 MiB whatever the file
-size (it is set by --chunk-rows); the file read whole needs 1.3 GiB per million rows. The
-Dask figure's peak includes the worker processes (os.wait4 reports the largest descendant).
-The issue's 20,000,000-row run (``--rows 20000000 --whole-max 3000000``) was not made in the
-session's time.
+Streamed CSV 1.56x the minimal scorer's time, Parquet 1.28x (target 1.5x). The minimal
+scorer now computes what the engine outputs for PHQ-9 + GAD-7 (totals, bands, cut-offs, the
+item-9 flag, items answered; it computed two totals until this session) and validates
+nothing; every streamed path validates every cell, checks duplicates across the whole file,
+accumulates the summary and renames its output into place. After the read-ahead thread
+(commit 6f58391), 1,000,000 rows, three alternating runs on the same loaded machine: stream
+CSV 7.5 / 8.3 / 7.7 s against minimal 5.8 / 6.5 / 5.6 s (1.28-1.38x, about 1 s of it the
+CLI's imports). Peak memory of the streamed runs stays under 700 MiB at 20M rows, as at 1M
+(set by ``--chunk-rows``; the duplicate check spills 16 bytes a row to disk); read whole,
+3M rows need 3.7 GiB.
+
+Not met: the Dask path. Its peak (a worker, reported by ``os.wait4`` as the largest
+descendant) reached 10.8 GB with Dask's default memory limit (total RAM / workers): the
+duplicate check shuffles the identifier pairs as Python objects (``frames._pairs``); one
+worker was restarted by its nanny and the run took 10 minutes. The benchmark now gives
+each worker ``--dask-memory`` (2 GiB by default). The remedy (not made): shuffle 64-bit pair
+hashes and positions only, as the streamed path does, and confirm candidates afterwards.
+
+Where the streamed time goes (1M rows, in process, loaded machine): pyarrow parsing 1.0 s,
+the engine without its identifier checks 1.2-1.4 s, Parquet writing 1.0-1.2 s, pair hashes
+0.3 s, summary 0.4 s. Before this session: streamed CSV 7.1x, Parquet 3.7x the (two-total)
+minimal scorer at 1M rows; the csv module's records as Python lists cost 6 of its 10 s.
 """
 
 from __future__ import annotations
