@@ -127,14 +127,35 @@ def test_02_pairs_and_effect_sizes_are_those_of_its_tables(runs):
 def test_03_design_dropout_and_ancova_are_those_of_its_tables(runs):
     nb, _ = runs["03_two_arm_trial"]
     prose = _prose(nb)
-    flow = _table_with(nb, "arm", "randomized", "discontinued")[0].set_index("arm")
+    consort = _table_with(nb, "box", "detail", "mdma", "placebo")[0]  # po.build_consort
+    boxes = consort[consort["detail"] == ""].set_index("box")  # each box's total
     for arm in ("mdma", "placebo"):
-        assert f"n = {flow.loc[arm, 'randomized']})" in prose
-        assert f"{flow.loc[arm, 'discontinued']} of {flow.loc[arm, 'randomized']} with" in prose
+        randomized, discontinued = boxes.loc["allocated", arm], boxes.loc["discontinued", arm]
+        assert f"n = {randomized})" in prose
+        assert f"{discontinued} of {randomized} with" in prose
     estimates = _table_with(nb, "quantity", "estimate", "p_value")[0].set_index("quantity")
     adjusted = float(estimates.loc["adjusted_difference", "estimate"])
     assert f"change at week 18 is {adjusted:.1f} points" in prose
     assert "analysis.md" not in json.dumps(nb) and "CI pathway.md" not in json.dumps(nb)
+
+
+def test_03_sensitivity_prose_and_skipped_sections(runs):
+    """The example file runs without a disposition file of its own (the bundled one lists
+    other participants): the flow is read from the outcome data and the blinding and
+    expectancy sections say, in one sentence each, that they are skipped and how to supply
+    the file. The range of week-18 differences quoted is the sensitivity table's."""
+    nb, _ = runs["03_two_arm_trial"]
+    prose = _prose(nb)
+    assert "*From the outcome data alone:*" in prose
+    assert "lists other participants than the data" in prose
+    for what in ("the blinding indices", "the MMRM with baseline expectancy as a covariate"):
+        assert f"*Skipped:* {what}, because" in prose
+    assert prose.count("set the parameter `disposition_path`") == 3
+    sensitivity = _table_with(nb, "analysis", "after discontinuation", "estimate")[0]
+    estimates = sensitivity["estimate"].astype(float)
+    assert len(sensitivity) == 6  # MMRM; MI under MAR, J2R, CR; conditional mean MAR, J2R
+    assert f"ranges from {estimates.min():.2f} to {estimates.max():.2f} points" in prose
+    assert "Bang's index is" not in prose  # no blinding numbers without guesses
 
 
 def test_04_caseload_size(runs):
