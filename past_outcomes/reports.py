@@ -46,7 +46,9 @@ RECORD = ".past-outcomes-reports.json"
 NOTEBOOKS: dict[str, str] = {
     "01_scoring": "validate and score raw responses: bands, flags, proration",
     "02_pilot_prepost": "single-arm pilot: pre/post tests, effect sizes, reliable change, responders",
-    "03_two_arm_trial": "MAPP2-like trial: ANCOVA, MMRM, responder table, comparison with MAPP2",
+    "03_two_arm_trial": (
+        "MAPP2-like trial: estimands, CONSORT, MMRM, missing-data sensitivity, blinding"
+    ),
     "04_client_progress": "practitioner's view: one client and the caseload",
     "05_psychometrics_and_power": "internal consistency and sample sizes for a follow-up trial",
 }
