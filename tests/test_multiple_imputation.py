@@ -372,3 +372,18 @@ def test_responder_rows_with_infinite_df_say_why():
     last = imputed.iloc[-1]  # v3: values imputed, so a Barnard-Rubin df
     assert np.isfinite(last["df"]) and last["note"] == ""
     assert list(imputed.columns)[-1] == "note"
+
+
+def test_a_delta_beyond_the_largest_measure_is_refused():
+    # found by the attack suite: delta=1e300 made the pooled SE infinite (squares overflow);
+    # a delta, like a measure (past_outcomes._long.MAX_MAGNITUDE), is at most 1e100
+    data = _trial(10, n=12)
+    with pytest.raises(ArgumentError, match="delta must be a finite number at most 1e\\+100"):
+        _mi(data, delta=1e300, n_imputations=3)
+    with pytest.raises(ArgumentError, match="delta must be a finite number at most 1e\\+100"):
+        po.compute_reference_imputation(data, measure="y", pre="v0", delta={"active": -1e101})
+    with pytest.raises(ArgumentError, match=r"deltas\[1\] must be a finite number at most 1e"):
+        po.compute_tipping_point(data, measure="y", pre="v0", treatment="active",
+                                 control="placebo", deltas=[0, 1e300])  # fmt: skip
+    result = _mi(data, delta=1e100, n_imputations=3, strategy="J2R")  # the bound itself works
+    assert np.isfinite(result.table[["estimate", "se", "ci_low", "ci_high"]].to_numpy()).all()

@@ -36,11 +36,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from past_outcomes._long import MAX_MAGNITUDE
 from past_outcomes.errors import (
     ArgumentError,
     EstimationError,
     MMRMConvergenceError,
     PastOutcomesWarning,
+    short_repr,
 )
 from past_outcomes.results import excluded_frame
 from past_outcomes.stats import _mmrm_data as _data
@@ -260,7 +262,18 @@ def _number(name: str, value: Any) -> float:
     number = isinstance(value, int | float | np.integer | np.floating)
     if isinstance(value, bool) or not number or not np.isfinite(value):
         raise ArgumentError(f"{name} must be a finite number; got {value!r}.")
-    return float(value)
+    return check_magnitude(name, float(value))
+
+
+def check_magnitude(name: str, value: float) -> float:
+    """``value`` if at most MAX_MAGNITUDE in absolute value, as a measure must be (beyond it
+    squares overflow: a delta of 1e300 made the SEs infinite); else ArgumentError."""
+    if abs(value) > MAX_MAGNITUDE:
+        raise ArgumentError(
+            f"{name} must be a finite number at most {MAX_MAGNITUDE:g} in absolute value, as "
+            f"a measure; got {short_repr(value)}. Give the shift in the measure's units."
+        )
+    return value
 
 
 def warn_excluded(excluded: pd.DataFrame, context: str) -> None:

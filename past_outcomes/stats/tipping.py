@@ -399,7 +399,10 @@ def _check_axis(name: str, values: Any) -> np.ndarray:
             f"{name} must be a sequence of numbers; got {short_repr(values)} "
             f"({type(values).__name__}). Pass e.g. numpy.linspace(0, 10, 21)."
         )
-    vals = [check_number(f"{name}[{i}]", v) for i, v in enumerate(list(values))]
+    from past_outcomes.stats._imputation_model import check_magnitude
+
+    vals = [check_magnitude(f"{name}[{i}]", check_number(f"{name}[{i}]", v))
+            for i, v in enumerate(list(values))]  # fmt: skip
     if not 1 <= len(set(vals)) <= MAX_POINTS:
         raise ArgumentError(
             f"{name} must hold from 1 to {MAX_POINTS} distinct numbers; got {len(set(vals))}. "
