@@ -280,6 +280,21 @@ def _check_arms_agree(rows: pd.DataFrame, arm: dict, subject: str, group: str) -
         )
 
 
+def _id_set(analysed: Iterable[Any]) -> set:
+    """The ids of ``analysed``; an element that cannot be an id (a list, an array row) is an
+    ArgumentError, not Python's "unhashable type"."""
+    chosen = set()
+    for s in analysed:
+        try:
+            chosen.add(s)
+        except TypeError:
+            raise ArgumentError(
+                "analysed must hold subject ids (text or numbers); got the element "
+                f"{short_repr(s)} ({type(s).__name__}). Pass a flat list or set of ids."
+            ) from None
+    return chosen
+
+
 def _analysed_from_set(
     rows: pd.DataFrame, subject: str, randomized: set, analysed: Any
 ) -> tuple[set, dict, str]:
@@ -305,7 +320,7 @@ def _analysed_from_set(
             "analysed must be None, a column name of the disposition table or a set of "
             f"subject ids; got {type(analysed).__name__}."
         )
-    chosen = set(analysed)
+    chosen = _id_set(analysed)
     if chosen and all(isinstance(s, bool | np.bool_) for s in chosen):
         raise ArgumentError(
             "analysed must hold subject ids, not true/false flags; got only booleans. Pass "

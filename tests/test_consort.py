@@ -300,6 +300,9 @@ def test_a_missing_subject_is_named():
         ({"analysed": {"a", "g"}}, "analysed must name randomized subjects.*'g'"),
         ({"analysed": [True, False]}, "analysed must hold subject ids"),
         ({"analysed": 3}, "analysed must be None, a column name"),
+        # found by the attack suite: a 2-D array raised "unhashable type: 'list'"
+        ({"analysed": np.array([[0.0, 1.0]])}, r"analysed must hold subject ids .*\(list\)"),
+        ({"analysed": [["a"], "b"]}, r"analysed must hold subject ids .*\['a'\]"),
         ({"analysed": "nope"}, r"disposition must have the column\(s\) 'nope'"),
     ],
 )
