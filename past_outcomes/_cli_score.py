@@ -324,7 +324,7 @@ def _write_scores(result: pd.DataFrame, out: str) -> None:
 # score, streamed: files of any size (past_outcomes.registry.stream)
 
 #: A canonical CSV larger than this is streamed even without ``--chunk-rows``.
-STREAM_BYTES = 256 * 2**20
+STREAM_BYTES = 32 * 2**20
 
 
 def streams(args: dict[str, Any]) -> bool:

@@ -358,7 +358,7 @@ def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     type=click.IntRange(min=1),
     metavar="N",
     help="stream FILE (CSV or Parquet) N rows at a time in bounded memory; Parquet files and "
-    "CSV files over 256 MiB are streamed anyway (200,000 rows a chunk), unless --notebook "
+    "CSV files over 32 MiB are streamed anyway (200,000 rows a chunk), unless --notebook "
     "is given (a contract is checked on the whole table)",
 )
 def validate_command(**args: Any) -> int:
@@ -398,7 +398,7 @@ def _cmd_validate(args: dict[str, Any]) -> int:
     type=click.IntRange(min=1),
     metavar="N",
     help="stream FILE (CSV or Parquet) N rows at a time in bounded memory; Parquet files and "
-    "CSV files over 256 MiB are streamed anyway (200,000 rows a chunk)",
+    "CSV files over 32 MiB are streamed anyway (200,000 rows a chunk)",
 )
 def score_command(**args: Any) -> int:
     """Validate and score FILE (one row per administration); print a summary that names the
