@@ -352,18 +352,20 @@ def _lookup(table: dict, key):
 
 @st.composite
 def trial_frames(draw):
-    """Long trial data (``long_frames``, correlated scores, at least 8 subjects) with two
+    """Long trial data (``long_frames``, correlated scores, at least 12 subjects) with two
     per-subject columns, sometimes hostile: ``ice`` (the first timepoint after an
     intercurrent event, empty for none) and ``age`` (a baseline covariate); and the
     ``intercurrent=`` argument: None, the column ``"ice"`` or a mapping subject -> timepoint.
     """
-    frame = draw(long_frames(min_subjects=8, correlated=True))
+    frame = draw(long_frames(min_subjects=12, correlated=True))
     ids = list(dict.fromkeys(frame["subject"].tolist()))
-    visit = st.sampled_from(["post", "mid", "pre", None, None, None])
-    cell = st.one_of(visit, HOSTILE) if draw(st.booleans()) else visit
-    ice = {i: draw(cell) for i in ids[:16]}
-    age = st.one_of(st.floats(18, 70), HOSTILE) if draw(st.booleans()) else st.floats(18, 70)
-    ages = {i: draw(age) for i in ids[:16]}
+    present = [t for t in ("mid", "post") if t in set(frame["timepoint"].tolist())]
+    visit = st.sampled_from([*present, None, None, None])
+    hostile = draw(st.integers(0, 3)) == 0  # one frame in four has hostile ICE and ages
+    cell = st.one_of(visit, HOSTILE, st.just("pre")) if hostile else visit
+    ice = {i: draw(cell) for i in ids[:20]}
+    age = st.one_of(st.floats(18, 70), HOSTILE) if hostile else st.floats(18, 70)
+    ages = {i: draw(age) for i in ids[:20]}
     frame = frame.assign(
         ice=[_lookup(ice, i) for i in frame["subject"]],
         age=[_lookup(ages, i) for i in frame["subject"]],
@@ -475,23 +477,46 @@ def test_trial_analyses_give_a_result_or_a_documented_error(target, drawn):
     attempt(target, lambda: TRIAL_TARGETS[target](data, intercurrent), data)
 
 
+@st.composite
+def subject_rows(draw, columns: dict, n_max: int = 16) -> pd.DataFrame:
+    """One row per subject (id ``S<i>``), each column's cell drawn from its clean strategy
+    (``columns``: name -> strategy of the row drawn so far), or, at a drawn rate, a hostile
+    value; with a duplicated row now and then."""
+    n = draw(st.integers(0, n_max))
+    p_bad = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3]))
+    rows = []
+    for i in range(n):
+        row = {"subject": f"S{i}"}
+        for name, make in columns.items():
+            row[name] = draw(make(row))
+        for name in row:
+            if draw(st.floats(0, 1)) < p_bad:
+                row[name] = draw(HOSTILE)
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["subject", *columns], dtype=object)
+    if p_bad and n and draw(st.booleans()):
+        frame = pd.concat([frame, frame.iloc[[draw(st.integers(0, n - 1))]]])
+    if draw(st.booleans()):
+        frame = frame.infer_objects()
+    return frame
+
+
+GUESS_COLUMNS = {
+    "group": lambda row: st.sampled_from(["A", "B"] * 5 + ["C", None]),
+    "guess": lambda row: st.sampled_from(
+        ["A", "B"] * 3 + ["don't know", "dont_know", " DK ", "Treatment", "control", None]
+    ),
+}
+
+
 @ATTACK
 @given(
-    rows=st.lists(
-        st.tuples(
-            st.one_of(st.sampled_from([f"S{i}" for i in range(8)]), HOSTILE),
-            st.one_of(st.sampled_from(["A", "B", "A", "B", "C"]), HOSTILE),
-            st.one_of(
-                st.sampled_from(["A", "B", "don't know", "dont_know", " DK ", "Treatment"]),
-                HOSTILE,
-            ),
-        ),
-        max_size=16,
+    frame=subject_rows(GUESS_COLUMNS),
+    categories=st.sampled_from(
+        [None, None, {"A": "treatment", "B": "control", "dk": "don't know", "maybe": "x"}]
     ),
-    categories=st.sampled_from([None, {"A": "treatment", "B": "control", "dk": "don't know"}]),
 )
-def test_compute_blinding_index_gives_a_result_or_a_documented_error(rows, categories):
-    frame = pd.DataFrame(rows, columns=["subject", "group", "guess"])
+def test_compute_blinding_index_gives_a_result_or_a_documented_error(frame, categories):
     attempt(
         "compute_blinding_index",
         lambda: po.compute_blinding_index(
@@ -501,29 +526,28 @@ def test_compute_blinding_index_gives_a_result_or_a_documented_error(rows, categ
     )
 
 
-FLAG = st.sampled_from([True, False, True, 1, 0, "yes", "no", None])
+def _reason(row):
+    if row["discontinued"] is None and row["randomized"] is not False:
+        return st.just(None)
+    return st.sampled_from([None, "adverse event", "lost", " not eligible "])
+
+
+DISPOSITION_COLUMNS = {
+    "group": lambda row: st.sampled_from(["A", "B"] * 6 + [None]),
+    "randomized": lambda row: st.sampled_from([True, True, True, False, 1, "yes"]),
+    "treated": lambda row: st.sampled_from([True, True, True, False, 0, "no"]),
+    "discontinued": lambda row: st.sampled_from([None, None, None, "post", "mid", True]),
+    "discontinuation_reason": _reason,
+}
 
 
 @ATTACK
 @given(
-    rows=st.lists(
-        st.tuples(
-            st.one_of(st.sampled_from([f"S{i}" for i in range(8)]), HOSTILE),
-            st.one_of(st.sampled_from(["A", "B", None]), HOSTILE),
-            st.one_of(FLAG, HOSTILE),
-            st.one_of(FLAG, HOSTILE),
-            st.one_of(st.sampled_from([None, None, "post", "mid", True]), HOSTILE),
-            st.one_of(st.sampled_from([None, None, "adverse event", "lost"]), HOSTILE),
-        ),
-        max_size=14,
-    ),
+    frame=subject_rows(DISPOSITION_COLUMNS, n_max=14),
     outcome=st.one_of(st.none(), long_frames()),
     arms=st.sampled_from([(None, None), ("A", "B")]),
 )
-def test_build_consort_gives_a_flow_or_a_documented_error(rows, outcome, arms):
-    columns = ["subject", "group", "randomized", "treated", "discontinued"]
-    frame = pd.DataFrame(rows, columns=[*columns, "discontinuation_reason"])
-    frame = frame.astype(object)
+def test_build_consort_gives_a_flow_or_a_documented_error(frame, outcome, arms):
     kw = {} if outcome is None else {"data": outcome, "measure": "score", "pre": "pre"}
     inputs = [frame] if outcome is None else [frame, outcome]
     attempt(
