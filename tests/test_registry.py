@@ -108,6 +108,60 @@ def test_duplicates_across_partitions_are_found():
     pd.testing.assert_frame_equal(_cases(got.value), _cases(expected.value))
 
 
+def _collide(s, t):
+    """A pair hash of the timepoint alone (three values): equal pairs hash equal, as they
+    must, and every row becomes a candidate."""
+    return t.astype(str).str[1:].astype(np.uint64).to_numpy()  # "t2" -> 2
+
+
+def test_forced_hash_collisions_report_no_false_duplicate(monkeypatch):
+    monkeypatch.setattr(frames, "_pair_hashes", _collide)
+    monkeypatch.setattr(frames, "CONFIRM_ROWS", 50)  # several confirmation batches
+    data = _answers(900, seed=10)
+    ddf = _uneven(data, [7, 400, 401, 850])
+    got = po.score(ddf, instrument="phq9").compute()
+    pd.testing.assert_frame_equal(got, po.score(data, instrument="phq9"))
+    # one true repeat among the 900 colliding rows: only its two rows are reported
+    data.loc[880, ["subject", "timepoint"]] = ["S1", "t1"]  # row 4 is S1 at t1
+    with pytest.raises(ResponseValidationError, match="duplicate-observation x2") as exc:
+        po.score(_uneven(data, [7, 400, 401, 850]), instrument="phq9").compute()
+    assert exc.value.failure_cases["row"].tolist() == [4, 880]
+
+
+def test_hash_collision_batches_never_split_a_hash(monkeypatch):
+    """Candidates confirmed in batches of 2 with hashes of three values: every repeat is
+    still found (a batch is extended to the end of its last hash)."""
+    monkeypatch.setattr(frames, "_pair_hashes", _collide)
+    monkeypatch.setattr(frames, "CONFIRM_ROWS", 2)
+    data = _answers(300, seed=11)
+    data.loc[[200, 299], ["subject", "timepoint"]] = [["S0", "t0"], ["S0", "t0"]]
+    with pytest.raises(ResponseValidationError, match="duplicate-observation x3") as got:
+        po.validate_responses(_uneven(data, [50, 250]), instrument="gad7").compute()
+    with pytest.raises(ResponseValidationError) as expected:
+        po.validate_responses(data, instrument="gad7")
+    pd.testing.assert_frame_equal(_cases(got.value), _cases(expected.value))
+
+
+def test_numeric_and_object_identifiers_across_partitions():
+    data = _answers(600, seed=12)
+    data["subject"] = np.arange(600) // 3  # integers: hashed by pandas
+    data.loc[599, ["subject", "timepoint"]] = [0, "t0"]
+    with pytest.raises(ResponseValidationError, match="duplicate-observation x2") as got:
+        po.score(_uneven(data, [100, 300]), instrument="phq9").compute()
+    assert got.value.failure_cases["position"].tolist() == [0, 599]
+    mixed = _answers(300, seed=13).astype({"subject": object})
+    mixed.loc[0, "subject"] = 7  # an int among texts: the engine's own id path, no duplicate
+    with dask_config(convert_string=False):
+        got_ok = po.score(_uneven(mixed, [20, 200]), instrument="phq9").compute()
+    pd.testing.assert_frame_equal(got_ok, po.score(mixed, instrument="phq9"))
+
+
+def dask_config(*, convert_string: bool):
+    import dask
+
+    return dask.config.set({"dataframe.convert-string": convert_string})
+
+
 def test_failures_are_capped_and_counted(monkeypatch):
     monkeypatch.setattr(frames, "CAP", 5)
     data = _answers(600, seed=4)

@@ -12,16 +12,22 @@ Computing the result runs two passes over the data, each partition by partition,
 stays bounded by a few partitions whatever the size of the data:
 
 1. *Validation.* Every partition is read and validated (the engine of
-   ``past_outcomes._responses``); each keeps its first :data:`CAP` failures and the exact count
-   of all of them, by column and reason. Its ``(subject, timepoint)`` pairs go into a hash
-   shuffle on those two columns (``DataFrame.shuffle``: Dask's own engine, in tasks, or
-   peer to peer on a ``dask.distributed`` cluster), which brings every copy of a pair into
-   the same output partition; a pair seen twice there is a duplicate, even when its two rows
-   lie in different input partitions. One check task gathers the failure tables, the counts
-   and the duplicates and raises one :class:`~past_outcomes.errors.ResponseValidationError`:
-   ``failure_cases`` lists at most :data:`CAP` failures in partition order (each located by
-   ``row`` label, ``subject``, ``timepoint`` and global 0-based ``position``), and the
-   message gives the exact total per reason, however many millions there are.
+   ``past_outcomes._responses``; identifiers of text or numbers with none missing are left
+   out of its call, so that it takes its fast path, and a partition that fails is validated
+   again with them to locate its failures); each keeps its first :data:`CAP` failures and
+   the exact count of all of them, by column and reason. Duplicates across partitions are
+   found as the streamed ``past-outcomes score`` finds them across chunks: each partition
+   hashes its ``(subject, timepoint)`` pairs to 64 bits (no Python objects) and sends the
+   hashes with their positions, 16 bytes a row, to :data:`BUCKETS` bucket tasks by hash
+   modulo the number of buckets; a bucket returns the rows whose hash repeats. Only those
+   candidates are confirmed exactly: their identifiers are read again (one partition at a
+   time, only when there is a candidate) and compared with pandas ``duplicated``, as the
+   in-memory check does, so a hash collision never reports a false duplicate. One check
+   task gathers the failure tables, the counts and the duplicates and raises one
+   :class:`~past_outcomes.errors.ResponseValidationError`: ``failure_cases`` lists at most
+   :data:`CAP` failures in partition order (each located by ``row`` label, ``subject``,
+   ``timepoint`` and global 0-based ``position``), and the message gives the exact total per
+   reason, however many millions there are.
 2. *Scoring.* Only when the check passes is any partition scored; the data are read again
    (the validation pass uses a clone of the input graph, :func:`dask.graph_manipulation.clone`,
    so no partition waits in memory for the check). Writing the result (``to_parquet``) thus
@@ -47,7 +53,7 @@ import pandas as pd
 
 from past_outcomes.errors import ArgumentError, ProrationWarning, ResponseValidationError
 
-__all__ = ["CAP", "is_dask_frame", "score_dask", "validate_dask"]
+__all__ = ["BUCKETS", "CAP", "is_dask_frame", "score_dask", "validate_dask"]
 
 #: At most this many failures are kept per partition and listed in ``failure_cases``.
 CAP = 10_000
@@ -119,9 +125,7 @@ def _lazy(data: Any, func: Any, kwargs: dict[str, Any], subject: Any, timepoint:
     s_col, t_col = id_columns(data._meta, subject, timepoint)
     args = _Args(kwargs, s_col, t_col)
     check = _check_task(data, args)
-    return data.map_partitions(
-        _apply, check, func, kwargs, s_col, t_col, meta=meta, align_dataframes=False
-    )
+    return data.map_partitions(_apply, check, func, kwargs, meta=meta, align_dataframes=False)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,11 @@ class _Args:
     kwargs: dict[str, Any]
     subject: Any
     timepoint: Any
+
+    @property
+    def pairs(self) -> bool:
+        """Whether the (subject, timepoint) pairs are checked for duplicates."""
+        return self.subject is not None and self.timepoint is not None
 
 
 def _quiet(func: Any, part: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
@@ -138,62 +147,91 @@ def _quiet(func: Any, part: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
         return func(part, **kwargs)
 
 
-def _apply(
-    part: pd.DataFrame, ok: bool, func: Any, kwargs: dict[str, Any], subject: Any, timepoint: Any
-) -> pd.DataFrame:
-    """One partition of the result; ``ok`` is the check's value (it raised otherwise)."""
+def _apply(part: pd.DataFrame, ok: bool, func: Any, kwargs: dict[str, Any]) -> pd.DataFrame:
+    """One partition of the result; ``ok`` is the check's value (it raised otherwise). The
+    identifiers were checked by the validation pass: the engine runs without them (its
+    output does not depend on them, and its fast path skips their conversion)."""
     if ok is not True:  # unreachable: the check raises or returns True
         raise RuntimeError("the validation check did not pass")
-    return _quiet(func, part, **kwargs, subject=subject, timepoint=timepoint)
+    return _quiet(func, part, **kwargs, subject=None, timepoint=None)
 
 
 def _check_task(data: Any, args: _Args) -> Any:
-    """The delayed check: validates a clone of every partition and finds duplicates."""
+    """The delayed check: validates a clone of every partition, exchanges the pair hashes
+    between :data:`BUCKETS` bucket tasks and confirms the repeats."""
     import dask
-    import dask.dataframe as dd
     from dask.graph_manipulation import clone
 
     parts = clone(*data.to_delayed())
     if not isinstance(parts, (tuple, list)):  # one partition: clone returns it alone
         parts = (parts,)
-    partials = [dask.delayed(_validate_part, pure=True)(p, i, args) for i, p in enumerate(parts)]
-    duplicates: list[Any] = []
-    if args.subject is not None and args.timepoint is not None:
-        pair_meta = _pairs(data._meta, 0, args)
-        # identifiers and row labels keep their own types (no conversion to Arrow strings)
-        with dask.config.set({"dataframe.convert-string": False}):
-            pairs = dd.from_delayed(
-                [dask.delayed(_getitem)(p, "pairs") for p in partials],
-                meta=pair_meta,
-                verify_meta=False,
-            )
-            shuffled = pairs.shuffle(on=["s", "t"], npartitions=max(1, data.npartitions))
-            dups = shuffled.map_partitions(_duplicated_pairs, meta=pair_meta)
-            duplicates = list(dups.to_delayed())
+    n_buckets = max(1, min(len(parts), BUCKETS))
+    partials = [
+        dask.delayed(_validate_part, pure=True)(p, i, args, n_buckets) for i, p in enumerate(parts)
+    ]
     summaries = [dask.delayed(_getitem)(p, "summary") for p in partials]
-    return dask.delayed(_raise_failures, pure=True)(summaries, duplicates, args)
+    candidates: list[Any] = []
+    lookup = None
+    if args.pairs:
+        candidates = [
+            dask.delayed(_candidates, pure=True)([dask.delayed(_bucket)(p, b) for p in partials])
+            for b in range(n_buckets)
+        ]
+        lookup = _Lookup(data[list(dict.fromkeys([args.subject, args.timepoint]))])
+    return dask.delayed(_raise_failures, pure=True)(summaries, candidates, lookup, args)
 
 
 def _getitem(mapping: dict[str, Any], key: str) -> Any:
     return mapping[key]
 
 
-def _validate_part(part: pd.DataFrame, number: int, args: _Args) -> dict[str, Any]:
+def _bucket(mapping: dict[str, Any], b: int) -> np.ndarray:
+    return mapping["buckets"][b]
+
+
+def _validate_part(part: pd.DataFrame, number: int, args: _Args, n_buckets: int) -> dict:
     """The failures of one partition (at most :data:`CAP`, with exact counts by column and
-    reason; duplicates left to the shuffle) and its identifier pairs."""
+    reason; duplicates left to the buckets) and its pair hashes split into ``n_buckets``.
+
+    Identifiers of text or numbers with none missing are left out of the engine's call (its
+    fast path: no conversion of the identifiers to Python objects, no duplicate check within
+    the partition); a partition that fails is validated again with them, so that every
+    failure names its subject and timepoint."""
     from past_outcomes._responses import validated_matrices
     from past_outcomes.scoring import _resolve_instruments
 
     instruments = _resolve_instruments(args.kwargs["instrument"])
+    items = args.kwargs["items"]
+    fast = args.pairs and _plain_ids(part, args)
     cases = _no_failures()
     try:
-        validated_matrices(part, instruments, args.kwargs["items"], args.subject, args.timepoint)
+        if fast:
+            validated_matrices(part, instruments, items, None, None)
+        else:
+            validated_matrices(part, instruments, items, args.subject, args.timepoint)
     except ResponseValidationError as exc:
         fc = exc.failure_cases
+        if fast:
+            try:
+                validated_matrices(part, instruments, items, args.subject, args.timepoint)
+            except ResponseValidationError as again:
+                fc = again.failure_cases
         cases = fc[(fc["reason"] != _DUPLICATE) & fc["position"].notna()]
     counts = cases.groupby(["column", "reason"], sort=False, dropna=False).size()
     summary = {"number": number, "rows": len(part), "cases": cases.head(CAP), "counts": counts}
-    return {"summary": summary, "pairs": _pairs(part, number, args)}
+    return {"summary": summary, "buckets": _split_hashes(part, args, n_buckets)}
+
+
+def _plain_ids(part: pd.DataFrame, args: _Args) -> bool:
+    """Whether both identifier columns hold text or numbers (not objects), none missing."""
+    for col in (args.subject, args.timepoint):
+        dtype = part[col].dtype
+        typed = isinstance(dtype, pd.StringDtype) or (
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        )
+        if not typed or part[col].isna().any():
+            return False
+    return True
 
 
 def _no_failures() -> pd.DataFrame:
@@ -201,37 +239,125 @@ def _no_failures() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
-def _pairs(part: pd.DataFrame, number: int, args: _Args) -> pd.DataFrame:
-    """``s, t, row, partition, position`` for the rows with both identifiers."""
-    if args.subject is None or args.timepoint is None:
-        return pd.DataFrame()
-    s = part[args.subject].to_numpy(dtype=object)
-    t = part[args.timepoint].to_numpy(dtype=object)
-    keep = ~(pd.isna(s) | pd.isna(t))
-    rows = np.flatnonzero(keep)
-    return pd.DataFrame(
-        {
-            "s": pd.Series(s[rows], dtype=object),
-            "t": pd.Series(t[rows], dtype=object),
-            "row": pd.Series(part.index.to_numpy(dtype=object)[rows], dtype=object),
-            "partition": np.full(len(rows), number, dtype=np.int64),
-            "position": rows.astype(np.int64),
-        }
-    )
+def _pair_hashes(s: pd.Series, t: pd.Series) -> np.ndarray:
+    """A 64-bit hash of each (subject, timepoint) pair (the streamed path's: text hashed from
+    its Arrow buffers, other types by pandas). Equal pairs hash equal; unequal pairs may too,
+    so repeats are only candidates (confirmed by :func:`_confirmed_duplicates`)."""
+    from past_outcomes.registry.stream import _hash_ids
+
+    with np.errstate(over="ignore"):
+        return _hash_ids(s) * np.uint64(0x9E3779B97F4A7C15) ^ _hash_ids(t)
 
 
-def _duplicated_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
-    """The rows of one shuffled partition whose pair occurs more than once."""
-    if pairs.empty:
-        return pairs
+def _split_hashes(part: pd.DataFrame, args: _Args, n_buckets: int) -> list[np.ndarray]:
+    """Per bucket, a (k, 2) uint64 array of pair hash and position in the partition, for the
+    rows with both identifiers (bucket: the hash modulo ``n_buckets``)."""
+    empty = [np.empty((0, 2), dtype=np.uint64) for _ in range(n_buckets)]
+    if not args.pairs or not len(part):
+        return empty
+    s, t = part[args.subject], part[args.timepoint]
     try:
-        dup = pairs.duplicated(subset=["s", "t"], keep=False).to_numpy()
+        h = np.asarray(_pair_hashes(s, t), dtype=np.uint64)
     except TypeError:  # unhashable ids: the partition's own check reported them
-        return pairs.iloc[:0]
-    return pairs[dup]
+        return empty
+    rows = np.flatnonzero((s.notna() & t.notna()).to_numpy())
+    h = h[rows]
+    bucket = (h % np.uint64(n_buckets)).astype(np.uint8)  # BUCKETS <= 256
+    order = np.argsort(bucket, kind="stable")  # a radix sort on 8-bit keys
+    bounds = np.searchsorted(bucket[order], np.arange(n_buckets + 1))
+    pairs = np.empty((len(h), 2), dtype=np.uint64)  # filled column by column (1-D takes)
+    pairs[:, 0], pairs[:, 1] = h[order], rows[order]
+    return [pairs[bounds[b] : bounds[b + 1]] for b in range(n_buckets)]
 
 
-def _raise_failures(summaries: list[dict], duplicates: list[pd.DataFrame], args: _Args) -> bool:
+def _candidates(pieces: list[np.ndarray]) -> np.ndarray:
+    """One bucket: (hash, partition, position) of the rows whose pair hash repeats, as a
+    (k, 3) uint64 array (``pieces[i]``: the bucket's share of partition ``i``)."""
+    sizes = [len(p) for p in pieces]
+    if sum(sizes) < 2:
+        return np.empty((0, 3), dtype=np.uint64)
+    h = np.concatenate([p[:, 0] for p in pieces])
+    order = np.argsort(h, kind="stable")
+    h = h[order]
+    repeat = np.zeros(len(h), dtype=bool)
+    repeat[1:] = h[1:] == h[:-1]
+    repeat[:-1] |= repeat[1:]
+    if not repeat.any():
+        return np.empty((0, 3), dtype=np.uint64)
+    chosen = order[repeat]
+    partition = np.repeat(np.arange(len(pieces), dtype=np.uint64), sizes)
+    position = np.concatenate([p[:, 1] for p in pieces])
+    return np.column_stack([h[repeat], partition[chosen], position[chosen]])
+
+
+class _Lookup:
+    """The identifier columns of the data, read again one partition at a time when a pair
+    hash repeats (a plain object, so that Dask does not make the check depend on them)."""
+
+    def __init__(self, frame: Any):
+        self.frame = frame
+
+    def __dask_tokenize__(self) -> Any:
+        return ("past-outcomes-lookup", self.frame._name)
+
+    def partition(self, number: int) -> pd.DataFrame:
+        return self.frame.partitions[number].compute(scheduler="sync")
+
+
+#: Pair hashes are exchanged between at most this many bucket tasks (16 bytes a row in all;
+#: at most 256).
+BUCKETS = 32
+#: Candidates confirmed together (a batch never splits one hash); each batch reads again
+#: the identifiers of the partitions it touches, one partition at a time.
+CONFIRM_ROWS = 1_000_000
+
+
+def _confirmed_duplicates(
+    candidates: list[np.ndarray], lookup: _Lookup, offsets: np.ndarray, args: _Args
+) -> tuple[pd.DataFrame, int]:
+    """The first :data:`CAP` rows (by global position) whose pair truly repeats, as columns
+    ``s, t, row, position``, and how many there are: every candidate's identifiers are read
+    again and compared exactly (pandas ``duplicated``, as the in-memory check)."""
+    found = [c for c in candidates if len(c)]
+    if not found:
+        return pd.DataFrame(), 0
+    cand = np.concatenate(found)
+    cand = cand[np.argsort(cand[:, 0], kind="stable")]
+    kept: list[pd.DataFrame] = []
+    total, start = 0, 0
+    while start < len(cand):
+        stop = min(start + CONFIRM_ROWS, len(cand))
+        stop = int(np.searchsorted(cand[:, 0], cand[stop - 1, 0], side="right"))
+        pairs = _looked_up(cand[start:stop], lookup, offsets, args)
+        dup = pairs[pairs.duplicated(subset=["s", "t"], keep=False).to_numpy()]
+        total += len(dup)
+        kept = [pd.concat([*kept, dup]).sort_values("position", kind="stable").head(CAP)]
+        start = stop
+    return kept[0], total
+
+
+def _looked_up(batch: np.ndarray, lookup: _Lookup, offsets: np.ndarray, args: _Args):
+    """``s, t, row, position`` (global) of the candidate rows in ``batch``."""
+    frames = []
+    for number in np.unique(batch[:, 1]):
+        rows = np.sort(batch[batch[:, 1] == number, 2]).astype(np.int64)
+        part = lookup.partition(int(number))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "s": part[args.subject].iloc[rows].to_numpy(dtype=object),
+                    "t": part[args.timepoint].iloc[rows].to_numpy(dtype=object),
+                    "row": part.index[rows].to_numpy(dtype=object),
+                    "position": rows + int(offsets[int(number)]),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _raise_failures(
+    summaries: list[dict], candidates: list[np.ndarray], lookup: Any, args: _Args
+) -> bool:
     """True when nothing failed; else one ResponseValidationError for every partition."""
     summaries = sorted(summaries, key=lambda s: s["number"])
     offsets = np.cumsum([0] + [s["rows"] for s in summaries])
@@ -242,10 +368,13 @@ def _raise_failures(summaries: list[dict], duplicates: list[pd.DataFrame], args:
             cases["position"] = cases["position"].astype("int64") + int(offsets[s["number"]])
             frames.append(cases)
         counts.append(s["counts"])
-    dup = _duplicate_failures(duplicates, offsets, args)
-    if len(dup):
-        frames.append(dup.head(CAP))
-        counts.append(dup.groupby(["column", "reason"], sort=False).size())
+    dup, n_dup = _confirmed_duplicates(candidates, lookup, offsets, args)
+    if n_dup:
+        frames.append(_duplicate_failures(dup, args))
+        index = pd.MultiIndex.from_tuples(
+            [(frames[-1]["column"].iloc[0], _DUPLICATE)], names=["column", "reason"]
+        )
+        counts.append(pd.Series([n_dup], index=index))
     if not frames:
         return True
     total = pd.concat(counts).groupby(level=["column", "reason"], sort=False).sum()
@@ -270,16 +399,10 @@ def _names(args: _Args) -> str:
     return ", ".join(i.id for i in _resolve_instruments(args.kwargs["instrument"]))
 
 
-def _duplicate_failures(duplicates: list[pd.DataFrame], offsets: np.ndarray, args: _Args):
+def _duplicate_failures(dup: pd.DataFrame, args: _Args) -> pd.DataFrame:
     """``duplicate-observation`` rows (every row of a repeated pair, in position order)."""
-    found = [d for d in duplicates if len(d)]
-    if not found:
-        return pd.DataFrame()
     from past_outcomes._cells import cell_text
 
-    dup = pd.concat(found, ignore_index=True)
-    start = offsets[dup["partition"].to_numpy(dtype=np.int64)]
-    dup = dup.assign(position=start + dup["position"].to_numpy()).sort_values("position")
     s_text, t_text = cell_text(args.subject), cell_text(args.timepoint)
     return duplicate_cases(
         dup,
