@@ -47,13 +47,15 @@ import pandas as pd
 
 from past_outcomes._checks import check_option
 from past_outcomes._responses import validated_matrices
-from past_outcomes.errors import ArgumentError, ProrationWarning
+from past_outcomes._spec_columns import check_distinct_columns
+from past_outcomes.errors import ArgumentError, ProrationWarning, UnverifiedRuleWarning
 from past_outcomes.instrument import (
     OPERATORS,
     Classification,
     Instrument,
     Scale,
     load_instrument,
+    unverified_note,
 )
 
 __all__ = ["score", "validate_responses"]
@@ -184,13 +186,16 @@ def score(
     """
     from past_outcomes.registry.frames import is_dask_frame, score_dask
 
+    instruments = _resolve_instruments(instrument)
+    unverified = unverified_note(instruments)  # said once per call, with the outputs
     if is_dask_frame(data):  # lazy, partition by partition: past_outcomes.registry.frames
-        return score_dask(
-            data, instrument=instrument, items=items, missing=missing, subject=subject,
+        lazy = score_dask(
+            data, instrument=instruments, items=items, missing=missing, subject=subject,
             timepoint=timepoint,
         )  # fmt: skip
+        _warn_unverified(unverified)
+        return lazy
     check_option("missing", missing, MISSING_MODES)
-    instruments = _resolve_instruments(instrument)
     if missing == "prorate":
         lacking = [i.id for i in instruments if not any(s.proration for s in i.scales.values())]
         if lacking:
@@ -218,8 +223,15 @@ def score(
             ProrationWarning,
             stacklevel=2,
         )
+    _warn_unverified(unverified)
     # copy=False: every column is a new array already (no consolidation copy)
     return pd.DataFrame(out, index=data.index.copy(deep=True), copy=False)
+
+
+def _warn_unverified(note: str | None) -> None:
+    """The one :class:`UnverifiedRuleWarning` of a call (from :func:`unverified_note`)."""
+    if note:
+        warnings.warn(note, UnverifiedRuleWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,7 +249,7 @@ def _resolve_instruments(instrument) -> list[Instrument]:
     ids = [i.id for i in insts]
     if len(set(ids)) != len(ids):
         raise ArgumentError(f"instrument lists an instrument twice: {ids}.")
-    return insts
+    return check_distinct_columns(insts)
 
 
 # --------------------------------------------------------------------------------------------

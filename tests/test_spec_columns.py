@@ -242,11 +242,6 @@ def test_the_warning_class_is_public():
         warnings.warn(message, UnverifiedRuleWarning, stacklevel=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="score() does not call unverified_note yet: the lead wires the call (issue 13); "
-    "remove this mark then",
-)
 def test_score_warns_once_naming_the_outputs_resting_on_unverified_cutoffs():
     data = pd.DataFrame({f"fsds_{n}": [2] for n in range(1, 13)})
     data = data.join(pd.DataFrame({f"phq9_{n}": [1] for n in range(1, 10)}))
