@@ -263,3 +263,13 @@ def test_registry_summary_refuses_duplicates_and_diagnosis_rules():
             data, measure="caps5_total", instrument="caps5", pre="intake", post="end",
             rule="mapp",
         )  # fmt: skip
+
+
+def test_registry_summary_on_uneven_dask_partitions_and_sd_pre_checked_first():
+    data = _registry(400, seed=9)  # shuffled rows: a client's pre and post in any partition
+    kwargs = dict(measure="phq9_total", instrument="phq9", pre="intake", post="end")
+    expected = compute_registry_summary(data, **kwargs)
+    got = compute_registry_summary(_uneven(data, [3, 4, 300]), **kwargs)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12)
+    with pytest.raises(ArgumentError, match="sd_pre"):
+        compute_registry_summary(_uneven(data, [3, 300]), sd_pre=0.0, **kwargs)

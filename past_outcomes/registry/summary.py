@@ -8,11 +8,14 @@ a post score, the share reliably improved and reliably deteriorated (Jacobson-Tr
 single-visit rule (as :func:`past_outcomes.classify_responders`), each with a Wilson score
 interval (statsmodels ``proportion_confint(method="wilson")``, as ``ResponderResult.counts``).
 
-It is computed by groupby, never by collecting the data: the rows at ``pre`` and ``post``
-are grouped by site, period and subject (a hash-partitioned groupby on Dask, ``split_out``
-one output partition per input partition), which pairs each client's two scores; the SD of
-the pre scores of each group's paired clients is a second, small groupby; each client is
-classified partition by partition; the counts per group are a last groupby. On data that fit
+It is computed by groupby, never by collecting the data, in one computation on Dask: the
+rows at ``pre`` and ``post`` are hash-shuffled on site, period and subject (``shuffle``, so
+that every row of a client lands in one partition) and grouped there, which pairs each
+client's two scores; the SD of the pre scores of each group's paired clients is a small
+groupby whose one-partition result is handed to every partition of the classification;
+each client is classified partition by partition; the counts per group are a last groupby.
+The rows are read and shuffled once (until session 18 the SD was computed first, which read
+and shuffled them twice). On data that fit
 in memory the figures equal those of ``classify_change`` and ``classify_responders`` run on
 each group (tests/test_registry.py checks this).
 
@@ -116,13 +119,24 @@ def compute_registry_summary(
     params = _parameters(instrument, measure, rule, reliability, confidence)
     lazy = is_dask_frame(data)
     check_columns(data._meta if lazy else data, [*keys, subject, timepoint, measure])
+    if sd_pre is not None:
+        from past_outcomes._checks import check_number
+
+        sd_pre = float(check_number("sd_pre", sd_pre, low=0, low_open=True))
     clients = _clients(data, keys, subject, timepoint, measure, pre, post, lazy)
-    sd = _group_sd(clients, keys, sd_pre, lazy)
+    sd = sd_pre if sd_pre is not None else _group_sd(clients, keys)
     classified = _classify(clients, keys, sd, params, lazy)
     counts = classified.groupby(keys, dropna=False, sort=True).sum()
-    if lazy:
-        counts = counts.compute()
-    return _rates(counts.reset_index(), keys, sd, confidence, subject, timepoint)
+    if lazy:  # one computation: the clients are paired (shuffled) once
+        import dask
+
+        counts, sd = dask.compute(counts, sd)
+    counts = counts.reset_index()
+    if isinstance(sd, float):
+        sd_frame = counts[keys].assign(sd_pre=sd)
+    else:
+        sd_frame = sd.rename("sd_pre").reset_index()
+    return _rates(counts, keys, sd_frame, confidence, subject, timepoint)
 
 
 def _parameters(instrument, measure, rule, reliability, confidence) -> dict[str, Any]:
@@ -163,26 +177,23 @@ def _clients(data, keys, subject, timepoint, measure, pre, post, lazy):
         _n_pre=(rows[timepoint] == pre).astype("int64"),
         _n_post=(rows[timepoint] == post).astype("int64"),
     )[[*keys, subject, "_pre", "_post", "_n_pre", "_n_post"]]
+    if lazy:  # every row of a client to one partition (a hash shuffle), then paired there
+        shuffled = rows.shuffle(on=[*keys, subject], npartitions=max(1, data.npartitions))
+        meta = _pair_rows(rows._meta, keys, subject)
+        return shuffled.map_partitions(_pair_rows, keys, subject, meta=meta)
+    return _pair_rows(rows, keys, subject)
+
+
+def _pair_rows(rows: pd.DataFrame, keys, subject) -> pd.DataFrame:
     spec = {"_pre": "max", "_post": "max", "_n_pre": "sum", "_n_post": "sum"}
-    grouped = rows.groupby([*keys, subject], dropna=False)
-    if lazy:
-        return grouped.agg(spec, split_out=max(1, data.npartitions)).reset_index()
-    return grouped.agg(spec).reset_index()
+    return rows.groupby([*keys, subject], dropna=False).agg(spec).reset_index()
 
 
-def _group_sd(clients, keys, sd_pre, lazy) -> pd.DataFrame:
-    """``sd_pre`` per group: the given value, or the SD of the paired clients' pre scores."""
+def _group_sd(clients, keys):
+    """The SD of the paired clients' pre scores per group (a Series indexed by the keys; lazy
+    on Dask: one partition, handed whole to every partition of the classification)."""
     complete = clients[clients["_pre"].notnull() & clients["_post"].notnull()]
-    sd = complete.groupby(keys, dropna=False)["_pre"].std()
-    if lazy:
-        sd = sd.compute()
-    frame = sd.rename("sd_pre").reset_index()
-    if sd_pre is not None:
-        from past_outcomes._checks import check_number
-
-        value = check_number("sd_pre", sd_pre, low=0, low_open=True)
-        frame["sd_pre"] = float(value)
-    return frame
+    return complete.groupby(keys, dropna=False)["_pre"].std()
 
 
 def _classify(clients, keys, sd, params, lazy):
@@ -203,10 +214,13 @@ _COUNTED = ["n_clients", "n_paired", "improved", "deteriorated", "responders", "
             "duplicates"]  # fmt: skip
 
 
-def _classify_part(part: pd.DataFrame, keys, sd: pd.DataFrame, params) -> pd.DataFrame:
+def _classify_part(part: pd.DataFrame, keys, sd: pd.Series | float, params) -> pd.DataFrame:
     from past_outcomes.change.responders import apply_rule, per_subject
 
-    merged = part.merge(sd, on=keys, how="left")
+    if isinstance(sd, float):
+        merged = part.assign(sd_pre=sd)
+    else:
+        merged = part.merge(sd.rename("sd_pre").reset_index(), on=keys, how="left")
     x = merged["_pre"].to_numpy(dtype=float)
     y = merged["_post"].to_numpy(dtype=float)
     complete = ~(np.isnan(x) | np.isnan(y))
