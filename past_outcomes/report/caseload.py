@@ -20,6 +20,7 @@ import pandas as pd
 
 from past_outcomes._checks import check_number
 from past_outcomes.errors import ArgumentError
+from past_outcomes.report.caveats import unverified_notes
 from past_outcomes.report.client import RELIABLE_TEXT, _band
 from past_outcomes.report.data import ReportData, fmt, load_report_data, when
 from past_outcomes.report.flags import Flag, attach_actions, find_flags, read_actions
@@ -83,6 +84,7 @@ def build_caseload_report(
         "as_of": day.isoformat(),
         "has_dates": rd.has_dates,
         "order_note": rd.order_note,
+        "unverified": _unverified(rd),
         "notes": [n for m in rd.measures.values() for n in m.notes]
         + [
             f"{m.instrument.short_name}: reliable change not computed: {m.why}."
@@ -102,6 +104,13 @@ def build_caseload_report(
     title = f"Caseload: {len(rows)} clients"
     html = render("caseload.html.j2", title=title, body_class="wide", **context)
     return Report(html=html, kind="caseload", title=title, inputs=inputs_of(rd, actions))
+
+
+def _unverified(rd: ReportData) -> list[str]:
+    """What the table rests on that its spec marks unverified (a band is also marked in its
+    cell), from the spec; the warning of ``score`` itself should the spec say nothing more."""
+    said = unverified_notes(list(rd.instruments.values()))
+    return said or list(rd.unverified)
 
 
 def _as_of(as_of: Any) -> dt.date:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from past_outcomes.instrument import Instrument
+from past_outcomes.report.caveats import is_unverified
 from past_outcomes.report.data import ReportData, fmt
 
 #: Okabe-Ito colours (Okabe & Ito 2008, "Color Universal Design").
@@ -63,7 +64,7 @@ def plot_measure(rd: ReportData, client: str, instrument: str, *, audience: str)
             if cut.value is None:
                 continue
             ax.axhline(cut.value, color="black", ls=":", lw=1.4, zorder=2,
-                       label=f"cutoff {cut.rule_text}")  # fmt: skip
+                       label=f"cutoff {cut.rule_text}{_unverified_mark(cut)}")  # fmt: skip
         for k, xd in enumerate(x_all[rows["dosing"].to_numpy()]):
             ax.axvline(xd, color=DOSING, ls="--", lw=1.3, zorder=1,
                        label="dosing session" if k == 0 else None)  # fmt: skip
@@ -95,6 +96,11 @@ def plot_measure(rd: ReportData, client: str, instrument: str, *, audience: str)
         plt.close(fig)
     uri = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
     return Chart(uri, alt_text(rd, client, instrument, given, audience=audience))
+
+
+def _unverified_mark(classification: Any) -> str:
+    """`` (not verified)`` after a cutoff its spec marks unverified (the caption says more)."""
+    return " (not verified)" if is_unverified(classification) else ""
 
 
 def _x(rows: pd.DataFrame, has_dates: bool) -> pd.Series:
@@ -176,7 +182,9 @@ def alt_text(
         )
     cuts = spec.cutoffs(column)
     if cuts:
-        parts.append("dotted line: cutoff " + "; ".join(c.rule_text for c in cuts))
+        parts.append(
+            "dotted line: cutoff " + "; ".join(c.rule_text + _unverified_mark(c) for c in cuts)
+        )
     doses = rd.client_rows(client)
     doses = doses[doses["dosing"]]
     if len(doses):

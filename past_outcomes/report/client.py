@@ -29,6 +29,13 @@ import pandas as pd
 
 from past_outcomes._checks import check_option
 from past_outcomes.errors import ArgumentError
+from past_outcomes.report.caveats import (
+    is_unverified,
+    plain_sentence,
+    unverified_notes,
+    unverified_sentence,
+    unverified_shown,
+)
 from past_outcomes.report.charts import direction_words, plot_measure
 from past_outcomes.report.data import ReportData, fmt, load_report_data, when
 from past_outcomes.report.flags import (
@@ -156,7 +163,13 @@ def _notes(rd: ReportData, given: list[str], client: str) -> list[str]:
             "pseudonymous ids only (see pseudonymize in the README)."
         )
     notes += list(rd.notes)
-    return notes
+    # an unverified rule not shown beside a chart (those are captioned there), from the spec
+    shown = {r.name for i in given for r in unverified_shown(rd.instruments[i], _column(rd, i))}
+    return notes + unverified_notes([rd.instruments[i] for i in given], skip=shown)
+
+
+def _column(rd: ReportData, i: str) -> str:
+    return rd.instruments[i].primary_scale.column
 
 
 def _band(rd: ReportData, i: str, row: pd.Series) -> str | None:
@@ -164,7 +177,7 @@ def _band(rd: ReportData, i: str, row: pd.Series) -> str | None:
     bands = spec.bands(spec.primary_scale.column)
     if not bands or pd.isna(row.get(bands[0].column)):
         return None
-    return str(row[bands[0].column])
+    return str(row[bands[0].column]) + (" (not verified)" if is_unverified(bands[0]) else "")
 
 
 def _measure_view(rd: ReportData, i: str, client: str, audience: str) -> dict[str, Any]:
@@ -182,10 +195,15 @@ def _measure_view(rd: ReportData, i: str, client: str, audience: str) -> dict[st
         "chart": plot_measure(rd, client, i, audience=audience),
         "n_given": len(given),
         "cutoffs": [
-            f"{c.rule_text} ({c.label})" if c.rule_text not in c.label else c.label
+            (f"{c.rule_text} ({c.label})" if c.rule_text not in c.label else c.label)
+            + (" (not verified)" if is_unverified(c) else "")
             for c in spec.cutoffs(column)
         ],  # fmt: skip
         "has_bands": bool(spec.bands(column)),
+        "unverified": [
+            plain_sentence(spec, r) if audience == "client" else unverified_sentence(spec, r)
+            for r in unverified_shown(spec, column)
+        ],  # fmt: skip
     }
     intake = given.iloc[0]
     view["intake"] = {"value": fmt(intake[column]), "when": when(intake, rd.has_dates),

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from past_outcomes.errors import ArgumentError, DataValidationError
+from past_outcomes.errors import ArgumentError, DataValidationError, UnverifiedRuleWarning
 from past_outcomes.instrument import Instrument
 
 #: Fewest clients with an intake score whose SD may stand in for a published SD in the RCI.
@@ -70,7 +70,10 @@ class ReportData:
 
     ``table`` has one row per administration: ``subject`` (text), ``timepoint`` (text or
     missing), ``date`` (datetime or NaT), ``administration`` (1, 2, ... per client in time
-    order), ``dosing`` (bool), the item columns and every score column.
+    order), ``dosing`` (bool), the item columns and every score column. ``notes`` are the
+    warnings of scoring in plain words, except ``unverified``: the message of ``score``'s
+    ``UnverifiedRuleWarning`` (a report says it next to the chart or table showing the rule,
+    in sentences built from the spec: :mod:`past_outcomes.report.caveats`).
     """
 
     table: pd.DataFrame
@@ -82,6 +85,7 @@ class ReportData:
     has_dates: bool
     order_note: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    unverified: tuple[str, ...] = field(default_factory=tuple)
 
     def client_rows(self, client: str) -> pd.DataFrame:
         """The administrations of ``client`` in time order."""
@@ -133,7 +137,8 @@ def load_report_data(
             timepoint="timepoint" if "timepoint" in table.columns else None,
         )
     table = pd.concat([table, scores.drop(columns=table.columns, errors="ignore")], axis=1)
-    notes = [str(w.message) for w in caught]
+    notes = [str(w.message) for w in caught if not issubclass(w.category, UnverifiedRuleWarning)]
+    unverified = [str(w.message) for w in caught if issubclass(w.category, UnverifiedRuleWarning)]
     measures = {i: _measure(table, spec, confidence) for i, spec in instruments.items()}
     return ReportData(
         table=table,
@@ -145,6 +150,7 @@ def load_report_data(
         has_dates=has_dates,
         order_note=order_note,
         notes=tuple(notes),
+        unverified=tuple(dict.fromkeys(unverified)),
     )
 
 
