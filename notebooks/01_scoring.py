@@ -121,7 +121,11 @@ print(f"{po.format_count(clean.shape[1], 'item column')} validated, "
 # all of its items are answered; a missing answer gives a missing score, never a zero.
 
 # %%
-scores = po.score(data, instrument=present)
+with warnings.catch_warnings(record=True) as caught:  # printed here, not sent to stderr
+    warnings.simplefilter("always")
+    scores = po.score(data, instrument=present)
+if caught:
+    print(po.format_warnings(caught))
 scored = pd.concat([data[["subject", "timepoint", "gender"]], scores], axis=1)
 po.format_table(scored[["subject", "timepoint", "phq9_total", "phq9_band", "gad7_total",
                         "gad7_band", "pcl5_total", "pcl5_dx", "pcl5_probable"]].head(8))
@@ -135,6 +139,26 @@ cols_f = ["subject", "timepoint", "fsfi_desire", "fsfi_arousal", "fsfi_lubricati
           "fsfi_orgasm", "fsfi_satisfaction", "fsfi_pain", "fsfi_total", "fsfi_dysfunction",
           "fsfi_sexually_active", "fsdsr_total", "fsdsr_distress"]
 po.format_table(scored.loc[women, cols_f].head(6), digits=1)
+
+# %% [markdown]
+# A cutoff whose spec marks it `verification: unverified` was not checked against its primary
+# source: `score` warns about it (printed above the first table), and each column of the table
+# above that rests on one is named here, from the spec.
+
+# %%
+unverified = [
+    (spec, rule)
+    for spec in map(po.load_instrument, present)
+    for rule in spec.unverified_rules(responder_rules=False)
+    if rule.name in cols_f
+]
+po.format_markdown("\n\n".join(
+    f"**Not verified:** `{rule.name}` ({spec.short_name} {rule.what}) rests on a {rule.kind} "
+    "that is not verified against its primary source. "
+    f"{spec.classifications[rule.name].note or ''} Read it as a cutoff in common use, not a "
+    "validated threshold."
+    for spec, rule in unverified
+) or "No column above rests on an unverified cutoff.")
 
 # %%
 cols_m = ["subject", "timepoint", "iief_ef", "iief_ef_band", "iief_ed", "iief_of", "iief_sd",

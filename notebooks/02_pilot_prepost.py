@@ -173,6 +173,11 @@ with warnings.catch_warnings(record=True):  # the ProrationWarning: only counted
     fsfi_prorated = po.score(data, instrument="fsfi", missing="prorate")["fsfi_total"]
 recovered = int((fsfi_prorated.notna() & scores["fsfi_total"].isna()).sum())
 most = lost[lost == lost.max()].index if lost.max() > 0 else []
+unverified = [  # labels resting on a cutoff its spec marks unverified (score warned above)
+    f"`{rule.name}` ({rule.what})"
+    for spec in map(po.load_instrument, instruments)
+    for rule in spec.unverified_rules(responder_rules=False)
+]
 po.format_markdown(f"""
     Under `missing="complete"` one skipped item removes the whole scale score at that visit:
     {po.format_count(int(lost.sum()), "score")} are missing for a skipped item here
@@ -180,7 +185,11 @@ po.format_markdown(f"""
     (PROscorer, see notebook 01) that would recover {recovered} of its
     {int(lost["FSFI total"])} missing totals; it is not used here so that every score is a
     complete administration.
-""")
+""" + (f"""
+    `score` warns that {names(unverified)} {"rests" if len(unverified) == 1 else "rest"} on a
+    cutoff not verified against its primary source; this notebook analyses the total scores
+    and never uses {"that label" if len(unverified) == 1 else "those labels"}.
+""" if unverified else ""))
 
 # %% [markdown]
 # ## Descriptives per visit

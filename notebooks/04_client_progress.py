@@ -113,6 +113,11 @@ def direction_text(direction):
     return "higher = better" if direction == "higher-is-better" else "higher = worse"
 
 
+def cutoff_text(c):
+    """A cutoff's rule, marked when its spec says it is not verified against its source."""
+    return c.rule_text + (" (not verified)" if c.verification == "unverified" else "")
+
+
 primary = {i: specs[i].primary_scale.column for i in present}
 rows = []
 for i in present:
@@ -129,7 +134,7 @@ for i in present:
             "bands": "; ".join(f"{b.label} {b.min:g}-{b.max:g}" for b in bands[0].bands)
             if bands
             else "none in spec",
-            "cutoff": "; ".join(c.rule_text for c in spec.cutoffs(col)) or "none",
+            "cutoff": "; ".join(cutoff_text(c) for c in spec.cutoffs(col)) or "none",
             "reliability": f"{crit.reliability.value:g} ({crit.reliability.source})"
             if crit is not None and crit.reliability is not None
             else "none in spec",
@@ -151,6 +156,26 @@ for i in present:
         keys += [v.source for v in (crit.reliability, crit.clinical, crit.mcid) if v is not None]
     for key in dict.fromkeys(keys):
         print(f"- {spec.short_name} {key}: {spec.sources[key]}")
+
+# %% [markdown]
+# A cutoff or band that its spec marks `verification: unverified` was not checked against its
+# primary source (`score` warned about it when the data were scored). Each one shown in the
+# table above and in the graphs below is named here, from the spec, and marked "(not
+# verified)" wherever it appears.
+
+# %%
+shown_rules = [
+    (specs[i], rule)
+    for i in present
+    for rule in specs[i].unverified_rules(responder_rules=False)
+    if specs[i].classifications[rule.name].scale == primary[i]
+]
+po.format_markdown("\n\n".join(
+    f"**Not verified:** {spec.short_name} {rule.what} (`{rule.name}`) is a {rule.kind} not "
+    f"verified against its primary source. {spec.classifications[rule.name].note or ''} "
+    "Read it as a cutoff in common use for orientation, not a validated threshold."
+    for spec, rule in shown_rules
+) or "Every cutoff and band shown here is marked verified or carries no verification note in its spec.")
 
 # %% [markdown]
 # ## Safety: PHQ-9 item 9
@@ -221,9 +246,11 @@ else:
 # the questionnaire's full score range, and the panel title says which way is better. Shaded
 # bands are the published severity bands where the spec has them (PHQ-9, GAD-7, IIEF
 # erectile function); the dotted line is the clinical cutoff (e.g. PCL-5 33 for probable PTSD,
-# FSDS-R 11 for sexually related distress, FSFI 26.55 for probable sexual dysfunction). The
-# vertical lines are dosing sessions. A cross on the x-axis marks an administration that could
-# not be scored because an item was skipped; a red ring marks a PHQ-9 item 9 answer above 0.
+# FSDS-R 11 for sexually related distress, FSFI 26.55 for probable sexual dysfunction); a
+# cutoff marked "(not verified)" in the title was not checked against its primary source (see
+# the note above). The vertical lines are dosing sessions. A cross on the x-axis marks an
+# administration that could not be scored because an item was skipped; a red ring marks a
+# PHQ-9 item 9 answer above 0.
 #
 # A point crossing into another band is **not** by itself change: a 1-point move can cross a
 # band edge and a large move can stay inside a band. Change is judged by the reliable change
@@ -274,7 +301,8 @@ def plot_panel(ax, rows, i, doses, medicine):
     for c in spec.cutoffs(col):
         ax.axhline(c.value, color="0.2", ls=":", lw=1.5, zorder=1)
         rule = c.rule_text
-        cut_text.append(c.label if rule in c.label else f"{c.label} ({rule})")
+        text = c.label if rule in c.label else f"{c.label} ({rule})"
+        cut_text.append(text + (" (not verified)" if c.verification == "unverified" else ""))
     for k, (_tp, day) in enumerate(doses):
         ax.axvline(day, color="#5e3c99", lw=1.2, alpha=0.8, zorder=1,
                    label=f"dosing session ({medicine})" if k == 0 else None)
@@ -509,7 +537,7 @@ def client_change_table(subject):
                 row["JT category"] = (r["category"] if pd.notna(r["category"]) else "n/a")
                 row["JT cutoff"] = f"c = {res[0].cutoff:.2f}"
         cuts = spec.cutoffs(col)
-        row["clinical cutoff"] = "; ".join(c.rule_text for c in cuts) or "none"
+        row["clinical cutoff"] = "; ".join(cutoff_text(c) for c in cuts) or "none"
         row["MCID"] = crit.mcid.value if crit is not None and crit.mcid is not None else np.nan
         row["note"] = mine["note"].iloc[0]
         out.append(row)

@@ -206,6 +206,22 @@ po.format_table(effects[
      "cohen_dav", "cohen_dav_ci_low", "cohen_dav_ci_high"]
 ], digits=3)  # fmt: skip
 
+# %%
+unverified = [  # labels resting on a cutoff its spec marks unverified (score warned above)
+    f"`{rule.name}` ({rule.what})"
+    for spec in map(po.load_instrument, INSTRUMENTS)
+    for rule in spec.unverified_rules(responder_rules=False)
+]
+po.format_markdown(
+    f"""
+    `score` warns that {", ".join(unverified)} {"rests" if len(unverified) == 1 else "rest"}
+    on a cutoff not verified against its primary source; the effect sizes and sample sizes here
+    use the total scores only, never {"that label" if len(unverified) == 1 else "those labels"}.
+    """
+    if unverified
+    else "No score used here rests on an unverified cutoff."
+)
+
 # %% [markdown]
 # ## Sample sizes for a two-arm trial
 #
