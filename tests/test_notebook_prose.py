@@ -178,6 +178,40 @@ def test_05_pairs_and_two_item_scales_are_those_of_its_tables(runs):
     assert "alpha = alpha" not in prose
 
 
+UNVERIFIED_PROSE = {  # issue 13: what each notebook says of the unverified FSDS-R cutoff
+    "01_scoring": "**Not verified:** `fsdsr_distress` (FSDS-R {what}) rests on a cutoff that is "
+    "not verified against its primary source. {note}",
+    "02_pilot_prepost": "`score` warns that `fsdsr_distress` ({what}) rests on a cutoff not "
+    "verified against its primary source; this notebook analyses the total scores and never "
+    "uses that label.",
+    "04_client_progress": "**Not verified:** FSDS-R {what} (`fsdsr_distress`) is a cutoff not "
+    "verified against its primary source. {note}",
+    "05_psychometrics_and_power": "`score` warns that `fsdsr_distress` ({what}) rests on a "
+    "cutoff not verified against its primary source;",
+}
+
+
+@pytest.mark.parametrize("name", list(UNVERIFIED_PROSE))
+def test_unverified_fsdsr_cutoff_is_said_and_the_warning_caught(runs, name):
+    """On a user file with the FSDS-R, the prose says (from the spec) that its distress
+    cutoff is not verified, and the scoring warning is printed, never sent to stderr."""
+    import past_outcomes as po
+
+    nb, user = runs[name]
+    assert "fsdsr_1" in user.columns  # the example files carry the FSDS-R
+    spec = po.load_instrument("fsdsr")
+    (rule,) = spec.unverified_rules()
+    note = spec.classifications[rule.name].note
+    assert UNVERIFIED_PROSE[name].format(what=rule.what, note=note) in _prose(nb)
+    streams = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("name")]
+    assert not [o for o in streams if o["name"] == "stderr"]
+    assert any("UnverifiedRuleWarning: " in "".join(o["text"]) for o in streams)
+    if name == "04_client_progress":  # the cutoff is marked where tables show it
+        assert _table_with(nb, "cutoff", "reliability")[0]["cutoff"].str.contains(
+            r">= 11 \(not verified\)", regex=True
+        ).any()
+
+
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
 def test_report_has_its_title_and_alt_text_on_every_figure(runs, name):
     nb, _ = runs[name]
