@@ -61,6 +61,25 @@ worker was restarted by its nanny and the run took 10 minutes. The benchmark now
 each worker ``--dask-memory`` (2 GiB by default). The remedy (not made): shuffle 64-bit pair
 hashes and positions only, as the streamed path does, and confirm candidates afterwards.
 
+Session 18, after the Dask rework (commits 5309c1e, aecd316, fea08bc), the same command on
+a lighter machine (load average 1-3: other sessions' test runs), one run:
+
+    run                  wall s     rows/s  peak MiB
+    minimal csv            36.5    548,362       292
+    stream csv             42.9    466,740       500
+    minimal parquet        22.0    907,584       519
+    stream parquet         28.4    705,027       761
+    in-memory csv           5.7    530,250       503   (3M-row slice: the CLI now streams it)
+    dask (2 workers)       58.2    343,914     1,792   (40 partitions; summary 40.9 s)
+
+Dask: 612 s -> 58 s (pair hashes instead of Python-object pairs, the engine's fast path,
+one partition per row group) and the summary 156 s -> 41 s (one shuffle instead of two), but
+still 2.6x the minimal Parquet scorer's time (target 1.5x) and a worker peaked at 1.75 GiB
+(each worker's own peak RSS over score, write and summary; target 1 GiB): not met. Where it
+goes per 500,000-row partition (synchronous scheduler): two reads 0.2 s each, validation
+0.25 s (pair hashes 0.1 s of it), scoring 0.3 s, Parquet write 0.25 s; Dask's projected read
+of the identifiers is fused two partitions at a time and the scores repartitioned to match.
+
 Where the streamed time goes (1M rows, in process, loaded machine): pyarrow parsing 1.0 s,
 the engine without its identifier checks 1.2-1.4 s, Parquet writing 1.0-1.2 s, pair hashes
 0.3 s, summary 0.4 s. Before this session: streamed CSV 7.1x, Parquet 3.7x the (two-total)
