@@ -62,6 +62,27 @@ def test_score_on_dask_is_lazy_and_equals_pandas():
     assert expected["phq9_total"].isna().sum() > 0  # missing answers reached the scores
 
 
+def test_scores_stay_aligned_with_their_partitions_and_each_is_read_once(tmp_path):
+    """The README's pattern: identifiers beside the scores, partition by partition (each
+    partition's index restarts at 0, so only a partition-wise pairing is right), from
+    Parquet row groups; the validation and the scoring share one read of each partition."""
+    data = _answers(1200, seed=4)
+    path = tmp_path / "answers.parquet"
+    data.to_parquet(path, row_group_size=500)  # three row groups of 500, 500, 200
+    ddf = dd.read_parquet(path, split_row_groups=True)
+    ddf = ddf.map_partitions(lambda p: p.reset_index(drop=True))  # restart the index at 0
+    scores = po.score(ddf, instrument=["phq9", "gad7"])
+    got = ddf[["subject", "timepoint"]].assign(**dict(scores.items())).compute()
+    got = got.reset_index(drop=True)
+    expected = po.score(data, instrument=["phq9", "gad7"])
+    pd.testing.assert_frame_equal(got.drop(columns=["subject", "timepoint"]), expected)
+    assert got["subject"].tolist() == data["subject"].tolist()
+    assert got["timepoint"].tolist() == data["timepoint"].tolist()
+    names = [str(k[0] if isinstance(k, tuple) else k) for k in scores.__dask_graph__()]
+    assert sum("read_parquet" in n for n in names) == 3  # before session 18: 6 (two passes)
+    assert sum("_validate_part" in n for n in names) == 3
+
+
 def test_one_partition():
     data = _answers(90, seed=9)
     got = po.score(dd.from_pandas(data, npartitions=1), instrument="gad7").compute()

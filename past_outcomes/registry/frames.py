@@ -8,30 +8,35 @@ returns for that partition, so ``result.compute()`` equals the pandas result on
 
 How the failures of every partition become one error
 -----------------------------------------------------
-Computing the result runs two passes over the data, each partition by partition, so memory
-stays bounded by a few partitions whatever the size of the data:
+Each partition is read once (since session 18; the validation and the scoring read it twice
+before) by one task that validates and scores it: the engine of
+``past_outcomes._responses`` runs inside ``func`` (identifiers of text or numbers with none
+missing are left out of its call, so that it takes its fast path, and a partition that fails
+is validated again with them to locate its failures). The task keeps the partition's first
+:data:`CAP` failures with the exact count of all of them, by column and reason; its pair
+hashes; and, when it passed, its result pickled and compressed (LZ4, exact: about a third of
+the size of PHQ-9 + GAD-7 scores), held until every partition has been checked.
 
-1. *Validation.* Every partition is read and validated (the engine of
-   ``past_outcomes._responses``; identifiers of text or numbers with none missing are left
-   out of its call, so that it takes its fast path, and a partition that fails is validated
-   again with them to locate its failures); each keeps its first :data:`CAP` failures and
-   the exact count of all of them, by column and reason. Duplicates across partitions are
-   found as the streamed ``past-outcomes score`` finds them across chunks: each partition
-   hashes its ``(subject, timepoint)`` pairs to 64 bits (no Python objects) and sends the
-   hashes with their positions, 16 bytes a row, to :data:`BUCKETS` bucket tasks by hash
-   modulo the number of buckets; a bucket returns the rows whose hash repeats. Only those
-   candidates are confirmed exactly: their identifiers are read again (one partition at a
-   time, only when there is a candidate) and compared with pandas ``duplicated``, as the
-   in-memory check does, so a hash collision never reports a false duplicate. One check
-   task gathers the failure tables, the counts and the duplicates and raises one
-   :class:`~past_outcomes.errors.ResponseValidationError`: ``failure_cases`` lists at most
-   :data:`CAP` failures in partition order (each located by ``row`` label, ``subject``,
-   ``timepoint`` and global 0-based ``position``), and the message gives the exact total per
-   reason, however many millions there are.
-2. *Scoring.* Only when the check passes is any partition scored; the data are read again
-   (the validation pass uses a clone of the input graph, :func:`dask.graph_manipulation.clone`,
-   so no partition waits in memory for the check). Writing the result (``to_parquet``) thus
-   never starts on invalid data.
+Duplicates across partitions are found as the streamed ``past-outcomes score`` finds them
+across chunks: each partition hashes its ``(subject, timepoint)`` pairs to 64 bits (no Python
+objects) and splits the hashes with their positions, 16 bytes a row, into :data:`BUCKETS`
+buckets by hash modulo the number of buckets; one reduction per bucket returns the rows whose
+hash repeats. Only those candidates are confirmed exactly: their identifiers are read again
+(one partition at a time, only when there is a candidate) and compared with pandas
+``duplicated``, as the in-memory check does, so a hash collision never reports a false
+duplicate. A last reduction gathers the failure summaries; each partition of the result runs
+the check on them (cheap when nothing failed) and raises one
+:class:`~past_outcomes.errors.ResponseValidationError`: ``failure_cases`` lists at most
+:data:`CAP` failures in partition order (each located by ``row`` label, ``subject``,
+``timepoint`` and global 0-based ``position``), and the message gives the exact total per
+reason, however many millions there are. No partition of the result is released before the
+check of every partition, so writing the result (``to_parquet``) never starts on invalid
+data; memory holds the compressed results, not the input.
+
+Every step is blockwise on the input or a reduction of it (Dask's ``map_partitions`` and
+``reduction``), so the result stays partition-aligned with ``data``:
+``data[["subject"]].assign(**dict(result.items()))`` pairs the rows of each partition, with
+no shuffle, whatever the index.
 
 Column failures (a required item column missing, an unknown ``<id>_<n>`` column) and argument
 errors depend on the columns only: they are raised at the call, from the frame's metadata.
@@ -118,14 +123,58 @@ def validate_dask(
 
 
 def _lazy(data: Any, func: Any, kwargs: dict[str, Any], subject: Any, timepoint: Any) -> Any:
-    """The result frame: ``func`` per partition, after the check of the validation pass."""
+    """The result frame: each partition read once, validated and scored by one task; its
+    scores are released (held compressed until then) once the check of every partition has
+    passed. Every step is blockwise on ``data`` or a reduction of it, so the result stays
+    partition-aligned with ``data`` (``data[["subject"]].assign(**result)`` pairs rows)."""
     from past_outcomes._responses import id_columns
 
     meta = _quiet(func, data._meta, **kwargs, subject=subject, timepoint=timepoint)
     s_col, t_col = id_columns(data._meta, subject, timepoint)
     args = _Args(kwargs, s_col, t_col)
-    check = _check_task(data, args)
-    return data.map_partitions(_apply, check, func, kwargs, meta=meta, align_dataframes=False)
+    n_buckets = max(1, min(data.npartitions, BUCKETS))
+    held = data.map_partitions(
+        _validate_part, args, n_buckets, func, meta=_HELD_META, enforce_metadata=False
+    )
+    summaries = held.reduction(_summary_of, aggregate=_listed, meta=object, split_every=False)
+    candidates = []
+    lookup = None
+    if args.pairs:
+        candidates = [
+            held.reduction(
+                _bucket_of,
+                aggregate=_candidates_of,
+                chunk_kwargs={"b": b},
+                meta=object,
+                split_every=False,
+            )
+            for b in range(n_buckets)
+        ]
+        lookup = _Lookup(data[list(dict.fromkeys([args.subject, args.timepoint]))])
+    return held.map_partitions(
+        _release, args, lookup, summaries, *candidates, meta=meta, enforce_metadata=False
+    )
+
+
+_HELD_META = pd.DataFrame({"held": pd.Series(dtype=object)})
+
+
+def _summary_of(held: pd.DataFrame) -> pd.DataFrame:
+    """The failure summary of one partition (Dask may call this on the empty meta)."""
+    return pd.DataFrame({"held": [h[0] for h in held["held"]]}, dtype=object)
+
+
+def _bucket_of(held: pd.DataFrame, b: int) -> pd.DataFrame:
+    """The share of bucket ``b`` of one partition's pair hashes."""
+    return pd.DataFrame({"held": [h[1][b] for h in held["held"]]}, dtype=object)
+
+
+def _listed(frame: pd.DataFrame) -> list[Any]:
+    return list(frame["held"])
+
+
+def _candidates_of(frame: pd.DataFrame) -> np.ndarray:
+    return _candidates(list(frame["held"]))
 
 
 @dataclass(frozen=True)
@@ -147,51 +196,40 @@ def _quiet(func: Any, part: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
         return func(part, **kwargs)
 
 
-def _apply(part: pd.DataFrame, ok: bool, func: Any, kwargs: dict[str, Any]) -> pd.DataFrame:
-    """One partition of the result; ``ok`` is the check's value (it raised otherwise). The
-    identifiers were checked by the validation pass: the engine runs without them (its
-    output does not depend on them, and its fast path skips their conversion)."""
-    if ok is not True:  # unreachable: the check raises or returns True
+def _release(
+    held: pd.DataFrame, args: _Args, lookup: Any, summaries: list[dict], *candidates: np.ndarray
+) -> pd.DataFrame:
+    """One partition of the result, held compressed by :func:`_validate_part`, once the check
+    of every partition passed (each partition runs the check: it raises or returns True)."""
+    import pickle
+
+    import pyarrow as pa
+
+    _raise_failures(summaries, list(candidates), lookup, args)
+    kept = held["held"].iloc[0][2]
+    if kept is None:  # unreachable: a failing partition makes the check raise
         raise RuntimeError("the validation check did not pass")
-    return _quiet(func, part, **kwargs, subject=None, timepoint=None)
+    size, packed = kept
+    return pickle.loads(pa.decompress(packed, decompressed_size=size, codec="lz4", asbytes=True))
 
 
-def _check_task(data: Any, args: _Args) -> Any:
-    """The delayed check: validates a clone of every partition, exchanges the pair hashes
-    between :data:`BUCKETS` bucket tasks and confirms the repeats."""
-    import dask
-    from dask.graph_manipulation import clone
+def _hold(frame: pd.DataFrame) -> tuple[int, bytes]:
+    """``frame`` pickled and compressed (LZ4, exact), while the other partitions are checked:
+    a third of its size in memory for PHQ-9 + GAD-7 scores."""
+    import pickle
 
-    parts = clone(*data.to_delayed())
-    if not isinstance(parts, (tuple, list)):  # one partition: clone returns it alone
-        parts = (parts,)
-    n_buckets = max(1, min(len(parts), BUCKETS))
-    partials = [
-        dask.delayed(_validate_part, pure=True)(p, i, args, n_buckets) for i, p in enumerate(parts)
-    ]
-    summaries = [dask.delayed(_getitem)(p, "summary") for p in partials]
-    candidates: list[Any] = []
-    lookup = None
-    if args.pairs:
-        candidates = [
-            dask.delayed(_candidates, pure=True)([dask.delayed(_bucket)(p, b) for p in partials])
-            for b in range(n_buckets)
-        ]
-        lookup = _Lookup(data[list(dict.fromkeys([args.subject, args.timepoint]))])
-    return dask.delayed(_raise_failures, pure=True)(summaries, candidates, lookup, args)
+    import pyarrow as pa
+
+    raw = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(raw), pa.compress(raw, codec="lz4", asbytes=True)
 
 
-def _getitem(mapping: dict[str, Any], key: str) -> Any:
-    return mapping[key]
-
-
-def _bucket(mapping: dict[str, Any], b: int) -> np.ndarray:
-    return mapping["buckets"][b]
-
-
-def _validate_part(part: pd.DataFrame, number: int, args: _Args, n_buckets: int) -> dict:
-    """The failures of one partition (at most :data:`CAP`, with exact counts by column and
-    reason; duplicates left to the buckets) and its pair hashes split into ``n_buckets``.
+def _validate_part(
+    part: pd.DataFrame, args: _Args, n_buckets: int, func: Any, partition_info: Any = None
+) -> pd.DataFrame:
+    """One partition read once: its failures (at most :data:`CAP`, with exact counts by
+    column and reason; duplicates left to the buckets), its pair hashes split into
+    ``n_buckets`` and, when it passed, ``func``'s result held compressed (:func:`_hold`).
 
     Identifiers of text or numbers with none missing are left out of the engine's call (its
     fast path: no conversion of the identifiers to Python objects, no duplicate check within
@@ -200,26 +238,29 @@ def _validate_part(part: pd.DataFrame, number: int, args: _Args, n_buckets: int)
     from past_outcomes._responses import validated_matrices
     from past_outcomes.scoring import _resolve_instruments
 
-    instruments = _resolve_instruments(args.kwargs["instrument"])
-    items = args.kwargs["items"]
+    kwargs = args.kwargs
     fast = args.pairs and _plain_ids(part, args)
-    cases = _no_failures()
+    cases, held = _no_failures(), None
     try:
         if fast:
-            validated_matrices(part, instruments, items, None, None)
+            held = _hold(_quiet(func, part, **kwargs, subject=None, timepoint=None))
         else:
-            validated_matrices(part, instruments, items, args.subject, args.timepoint)
+            held = _hold(
+                _quiet(func, part, **kwargs, subject=args.subject, timepoint=args.timepoint)
+            )
     except ResponseValidationError as exc:
         fc = exc.failure_cases
         if fast:
+            instruments = _resolve_instruments(kwargs["instrument"])
             try:
-                validated_matrices(part, instruments, items, args.subject, args.timepoint)
+                validated_matrices(part, instruments, kwargs["items"], args.subject, args.timepoint)
             except ResponseValidationError as again:
                 fc = again.failure_cases
         cases = fc[(fc["reason"] != _DUPLICATE) & fc["position"].notna()]
     counts = cases.groupby(["column", "reason"], sort=False, dropna=False).size()
+    number = partition_info["number"] if partition_info else 0
     summary = {"number": number, "rows": len(part), "cases": cases.head(CAP), "counts": counts}
-    return {"summary": summary, "buckets": _split_hashes(part, args, n_buckets)}
+    return pd.DataFrame({"held": [(summary, _split_hashes(part, args, n_buckets), held)]})
 
 
 def _plain_ids(part: pd.DataFrame, args: _Args) -> bool:
@@ -304,9 +345,9 @@ class _Lookup:
         return self.frame.partitions[number].compute(scheduler="sync")
 
 
-#: Pair hashes are exchanged between at most this many bucket tasks (16 bytes a row in all;
-#: at most 256).
-BUCKETS = 32
+#: Pair hashes are exchanged between at most this many bucket reductions (16 bytes a row in
+#: all; at most 256; each is one small task per partition).
+BUCKETS = 16
 #: Candidates confirmed together (a batch never splits one hash); each batch reads again
 #: the identifiers of the partitions it touches, one partition at a time.
 CONFIRM_ROWS = 1_000_000
