@@ -20,8 +20,10 @@ own child process (wall time, rows per second, peak resident memory from ``os.wa
    row group of 500,000 rows) with a ``dask.distributed`` LocalCluster of 2 workers (1 thread
    each), the identifiers and every score written with ``to_parquet``; then
    ``compute_registry_summary`` per site and year on the scored file (``--skip-dask`` to
-   leave out). Its peak memory is the larger worker's own peak RSS (each worker measured
-   in itself); ``os.wait4`` reports the largest of the client and its workers too.
+   leave out). Its peak memory is the larger worker's own peak RSS, per phase (each worker
+   measured in itself, its peak reset between score + write and the summary through
+   ``/proc/self/clear_refs``); ``os.wait4`` reports the largest of the client and its workers
+   over both.
 
 Run: python benchmarks/bench_registry.py [--rows N] [--chunk-rows N] [--whole-max N]
 [--skip-dask] [--dask-memory 2GiB]. The default (1,000,000 rows) takes about two minutes on
@@ -170,14 +172,18 @@ writer.close()
 """
 
 DASK = """
-import sys, time, resource
+import sys, time
 import dask.dataframe as dd
 from dask.distributed import Client, LocalCluster
 import past_outcomes as po
 from past_outcomes.registry.summary import compute_registry_summary
 src, out = sys.argv[1], sys.argv[2]
-def peak():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak():  # this process's peak resident memory (MiB) since start or the last reset
+    with open("/proc/self/status") as fh:
+        return int(fh.read().split("VmHWM:")[1].split()[0]) / 1024
+def reset():  # Linux: writing 5 to clear_refs resets the peak (VmHWM)
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
 if __name__ == "__main__":
   with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=sys.argv[3],
                     dashboard_address=None, host="127.0.0.1") as cluster, Client(cluster) as client:
@@ -190,11 +196,14 @@ if __name__ == "__main__":
     full = ddf[["subject", "timepoint", "site", "year"]].assign(**dict(scores.items()))
     full.to_parquet(out, write_index=False)
     t1 = time.perf_counter()
+    score_peak = max(client.run(peak).values())
+    client.run(reset)
     summary = compute_registry_summary(dd.read_parquet(out), measure="phq9_total",
         instrument="phq9", pre="s0", post="s3", period="year")
     t2 = time.perf_counter()
-    workers = max(client.run(peak).values())
-    print(f"{t1 - t0:.3f} {t2 - t1:.3f} {len(summary)} {workers:.0f} {ddf.npartitions}")
+    summary_peak = max(client.run(peak).values())
+    print(f"{t1 - t0:.3f} {t2 - t1:.3f} {len(summary)} {score_peak:.0f} {summary_peak:.0f} "
+          f"{ddf.npartitions}")
 """
 
 
@@ -268,13 +277,14 @@ def main() -> None:
                 [sys.executable, "-c", DASK, str(pq_path), str(folder / "dask_out"),
                  args.dask_memory]
             )  # fmt: skip
-            score_s, summary_s, groups, worker_mib, parts = out.split()
-            runs["dask (2 workers)"] = (float(score_s), float(worker_mib))
+            score_s, summary_s, groups, score_mib, summary_mib, parts = out.split()
+            runs["dask (2 workers)"] = (float(score_s), float(score_mib))
             dask_line = (
                 f"dask: score+write {float(score_s):.1f} s ({parts} partitions), registry "
-                f"summary {float(summary_s):.1f} s ({groups} site x year groups); child wall "
-                f"{elapsed:.1f} s incl. cluster start; peak MiB: the larger worker's own peak "
-                f"RSS (the client process and its workers together, os.wait4: {rss:.0f})"
+                f"summary {float(summary_s):.1f} s ({groups} site x year groups, worker peak "
+                f"{float(summary_mib):.0f} MiB); child wall {elapsed:.1f} s incl. cluster "
+                f"start; peak MiB: the larger worker's own peak RSS in each phase (the client "
+                f"process and its workers together over both, os.wait4: {rss:.0f})"
             )
         print(f"\n{'run':<20}{'wall s':>9}{'rows/s':>12}{'peak MiB':>10}")
         for name, (elapsed, rss) in runs.items():
