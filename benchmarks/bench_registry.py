@@ -82,6 +82,32 @@ goes per 500,000-row partition (synchronous scheduler): two reads 0.2 s each, va
 0.25 s (pair hashes 0.1 s of it), scoring 0.3 s, Parquet write 0.25 s; Dask's projected read
 of the identifiers is fused two partitions at a time and the scores repartitioned to match.
 
+Session 18, later (commits 8bfd1e7: each partition read once, validated, scored and held
+LZ4-compressed until the check; c7c2960: task-based shuffle in the summary). 20,000,000 rows
+(the same generator, Parquet only), load average 2-4, each Dask phase in its own cluster,
+old and new code alternated in the same hour (the 58 s above was a lighter machine):
+
+    run                                     old code            new code
+    minimal parquet                         24.0 / 28.2 s, peak 501-508 MiB (two runs)
+    dask: scores alone to_parquet           70.1 s, 1,457 MiB   65.2-65.4 s, 919-932 MiB
+    dask: this script (ids beside scores)   90.7 s, 1,535 MiB   102.6 s, 1,773 MiB
+    summary on that output (tasks shuffle)  40.1 s, 1,653 MiB   40.4 s, 1,645 MiB
+    summary, p2p shuffle (old default)                          50.4 s, 1,828 MiB
+
+4,000,000 rows (8 partitions): scores alone 27.2 -> 22.5 s, worker peak 884 -> 629 MiB;
+summary 14.2 -> 11.3 s, 863 -> 688 MiB (tasks instead of p2p shuffle). Scores alone now stay
+under 1 GiB; the time is still 2.3-2.7x the minimal scorer's (target 1.5x): per 500,000-row
+partition, synchronous and unloaded, dask's read 0.42 s, engine 0.25 s, pair hashes 0.17 s,
+holding and releasing the compressed scores 0.22 s, Parquet write 0.28 s, against about 0.6 s
+for the whole of the minimal scorer's work. Not met either: this script's pattern,
+``ddf[ids].assign(**scores)``. Dask fuses the projected read of the identifiers (4 of 20
+columns: FusedParquetIO, five row groups a partition), so the output has 8 partitions of
+2,500,000 rows: each write task concatenates the scores of five partitions (repartitioned),
+and the summary then reads 2,500,000-row files whole; both 1.7 GiB peaks come from those
+partitions (with old and new code alike), not from the scoring. Remedy not made: identifiers
+carried through ``score`` (a contract change) or a read of the identifiers that Dask does
+not fuse.
+
 Where the streamed time goes (1M rows, in process, loaded machine): pyarrow parsing 1.0 s,
 the engine without its identifier checks 1.2-1.4 s, Parquet writing 1.0-1.2 s, pair hashes
 0.3 s, summary 0.4 s. Before this session: streamed CSV 7.1x, Parquet 3.7x the (two-total)
