@@ -294,14 +294,9 @@ def test_estimand_is_typed_and_checked_like_the_other_analyses():
         _run(data, estimand="ITT")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="defect in stats/_mmrm_data.check_arguments (not this suite's file): a number as "
-    "covariates= is iterated ('float' object is not iterable); also in fit_mmrm",
-)
 def test_a_number_as_covariates_is_an_argument_error():
-    # found by the attack suite; when fixed, remove this mark and the filter in
-    # tests/test_attack.py (KNOWN_DEFECTS)
-    with pytest.raises(ArgumentError, match="covariates"):
+    # found by the attack suite (it was iterated: "'float' object is not iterable")
+    with pytest.raises(ArgumentError, match="covariates must be a column name or a list"):
         _run(_trial(3, n=12), covariates=0.0)
+    with pytest.raises(ArgumentError, match="covariates must be a column name or a list"):
+        po.fit_mmrm(_trial(3, n=12), measure="y", pre="v0", control="placebo", covariates=1)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -84,6 +84,11 @@ def check_arguments(data: pd.DataFrame, **kw: Any) -> Spec:
     check_dataframe("data", data)
     names = {k: check_name(k, kw[k]) for k in ("measure", "subject", "timepoint", "group")}
     covariates = (kw["covariates"],) if isinstance(kw["covariates"], str) else kw["covariates"]
+    if isinstance(covariates, Mapping) or not isinstance(covariates, Iterable):
+        raise ArgumentError(
+            "covariates must be a column name or a list of column names; got "
+            f"{short_repr(covariates)}. Pass e.g. covariates=['age'], or () for none."
+        )
     covariates = tuple(check_name("covariates", c) for c in covariates)
     structures = _check_covariance(kw["covariance"])
     check_option("outcome", kw["outcome"], OUTCOMES)
@@ -395,7 +400,7 @@ def level_order(series: pd.Series | pd.api.extensions.ExtensionArray) -> list:
         return [c for c in series.cat.categories if c in set(present)]
     try:
         return sorted(present, key=_natural_key)
-    except TypeError:
+    except (TypeError, OverflowError):  # OverflowError: numpy float vs a huge Python int
         return sorted(present, key=lambda v: (type(v).__name__, str(v)))
 
 
@@ -407,7 +412,7 @@ def same(a: Any, b: Any) -> bool:
     """``a == b`` for two cell values, False where they cannot be compared."""
     try:
         return bool(a is b or a == b)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
 
 
@@ -417,7 +422,7 @@ def equals(values: Any, value: Any) -> np.ndarray:
     if np.ndim(value) == 0:  # a scalar: numpy compares the cells in C
         try:
             out = arr == value
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             out = None
         if isinstance(out, np.ndarray) and out.dtype == bool and out.shape == arr.shape:
             return out

@@ -227,8 +227,13 @@ def _linear(model: _Model, fit: _reml.Fit, l_full: np.ndarray) -> tuple[float, f
 
 def _test(fit: _reml.Fit, c: np.ndarray) -> tuple[float, float]:
     """Variance of c'beta and its df: Kenward-Roger when the fit carries it, else
-    Satterthwaite."""
-    return fit.kr.test(c) if fit.kr is not None else fit.satterthwaite(c)
+    Satterthwaite. Both NaN when the variance is not positive or the df not a positive finite
+    number (the Kenward-Roger adjustment can make it so on very little data); the result's
+    notes say which estimates lack a standard error."""
+    var, dof = fit.kr.test(c) if fit.kr is not None else fit.satterthwaite(c)
+    if not (np.isfinite(var) and var > 0 and np.isfinite(dof) and dof > 0):
+        return np.nan, np.nan
+    return var, dof
 
 
 def _lsmean_tables(model: _Model, fit: _reml.Fit, group_levels: list, time_levels: list, alpha):

@@ -201,7 +201,19 @@ class MMRMResult(ResultBase):
             lines.append(_structure_note(self.structures))
         if self.non_estimable:
             cells = ", ".join(f"{g}/{t}" for g, t in self.non_estimable)
-            lines.append(f"Not estimable (no data), NaN in the tables: {cells}.")
+            lines.append(
+                f"Not estimable (no data, or too few values for every term involved), NaN in the "
+                f"tables: {cells}."
+            )
+        unusable = _without_se(self)
+        if unusable:
+            shown = ", ".join(unusable[:6]) + (", ..." if len(unusable) > 6 else "")
+            lines.append(
+                f"No standard error for {len(unusable)} estimate(s) ({shown}): the "
+                f"{_DF_TEXT[self.df_method].split(' (')[0]} variance was not positive or its df "
+                "not finite (too little data for it); NaN in the tables. Try "
+                "df='satterthwaite', a simpler covariance, or more data."
+            )
         if self.aliased:
             lines.append(
                 f"Aliased with earlier terms, so not estimable (NaN in coefficients): "
@@ -487,6 +499,20 @@ def _structure_note(structures: pd.DataFrame) -> str:
     )
 
 
+def _without_se(result: MMRMResult) -> list[str]:
+    """Labels of the estimates that have a value but no standard error."""
+    labels = []
+    for name, table, key in (
+        ("difference", result.table, ["contrast", "timepoint"]),
+        ("LS mean", result.lsmeans, ["group", "timepoint"]),
+        ("coefficient", result.coefficients, ["term"]),
+    ):
+        gone = table["estimate"].notna() & table["se"].isna()
+        for _, row in table[gone].iterrows():
+            labels.append(f"{name} " + "/".join(str(row[k]) for k in key))
+    return labels
+
+
 def _warn(excluded: pd.DataFrame, non_estimable: list, structures: pd.DataFrame) -> None:
     """Warn about a fallback, subjects set aside and cells without data."""
     if not structures["used"].iloc[0]:
@@ -498,8 +524,10 @@ def _warn(excluded: pd.DataFrame, non_estimable: list, structures: pd.DataFrame)
     if non_estimable:
         cells = ", ".join(f"{g!r} at {t!r}" for g, t in non_estimable[: _data.SHOWN])
         warnings.warn(
-            f"fit_mmrm: no data for {cells}{', ...' if len(non_estimable) > _data.SHOWN else ''}; "
-            "those LS means and differences are not estimable and are reported as NaN.",
+            f"fit_mmrm: not estimable for {cells}"
+            f"{', ...' if len(non_estimable) > _data.SHOWN else ''} (no data there, or too few "
+            "values to estimate every term involved); those LS means and differences are "
+            "reported as NaN.",
             PastOutcomesWarning,
             stacklevel=3,
         )
