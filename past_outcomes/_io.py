@@ -208,12 +208,12 @@ def read_bytes(name: str) -> bytes:
             return fh.read()
     except FileNotFoundError:
         raise InputFileError(
-            f"{name} must be an existing CSV file; there is no file at that path. "
+            f"{name} must be an existing file; there is no file at that path. "
             "Check the spelling and the folder you run the command from."
         ) from None
     except IsADirectoryError:
         raise InputFileError(
-            f"{name} must be a CSV file; it is a folder. Name a file inside it."
+            f"{name} must be a file; it is a folder. Name a file inside it."
         ) from None
     except OSError as exc:
         raise InputFileError(
