@@ -448,6 +448,33 @@ def imputed_table(prob: Problem, Y: np.ndarray, groups: list, times: list) -> pd
     )
 
 
+def imputation_notes(n_failed: int, n_post: int, strategy: str, delta: dict) -> list[str]:
+    """The notes both imputation methods end with: failed bootstrap fits (multiple
+    imputation only), the fate of values observed after an ICE, the delta adjustment."""
+    lines = []
+    if n_failed:
+        lines.append(
+            f"{n_failed} bootstrap sample(s) could not be fitted and were replaced by new ones."
+        )
+    if n_post:
+        fate = (
+            "kept"
+            if strategy == "MAR"
+            else "kept in the analysis (conditioned on) but left "
+            "out of the imputation model's fit, as rbmi does; remove them from the data to "
+            "have them imputed"
+        )
+        lines.append(f"{n_post} observed value(s) at or after an intercurrent event were {fate}.")
+    shifted = {g: d for g, d in delta.items() if d != 0}
+    if shifted:
+        lines.append(
+            "Delta adjustment: "
+            + ", ".join(f"{d:+g} in {g!r}" for g, d in shifted.items())
+            + " on every value imputed at or after the intercurrent event."
+        )
+    return lines
+
+
 # --------------------------------------------------------------------------------------
 # approximate-Bayesian parameter draws
 

@@ -165,25 +165,7 @@ class ReferenceImputationResult(ResultBase):
             "(normal, jackknife SE).",
             *self.data_notes,
         ]
-        if self.n_post_ice_observed:
-            fate = (
-                "kept"
-                if self.strategy == "MAR"
-                else "kept in the analysis (conditioned on) "
-                "but left out of the imputation model's fit, as rbmi does; remove them from "
-                "the data to have them imputed"
-            )
-            lines.append(
-                f"{self.n_post_ice_observed} observed value(s) at or after an intercurrent "
-                f"event were {fate}."
-            )
-        shifted = {g: d for g, d in self.delta.items() if d != 0}
-        if shifted:
-            lines.append(
-                "Delta adjustment: "
-                + ", ".join(f"{d:+g} in {g!r}" for g, d in shifted.items())
-                + " on every value imputed at or after the intercurrent event."
-            )
+        lines += _model.imputation_notes(0, self.n_post_ice_observed, self.strategy, self.delta)
         return lines
 
 

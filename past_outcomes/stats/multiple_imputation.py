@@ -163,33 +163,10 @@ class MultipleImputationResult(ResultBase):
             "(t, Barnard-Rubin df).",
             *self.data_notes,
         ]
-        lines += _shared_notes(self.n_failed, self.n_post_ice_observed, self.strategy, self.delta)
+        lines += _model.imputation_notes(
+            self.n_failed, self.n_post_ice_observed, self.strategy, self.delta
+        )
         return lines
-
-
-def _shared_notes(n_failed: int, n_post: int, strategy: str, delta: dict) -> list[str]:
-    lines = []
-    if n_failed:
-        lines.append(
-            f"{n_failed} bootstrap sample(s) could not be fitted and were replaced by new ones."
-        )
-    if n_post:
-        fate = (
-            "kept"
-            if strategy == "MAR"
-            else "kept in the analysis (conditioned on) but left "
-            "out of the imputation model's fit, as rbmi does; remove them from the data to "
-            "have them imputed"
-        )
-        lines.append(f"{n_post} observed value(s) at or after an intercurrent event were {fate}.")
-    shifted = {g: d for g, d in delta.items() if d != 0}
-    if shifted:
-        lines.append(
-            "Delta adjustment: "
-            + ", ".join(f"{d:+g} in {g!r}" for g, d in shifted.items())
-            + " on every value imputed at or after the intercurrent event."
-        )
-    return lines
 
 
 # --------------------------------------------------------------------------------------
@@ -524,7 +501,7 @@ class ResponderImputationResult(ResultBase):
         ]
         if self.strategy != "composite":
             lines.append(f"{self.n_imputations} imputations (seed {self.seed}).")
-            lines += _shared_notes(
+            lines += _model.imputation_notes(
                 self.n_failed, self.n_post_ice_observed, self.strategy, self.delta
             )
         if self.table["se"].eq(0).any():
