@@ -47,7 +47,7 @@ import pandas as pd
 
 from past_outcomes._checks import check_option
 from past_outcomes._responses import validated_matrices
-from past_outcomes._spec_columns import check_distinct_columns
+from past_outcomes._spec_columns import check_distinct_columns, claimed_columns
 from past_outcomes.errors import ArgumentError, ProrationWarning, UnverifiedRuleWarning
 from past_outcomes.instrument import (
     OPERATORS,
@@ -146,6 +146,7 @@ def score(
     missing: str = "complete",
     subject: str | None = "subject",
     timepoint: str | None = "timepoint",
+    keep: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Score one or more instruments for every row of ``data``.
 
@@ -169,12 +170,19 @@ def score(
         Identifier columns for error messages and the duplicate check, used when the data
         have such a column; pass ``None`` to ignore them (a name other than the default must
         be a column; see :func:`validate_responses`).
+    keep
+        Columns of ``data`` copied, in this order, in front of the scores (identifiers,
+        site, period: ``keep=["subject", "timepoint", "site"]``); ``None`` (default): the
+        scores only. On a Dask DataFrame this keeps each partition's rows with its scores in
+        one read (assigning ``data[ids]`` beside the scores afterwards reads the identifiers
+        again, in partitions Dask may fuse). A kept column may not share a name with a score
+        column.
 
     Returns
     -------
     DataFrame
         Same index as ``data`` (a copy; ``data`` is never modified and shares no memory with
-        the result). Per instrument: one float column per scale (``fsfi_desire`` ...
+        the result). The ``keep`` columns first, then per instrument: one float column per scale (``fsfi_desire`` ...
         ``fsfi_total``), one column per classification (bands as pandas strings, flags as
         nullable booleans; missing where the score they rest on is missing),
         ``<id>_n_answered`` (items answered) and, when prorating, ``<id>_prorated``.
@@ -191,11 +199,12 @@ def score(
     if is_dask_frame(data):  # lazy, partition by partition: past_outcomes.registry.frames
         lazy = score_dask(
             data, instrument=instruments, items=items, missing=missing, subject=subject,
-            timepoint=timepoint,
+            timepoint=timepoint, keep=kept_columns(data._meta, keep, instruments),
         )  # fmt: skip
         _warn_unverified(unverified)
         return lazy
     check_option("missing", missing, MISSING_MODES)
+    kept = kept_columns(data, keep, instruments)
     if missing == "prorate":
         lacking = [i.id for i in instruments if not any(s.proration for s in i.scales.values())]
         if lacking:
@@ -224,8 +233,43 @@ def score(
             stacklevel=2,
         )
     _warn_unverified(unverified)
+    if kept:
+        # arrays, not Series: a Series would be aligned on an index that may repeat labels
+        out = {**{c: data[c].array.copy() for c in kept}, **out}
     # copy=False: every column is a new array already (no consolidation copy)
     return pd.DataFrame(out, index=data.index.copy(deep=True), copy=False)
+
+
+def kept_columns(data: Any, keep: Any, instruments: Sequence[Instrument]) -> list[Any]:
+    """``keep`` of :func:`score` as a list of columns of ``data`` (ArgumentError: not a name
+    or a list of names, a name twice, not a column, or the name of a score column)."""
+    if keep is None:
+        return []
+    if isinstance(keep, str):
+        keep = [keep]
+    if not isinstance(keep, (list, tuple)) or not all(isinstance(c, str) for c in keep):
+        raise ArgumentError(
+            "keep must be a column name or a list of column names (text); got "
+            f"{type(keep).__name__}. Example: keep=['subject', 'timepoint', 'site']."
+        )
+    repeated = sorted({c for c in keep if keep.count(c) > 1})
+    if repeated:
+        raise ArgumentError(f"keep names the column(s) {repeated} more than once; name each once.")
+    if not isinstance(data, pd.DataFrame):
+        return list(keep)  # validated_matrices refuses it with its own message
+    from past_outcomes._checks import check_columns
+
+    check_columns(data, keep, what="data (keep=)")
+    outputs = {c for inst in instruments for c in claimed_columns(inst)} - {
+        c for inst in instruments for c in inst.item_columns
+    }
+    clash = [c for c in keep if c in outputs]
+    if clash:
+        raise ArgumentError(
+            f"keep names {clash}, which score also writes; rename the column(s) in data "
+            "before scoring, or leave them out of keep."
+        )
+    return list(keep)
 
 
 def _warn_unverified(note: str | None) -> None:

@@ -9,17 +9,20 @@ single-visit rule (as :func:`past_outcomes.classify_responders`), each with a Wi
 interval (statsmodels ``proportion_confint(method="wilson")``, as ``ResponderResult.counts``).
 
 It is computed by groupby, never by collecting the data, in one computation on Dask: the
-rows at ``pre`` and ``post`` are hash-shuffled on site, period and subject (``shuffle``, so
-that every row of a client lands in one partition) and grouped there, which pairs each
-client's two scores; the SD of the pre scores of each group's paired clients is a small
-groupby whose one-partition result is handed to every partition of the classification;
-each client is classified partition by partition; the counts per group are a last groupby.
-The rows are read and shuffled once (until session 18 the SD was computed first, which read
-and shuffled them twice), by Dask's task-based shuffle (``shuffle_method="tasks"``: in session
-18, 4,000,000 rows on 2 workers, 11 s and a worker peak of 690 MiB against 14 s and 860 MiB
-with the default peer-to-peer shuffle). On data that fit
-in memory the figures equal those of ``classify_change`` and ``classify_responders`` run on
-each group (tests/test_registry.py checks this).
+rows at ``pre`` and ``post`` are paired within each partition, then hash-shuffled on site,
+period and subject (``shuffle``, so that every row of a client lands in one partition; Dask's
+task-based shuffle) and paired again there (maxima and sums combine). Each partition then
+counts its clients per group and distinct ``(pre, post)`` pair, and a tree reduction sums the
+counts: every figure of the summary is a function of the pair, and questionnaire totals take
+few values (at most 28 x 28 pairs per PHQ-9 group), so what reaches the client process is
+small. The SD of each group's paired pre scores and the classification of each pair are
+computed from those counts. Until session 19 the SD was a lazy groupby handed to the
+classification of every partition: Dask 2026.8 then left dependencies out of the graph
+beyond 32 shuffled partitions ("Missing dependency"), and the pairs were classified client by
+client (20,000,000 scored rows, 40 partitions, 2 workers: 37-46 s and a worker peak of
+1.1 GiB, against 26 s and 725 MiB with the pair counts). On data that fit in memory the
+figures equal those of ``classify_change`` and ``classify_responders`` run on each group
+(tests/test_registry.py checks this).
 
 The site and the period are attributes of a referral: a client's pre and post rows must carry
 the same site and period to be paired (a client whose two rows differ is counted in both
@@ -126,19 +129,8 @@ def compute_registry_summary(
 
         sd_pre = float(check_number("sd_pre", sd_pre, low=0, low_open=True))
     clients = _clients(data, keys, subject, timepoint, measure, pre, post, lazy)
-    sd = sd_pre if sd_pre is not None else _group_sd(clients, keys)
-    classified = _classify(clients, keys, sd, params, lazy)
-    counts = classified.groupby(keys, dropna=False, sort=True).sum()
-    if lazy:  # one computation: the clients are paired (shuffled) once
-        import dask
-
-        counts, sd = dask.compute(counts, sd)
-    counts = counts.reset_index()
-    if isinstance(sd, float):
-        sd_frame = counts[keys].assign(sd_pre=sd)
-    else:
-        sd_frame = sd.rename("sd_pre").reset_index()
-    return _rates(counts, keys, sd_frame, confidence, subject, timepoint)
+    pairs = _pair_counts(clients, keys, lazy)
+    return _summarise(pairs, keys, sd_pre, params, confidence, subject, timepoint)
 
 
 def _parameters(instrument, measure, rule, reliability, confidence) -> dict[str, Any]:
@@ -180,6 +172,11 @@ def _clients(data, keys, subject, timepoint, measure, pre, post, lazy):
         _n_post=(rows[timepoint] == post).astype("int64"),
     )[[*keys, subject, "_pre", "_post", "_n_pre", "_n_post"]]
     if lazy:  # every row of a client to one partition (a hash shuffle), then paired there
+        # paired within each partition first (max and sum combine): a client whose rows share
+        # a partition crosses the shuffle as one row
+        rows = rows.map_partitions(
+            _pair_rows, keys, subject, meta=_pair_rows(rows._meta, keys, subject)
+        )
         shuffled = rows.shuffle(
             on=[*keys, subject], npartitions=max(1, data.npartitions), shuffle_method="tasks"
         )
@@ -193,61 +190,83 @@ def _pair_rows(rows: pd.DataFrame, keys, subject) -> pd.DataFrame:
     return rows.groupby([*keys, subject], dropna=False).agg(spec).reset_index()
 
 
-def _group_sd(clients, keys):
-    """The SD of the paired clients' pre scores per group (a Series indexed by the keys; lazy
-    on Dask: one partition, handed whole to every partition of the classification)."""
-    complete = clients[clients["_pre"].notnull() & clients["_post"].notnull()]
-    return complete.groupby(keys, dropna=False)["_pre"].std()
-
-
-def _classify(clients, keys, sd, params, lazy):
-    """Per client: paired, reliably improved / deteriorated, responder, evaluable, and the
-    duplicate flag; the columns are summed per group."""
-    meta = pd.DataFrame(
-        {
-            **{k: clients._meta[k] if lazy else clients[k].iloc[:0] for k in keys},
-            **{c: pd.Series(dtype="int64") for c in _COUNTED},
-        }
-    )
+def _pair_counts(clients, keys, lazy) -> pd.DataFrame:
+    """The clients counted per group and distinct ``(_pre, _post)`` pair (``_n``; ``_dup``:
+    those with two rows at pre or post): every figure of the summary is a function of the
+    pair, so this small table replaces the clients (questionnaire totals take few values: a
+    PHQ-9 group has at most 28 x 28 pairs, plus the unpaired). On Dask, counted in each
+    partition, then summed by a tree reduction."""
     if lazy:
-        return clients.map_partitions(_classify_part, keys, sd, params, meta=meta)
-    return _classify_part(clients, keys, sd, params)
+        meta = _count_pairs(clients._meta, keys)
+        counted = clients.map_partitions(_count_pairs, keys, meta=meta)
+        summed = counted.groupby([*keys, "_pre", "_post"], dropna=False).sum()
+        return summed.compute().reset_index()
+    return _count_pairs(clients, keys)
+
+
+def _count_pairs(clients: pd.DataFrame, keys) -> pd.DataFrame:
+    dup = (clients["_n_pre"].to_numpy() > 1) | (clients["_n_post"].to_numpy() > 1)
+    counted = clients[[*keys, "_pre", "_post"]].assign(_n=1, _dup=dup.astype("int64"))
+    grouped = counted.groupby([*keys, "_pre", "_post"], dropna=False, sort=False)
+    return grouped[["_n", "_dup"]].sum().reset_index()
+
+
+def _summarise(pairs: pd.DataFrame, keys, sd_pre, params, confidence, subject, timepoint):
+    """The summary from the pair counts: the SD of the paired clients' pre scores per group
+    (or ``sd_pre``), each pair classified once and weighted by its clients."""
+    x = pairs["_pre"].to_numpy(dtype=float)
+    y = pairs["_post"].to_numpy(dtype=float)
+    n = pairs["_n"].to_numpy(dtype="int64")
+    complete = ~(np.isnan(x) | np.isnan(y))
+    group = pairs.groupby(keys, dropna=False, sort=True).ngroup().to_numpy()
+    if sd_pre is not None:
+        sd = np.full(len(pairs), sd_pre)
+    else:
+        sd = _weighted_sd(group, x, n * complete)
+    s_diff = math.sqrt(2) * sd * math.sqrt(1 - params["r_xx"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rci = (y - x) / s_diff
+        improved = complete & (params["sign"] * rci > params["crit"])
+        deteriorated = complete & (params["sign"] * rci < -params["crit"])
+    from past_outcomes.change.responders import apply_rule, per_subject
+
+    fit = apply_rule(params["rule"], per_subject(np.arange(len(x)), x, y, params["sign"], "_c"))
+    counted = pairs[keys].assign(
+        n_clients=n,
+        n_paired=n * complete,
+        improved=n * improved,
+        deteriorated=n * deteriorated,
+        responders=n * np.asarray(fit.met, dtype=bool),
+        evaluable=n * np.asarray(fit.applicable, dtype=bool),
+        duplicates=pairs["_dup"].to_numpy(dtype="int64"),
+        sd_pre=sd,
+    )
+    counts = counted.groupby(keys, dropna=False, sort=True).agg(
+        {**{c: "sum" for c in _COUNTED}, "sd_pre": "first"}
+    )
+    counts = counts.reset_index()
+    return _rates(counts, keys, confidence, subject, timepoint)
+
+
+def _weighted_sd(group: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per row, the sample SD of its group's values ``x`` each counted ``w`` times (NaN for
+    fewer than two): two passes, the mean then the squared deviations, as pandas' ``std``."""
+    size = int(group.max()) + 1 if len(group) else 0
+    xw = np.where(w > 0, x, 0.0)
+    total = np.bincount(group, weights=w, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(group, weights=w * xw, minlength=size) / total
+        ss = np.bincount(group, weights=w * (xw - mean[group]) ** 2, minlength=size)
+        sd = np.sqrt(ss / (total - 1))
+    sd[total < 2] = np.nan
+    return sd[group]
 
 
 _COUNTED = ["n_clients", "n_paired", "improved", "deteriorated", "responders", "evaluable",
             "duplicates"]  # fmt: skip
 
 
-def _classify_part(part: pd.DataFrame, keys, sd: pd.Series | float, params) -> pd.DataFrame:
-    from past_outcomes.change.responders import apply_rule, per_subject
-
-    if isinstance(sd, float):
-        merged = part.assign(sd_pre=sd)
-    else:
-        merged = part.merge(sd.rename("sd_pre").reset_index(), on=keys, how="left")
-    x = merged["_pre"].to_numpy(dtype=float)
-    y = merged["_post"].to_numpy(dtype=float)
-    complete = ~(np.isnan(x) | np.isnan(y))
-    s_diff = math.sqrt(2) * merged["sd_pre"].to_numpy(dtype=float) * math.sqrt(1 - params["r_xx"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rci = (y - x) / s_diff
-        improved = complete & (params["sign"] * rci > params["crit"])
-        deteriorated = complete & (params["sign"] * rci < -params["crit"])
-    table = per_subject(np.arange(len(x)), x, y, params["sign"], "_client")
-    fit = apply_rule(params["rule"], table)
-    out = merged[keys].copy()
-    out["n_clients"] = 1
-    out["n_paired"] = complete.astype("int64")
-    out["improved"] = improved.astype("int64")
-    out["deteriorated"] = deteriorated.astype("int64")
-    out["responders"] = fit.met.astype("int64")
-    out["evaluable"] = fit.applicable.astype("int64")
-    dup = (merged["_n_pre"].to_numpy() > 1) | (merged["_n_post"].to_numpy() > 1)
-    out["duplicates"] = dup.astype("int64")
-    return out
-
-
-def _rates(counts, keys, sd, confidence, subject, timepoint) -> pd.DataFrame:
+def _rates(counts, keys, confidence, subject, timepoint) -> pd.DataFrame:
     """Rates and Wilson intervals; a DataValidationError for duplicate rows."""
     bad = counts[counts["duplicates"] > 0]
     if len(bad):
@@ -268,7 +287,7 @@ def _rates(counts, keys, sd, confidence, subject, timepoint) -> pd.DataFrame:
             remedy="Keep one administration per subject and timepoint (validate_responses "
             "finds the rows).",
         )
-    out = counts.merge(sd, on=keys, how="left")
+    out = counts.copy()
     for name, k, n in (
         ("improved", "improved", "n_paired"),
         ("deteriorated", "deteriorated", "n_paired"),
