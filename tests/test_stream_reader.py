@@ -1,7 +1,8 @@
 """The block reader of streamed CSV files (``past_outcomes.registry.csv_blocks``): its fast
 path (pyarrow on blocks of one record per line) gives the frame, or the error, of the safe
 reader (``past_outcomes._io.read_csv_safely``, the csv module on the whole file), whatever
-the text: quotes, blank cells and lines, ragged lines, "nan", a byte-order mark, CRLF."""
+the text: quotes, blank cells and lines, ragged lines, "nan", a byte-order mark, CRLF and
+lone CR line ends."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from past_outcomes._io import read_csv_safely
 from past_outcomes.errors import InputFileError
-from past_outcomes.registry.csv_blocks import CsvChunks
+from past_outcomes.registry.csv_blocks import CsvChunks, _line_ends
 
 pytest.importorskip("pyarrow")
 
@@ -42,7 +43,7 @@ def csv_texts(draw) -> tuple[bytes, int]:
         )
     )
     quote_all = draw(st.booleans())
-    end = draw(st.sampled_from(["\n", "\r\n"]))
+    end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     lines = [",".join(header)]
     for row in rows:
         if draw(st.integers(0, 9)) == 0:
@@ -155,3 +156,24 @@ def test_ragged_lines_counted_past_the_cap(tmp_path, monkeypatch):
         reader.raise_ragged()
     assert info.value.__notes__ == ["5 lines in all; the first 2 are in .failure_cases."]
     assert info.value.failure_cases["row"].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+def test_a_file_of_any_line_end_is_cut_into_blocks(tmp_path, end):
+    # until session 19 a file whose only line ends were lone CRs was one block, whatever its
+    # size (memory not bounded)
+    text = end.join(["s,a", *(f"S{i},{i % 4}" for i in range(25))]) + end
+    path = _write(tmp_path, text)
+    for fast in (True, False):
+        reader = CsvChunks(path, 4, fast=fast)
+        reader.open()
+        chunks = list(reader)
+        assert [len(c) for c in chunks] == [4] * 6 + [1]
+        pd.testing.assert_frame_equal(pd.concat(chunks), read_csv_safely(path))
+
+
+def test_line_ends_leave_out_a_cr_that_may_be_half_of_a_crlf():
+    buf = b"a\rb\r\nc\r"  # lone CR at 1, CRLF at 3-4, a CR last in the buffer at 6
+    assert _line_ends(buf, eof=False).tolist() == [1, 4]  # its LF may come in the next read
+    assert _line_ends(buf, eof=True).tolist() == [1, 4, 6]
+    assert _line_ends(b"x,y\n1,2", eof=False).tolist() == [3]

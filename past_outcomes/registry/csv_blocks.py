@@ -1,8 +1,8 @@
 """Reading a large CSV file in blocks of lines: pyarrow's C++ parser where it is exact, the
 csv module (the safe reader's rules, ``past_outcomes._io.parse_delimited``) everywhere else.
 
-The file is cut into blocks of about ``chunk_rows`` lines, always after a line feed and never
-inside a quoted field. Each block is read one of two ways, with the same result:
+The file is cut into blocks of about ``chunk_rows`` lines, after a line feed or a lone
+carriage return (the csv module's line ends), never inside a quoted field. Each block is read one of two ways, with the same result:
 
 - **fast path**: a block with no quote character, no blank line and no lone carriage return
   holds one record per line, so record ``k`` of the block starts on file line
@@ -129,13 +129,13 @@ class CsvChunks:
                 if not more:
                     self._eof = True
                 self._buf += more
-            ends = np.flatnonzero(np.frombuffer(self._buf, dtype=np.uint8) == 10)
+            ends = _line_ends(self._buf, self._eof)
             if len(ends) >= self.chunk_rows:
                 cut = int(ends[self.chunk_rows - 1]) + 1
                 self._lines = self.chunk_rows
             elif self._eof:
                 cut = len(self._buf)
-                self._lines = len(ends) + (0 if self._buf.endswith(b"\n") else 1)
+                self._lines = len(ends) + (0 if self._buf.endswith((b"\n", b"\r")) else 1)
             else:
                 self._target *= 2  # lines longer than guessed: read more
                 continue
@@ -319,6 +319,24 @@ class CsvChunks:
 
 class _OpenQuote(Exception):
     """The block ends inside a quoted field."""
+
+
+def _line_ends(buf: bytes, eof: bool) -> np.ndarray:
+    """Positions of the bytes that end a line, as the csv module reads lines: a line feed, or
+    a carriage return not followed by one (a file of lone CRs is cut into blocks too, not
+    read whole). A CR last in ``buf`` before the end of the file is left out: the next byte
+    may be its line feed."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    crs = np.flatnonzero(arr == 13)
+    if not len(crs):
+        return ends
+    after = crs + 1
+    inside = after < len(arr)
+    lone = crs[inside][arr[after[inside]] != 10]
+    if eof and crs[-1] == len(arr) - 1:
+        lone = np.append(lone, crs[-1])
+    return np.union1d(ends, lone) if len(lone) else ends
 
 
 def _plain(block: bytes) -> bool:
