@@ -216,10 +216,9 @@ if __name__ == "__main__":
     t0 = time.perf_counter()
     # one partition per row group (500,000 rows); blocksize=None made one of the whole file
     ddf = dd.read_parquet(src, split_row_groups=True)
-    scores = po.score(ddf, instrument=["phq9", "gad7"])
-    # identifiers beside the scores, partition by partition (a join on the index would pair
-    # rows of different partitions: each partition's index restarts at 0)
-    full = ddf[["subject", "timepoint", "site", "year"]].assign(**dict(scores.items()))
+    # the identifiers kept beside the scores in each partition's one read (assigning
+    # ddf[ids] afterwards read them again, five row groups per fused partition)
+    full = po.score(ddf, instrument=["phq9", "gad7"], keep=["subject", "timepoint", "site", "year"])
     full.to_parquet(out, write_index=False)
     t1 = time.perf_counter()
     score_peak = max(client.run(peak).values())
@@ -230,6 +229,16 @@ if __name__ == "__main__":
     summary_peak = max(client.run(peak).values())
     print(f"{t1 - t0:.3f} {t2 - t1:.3f} {len(summary)} {score_peak:.0f} {summary_peak:.0f} "
           f"{ddf.npartitions}")
+"""
+
+
+IN_MEMORY = """
+import sys, pyarrow.parquet as pq, past_outcomes as po
+src, out, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
+table = pq.ParquetFile(src).iter_batches(batch_size=rows).__next__()  # the first rows
+frame = table.to_pandas()
+scores = po.score(frame, instrument=["phq9", "gad7"], keep=["subject", "timepoint", "site", "year"])
+scores.to_parquet(out, index=False)
 """
 
 
@@ -260,69 +269,82 @@ def main() -> None:
         "cluster under 4 GiB on a shared machine (Dask's own default is total RAM / workers)",
     )
     parser.add_argument("--generate", metavar="FOLDER", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--data",
+        metavar="FOLDER",
+        help="keep the generated files in FOLDER and reuse them when they hold --rows rows "
+        "(the 20M-row files take minutes to write)",
+    )
     args = parser.parse_args()
     n = args.rows
     if args.generate:
         write_files(Path(args.generate), n)
         return
-    cli = [sys.executable, "-m", "past_outcomes.cli", "score"]
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        t0 = time.perf_counter()
+        run_all(args, Path(tmp), Path(args.data) if args.data else Path(tmp))
+
+
+def _rows_in(pq_path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(pq_path).metadata.num_rows if pq_path.is_file() else -1
+
+
+def run_all(args: argparse.Namespace, folder: Path, data: Path) -> None:
+    """Every run, side by side, and the table of figures."""
+    n = args.rows
+    cli = [sys.executable, "-m", "past_outcomes.cli", "score"]
+    csv_path, pq_path = data / "registry.csv", data / "registry.parquet"
+    t0 = time.perf_counter()
+    if _rows_in(pq_path) != n or not csv_path.is_file():
+        data.mkdir(parents=True, exist_ok=True)
         # generated in a child: a forked child's peak RSS would count the parent's memory
-        run_child([sys.executable, __file__, "--generate", str(folder), "--rows", str(n)])
-        csv_path, pq_path = folder / "registry.csv", folder / "registry.parquet"
-        print(f"{n:,} rows generated in {time.perf_counter() - t0:.1f} s "
-              f"(CSV {csv_path.stat().st_size / 2**20:.0f} MiB, "
-              f"Parquet {pq_path.stat().st_size / 2**20:.0f} MiB)")  # fmt: skip
-        runs: dict[str, tuple[float, float]] = {}
-        chunk = str(args.chunk_rows)
-        for name, argv in (
-            ("minimal csv", [sys.executable, "-c", MINIMAL, str(csv_path), "m1.pq", chunk]),
-            ("stream csv", [*cli, str(csv_path), "-o", "s1.parquet", "--chunk-rows", chunk]),
-            ("minimal parquet", [sys.executable, "-c", MINIMAL, str(pq_path), "m2.pq", chunk]),
-            ("stream parquet", [*cli, str(pq_path), "-o", "s2.parquet", "--chunk-rows", chunk]),
-        ):
-            argv = [a if not a.endswith((".pq", "s1.parquet", "s2.parquet")) else str(folder / a)
-                    for a in argv]  # fmt: skip
-            runs[name] = run_child(argv)[:2]
-            print(f"{name}: {runs[name][0]:.1f} s, peak {runs[name][1]:.0f} MiB", flush=True)
-        whole_rows = min(n, args.whole_max)
-        whole_path = csv_path
-        if whole_rows < n:  # the largest slice that fits: the first --whole-max rows
-            whole_path = folder / "slice.csv"
-            with open(csv_path, "rb") as src, open(whole_path, "wb") as dst:
-                for _ in range(whole_rows + 1):
-                    dst.write(src.readline())
-        runs["in-memory csv"] = run_child([*cli, str(whole_path), "-o", str(folder / "w.parquet")])[
-            :2
-        ]
-        dask_line = ""
-        if not args.skip_dask:
-            elapsed, rss, out = run_child(
-                [sys.executable, "-c", DASK, str(pq_path), str(folder / "dask_out"),
-                 args.dask_memory]
-            )  # fmt: skip
-            score_s, summary_s, groups, score_mib, summary_mib, parts = out.split()
-            runs["dask (2 workers)"] = (float(score_s), float(score_mib))
-            dask_line = (
-                f"dask: score+write {float(score_s):.1f} s ({parts} partitions), registry "
-                f"summary {float(summary_s):.1f} s ({groups} site x year groups, worker peak "
-                f"{float(summary_mib):.0f} MiB); child wall {elapsed:.1f} s incl. cluster "
-                f"start; peak MiB: the larger worker's own peak RSS in each phase (the client "
-                f"process and its workers together over both, os.wait4: {rss:.0f})"
-            )
-        print(f"\n{'run':<20}{'wall s':>9}{'rows/s':>12}{'peak MiB':>10}")
-        for name, (elapsed, rss) in runs.items():
-            rows = whole_rows if name == "in-memory csv" else n
-            print(f"{name:<20}{elapsed:>9.1f}{rows / elapsed:>12,.0f}{rss:>10.0f}")
-        if whole_rows < n:
-            print(f"(in-memory csv: the first {whole_rows:,} rows, read whole)")
-        for kind in ("csv", "parquet"):
-            ratio = runs[f"stream {kind}"][0] / runs[f"minimal {kind}"][0]
-            print(f"stream {kind} / minimal {kind}: {ratio:.2f}x the time (target <= 1.5x)")
-        if dask_line:
-            print(dask_line)
+        run_child([sys.executable, __file__, "--generate", str(data), "--rows", str(n)])
+    print(f"{n:,} rows ready in {time.perf_counter() - t0:.1f} s "
+          f"(CSV {csv_path.stat().st_size / 2**20:.0f} MiB, "
+          f"Parquet {pq_path.stat().st_size / 2**20:.0f} MiB)")  # fmt: skip
+    runs: dict[str, tuple[float, float]] = {}
+    chunk = str(args.chunk_rows)
+    out = {k: str(folder / k) for k in ("m1.pq", "s1.parquet", "m2.pq", "s2.parquet", "w.pq")}
+    whole_rows = min(n, args.whole_max)
+    for name, argv in (
+        ("minimal csv", [sys.executable, "-c", MINIMAL, str(csv_path), out["m1.pq"], chunk]),
+        ("stream csv", [*cli, str(csv_path), "-o", out["s1.parquet"], "--chunk-rows", chunk]),
+        ("minimal parquet", [sys.executable, "-c", MINIMAL, str(pq_path), out["m2.pq"], chunk]),
+        ("stream parquet", [*cli, str(pq_path), "-o", out["s2.parquet"], "--chunk-rows", chunk]),
+        # the in-memory engine (po.score on one DataFrame) on the first --whole-max rows
+        ("in-memory", [sys.executable, "-c", IN_MEMORY, str(pq_path), out["w.pq"],
+                       str(whole_rows)]),
+    ):  # fmt: skip
+        runs[name] = run_child(argv)[:2]
+        print(f"{name}: {runs[name][0]:.1f} s, peak {runs[name][1]:.0f} MiB", flush=True)
+    dask_line = ""
+    if not args.skip_dask:
+        elapsed, rss, text = run_child(
+            [sys.executable, "-c", DASK, str(pq_path), str(folder / "dask_out"), args.dask_memory]
+        )
+        score_s, summary_s, groups, score_mib, summary_mib, parts = text.split()
+        runs["dask (2 workers)"] = (float(score_s), float(score_mib))
+        dask_line = (
+            f"dask: score+write {float(score_s):.1f} s ({parts} partitions), registry "
+            f"summary {float(summary_s):.1f} s ({groups} site x year groups, worker peak "
+            f"{float(summary_mib):.0f} MiB); child wall {elapsed:.1f} s incl. cluster "
+            f"start; peak MiB: the larger worker's own peak RSS in each phase (the client "
+            f"process and its workers together over both, os.wait4: {rss:.0f})"
+        )
+    print(f"\n{'run':<20}{'wall s':>9}{'rows/s':>12}{'peak MiB':>10}")
+    for name, (elapsed, peak) in runs.items():
+        rows = whole_rows if name == "in-memory" else n
+        print(f"{name:<20}{elapsed:>9.1f}{rows / elapsed:>12,.0f}{peak:>10.0f}")
+    if whole_rows < n:
+        print(f"(in-memory: the first {whole_rows:,} rows, one DataFrame)")
+    for name, floor in (("stream csv", "minimal csv"), ("stream parquet", "minimal parquet"),
+                        ("dask (2 workers)", "minimal parquet")):  # fmt: skip
+        if name in runs:
+            ratio = runs[name][0] / runs[floor][0]
+            print(f"{name} / {floor}: {ratio:.2f}x the time (target <= 1.5x)")
+    if dask_line:
+        print(dask_line)
 
 
 if __name__ == "__main__":

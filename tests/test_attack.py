@@ -621,6 +621,30 @@ def test_an_item_map_never_reads_one_column_twice_or_ignores_one(data, items):
             assert not (src in item_names and src not in targets), (src, dst)
 
 
+KEEP_NAMES = ["subject", "timepoint", "phq9_1", "phq9_total", "phq9_n_answered", "", "nope"]
+KEEP = st.one_of(
+    st.sampled_from(KEEP_NAMES),
+    st.lists(st.one_of(st.sampled_from(KEEP_NAMES), HOSTILE), max_size=4),
+    st.lists(st.sampled_from(KEEP_NAMES), max_size=3).map(tuple),
+    st.sets(st.sampled_from(KEEP_NAMES), max_size=2),
+    HOSTILE,
+)
+
+
+@ATTACK
+@given(data=item_frames(), keep=KEEP)
+def test_keep_gives_the_kept_columns_first_or_a_documented_error(data, keep):
+    outcome = attempt("score(keep=)", lambda: po.score(data, instrument="phq9", keep=keep), data)
+    if outcome == "result":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = po.score(data, instrument="phq9", keep=keep)
+        names = [keep] if isinstance(keep, str) else list(keep or [])
+        assert list(result.columns[: len(names)]) == names
+        for name in names:
+            pd.testing.assert_series_equal(result[name], data[name])
+
+
 # ------------------------------------------------------------------------------------------
 # Scalar statistics
 # ------------------------------------------------------------------------------------------

@@ -222,3 +222,26 @@ def test_quoted_fields_stream_as_read_whole(answers, tmp_path):
     assert code == 0
     assert out_s.replace("streamed.csv", "whole.csv") == out_w
     assert streamed.read_bytes() == whole.read_bytes()
+
+
+def test_a_failed_parquet_write_leaves_no_output(answers, tmp_path, monkeypatch):
+    # chunks are written in a thread since session 19: a write that fails (a full disk)
+    # still stops the run, and neither the output nor its temporary file is left behind
+    import pyarrow.parquet as pq
+
+    real = pq.ParquetWriter.write_table
+    calls = []
+
+    def failing(self, table, *args, **kwargs):
+        calls.append(len(table))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", failing)
+    out = tmp_path / "scores.parquet"
+    with pytest.raises(OSError, match="No space left"):
+        run(["score", str(answers), "-o", str(out), "--chunk-rows", "500"])
+    assert len(calls) >= 2
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["answers.csv"]

@@ -89,13 +89,28 @@ class ParquetChunks:
         return self.header
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
+        """The frames, batch by batch; the next batch is decoded in a thread while the caller
+        works on this one (pyarrow decodes without holding the GIL), as ``CsvChunks``."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        batches = self._file.iter_batches(batch_size=self.chunk_rows)
+
+        def decoded() -> pd.DataFrame | None:
+            batch = next(batches, None)
+            return None if batch is None else batch.to_pandas()
+
         start = 1
-        for batch in self._file.iter_batches(batch_size=self.chunk_rows):
-            frame = batch.to_pandas()
-            frame.index = pd.RangeIndex(start, start + len(frame), name="row")
-            start += len(frame)
-            self.consumed = start - 1
-            yield frame
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = pool.submit(decoded)
+            while True:
+                frame = ahead.result()
+                if frame is None:
+                    return
+                ahead = pool.submit(decoded)
+                frame.index = pd.RangeIndex(start, start + len(frame), name="row")
+                start += len(frame)
+                self.consumed = start - 1
+                yield frame
 
     def raise_ragged(self) -> None:
         return None
@@ -226,6 +241,8 @@ class _Output:
         self._tmp: str | None = None
         self._writer: Any = None
         self._fh: Any = None
+        self._pool: Any = None  # the Parquet writing thread
+        self._pending: Any = None  # the chunk it is writing (a Future)
         if out is None:
             return
         path = Path(out)
@@ -235,6 +252,8 @@ class _Output:
         self.parquet = path.suffix.lower() == ".parquet"
 
     def write(self, frame: pd.DataFrame) -> None:
+        """Append ``frame``. Parquet: encoded and compressed in a thread while the caller
+        scores the next chunk (one chunk in flight; a failure surfaces at the next call)."""
         if self._tmp is None:
             return
         if self.parquet:
@@ -242,13 +261,17 @@ class _Output:
             import pyarrow.parquet as pq
 
             if self._writer is None:
+                from concurrent.futures import ThreadPoolExecutor
+
                 table = pa.Table.from_pandas(frame, preserve_index=False)
                 self._writer = pq.ParquetWriter(self._tmp, table.schema)
+                self._pool = ThreadPoolExecutor(max_workers=1)
             else:
                 table = pa.Table.from_pandas(
                     frame, schema=self._writer.schema, preserve_index=False
                 )
-            self._writer.write_table(table)
+            self._written()
+            self._pending = self._pool.submit(self._writer.write_table, table)
             return
         if self._fh is None:
             self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
@@ -256,10 +279,18 @@ class _Output:
         else:
             frame.to_csv(self._fh, index=False, header=False, lineterminator="\n")
 
+    def _written(self) -> None:
+        """Wait for the chunk in flight; raise its failure."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
     def commit(self) -> None:
         if self._tmp is None or self.out is None:
             return
         if self._writer is not None:
+            self._written()
+            self._pool.shutdown()
             self._writer.close()
         if self._fh is not None:
             self._fh.flush()
@@ -278,6 +309,9 @@ class _Output:
     def abort(self) -> None:
         with contextlib.suppress(Exception):
             if self._writer is not None:
+                with contextlib.suppress(Exception):
+                    self._written()
+                self._pool.shutdown()
                 self._writer.close()
             if self._fh is not None:
                 self._fh.close()
