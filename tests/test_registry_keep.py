@@ -173,3 +173,28 @@ def test_summary_sd_of_a_group_with_one_paired_client_is_missing():
     assert (x["n_clients"], x["n_paired"]) == (2, 1)
     assert np.isnan(x["sd_pre"]) and x["improved"] == 0  # no SD: no reliable change
     assert y["sd_pre"] == pytest.approx(np.std([18.0, 9.0], ddof=1), rel=1e-15)
+
+
+def test_many_duplicates_within_and_across_partitions_are_those_of_pandas():
+    # hashes travel without positions since session 19: a partition holding a repeated hash
+    # is hashed again to find its rows; three copies of a pair, pairs repeated inside one
+    # partition and across several, missing identifiers beside them
+    data = _answers(3000, seed=5)
+    rng = np.random.default_rng(5)
+    for target in rng.choice(3000, 60, replace=False):
+        source = int(rng.integers(0, 3000))
+        data.loc[target, ["subject", "timepoint"]] = data.loc[source, ["subject", "timepoint"]]
+    data.loc[[10, 11], "subject"] = pd.NA
+    ddf = _uneven(data, [7, 8, 1000, 2990])
+    with pytest.raises(ResponseValidationError) as got:
+        _score(ddf, keep=["site"]).compute()
+    with pytest.raises(ResponseValidationError) as expected:
+        _score(data)
+    key = ["row", "subject", "timepoint", "reason", "position"]
+
+    def cases(exc):
+        fc = exc.value.failure_cases[key].astype(str)
+        return fc.sort_values(key).reset_index(drop=True)
+
+    assert (exc_cases := cases(got)).shape[0] > 60
+    pd.testing.assert_frame_equal(exc_cases, cases(expected))

@@ -20,12 +20,14 @@ partition has been checked.
 
 Duplicates across partitions are found as the streamed ``past-outcomes score`` finds them
 across chunks: each partition hashes its ``(subject, timepoint)`` pairs to 64 bits (no Python
-objects) and splits the hashes with their positions, 16 bytes a row, into :data:`BUCKETS`
-buckets by hash modulo the number of buckets; one reduction per bucket returns the rows whose
-hash repeats. Only those candidates are confirmed exactly: their identifiers are read again
-(one partition at a time, only when there is a candidate) and compared with pandas
-``duplicated``, as the in-memory check does, so a hash collision never reports a false
-duplicate. A last reduction gathers the failure summaries; each partition of the result runs
+objects) and splits the hashes, 8 bytes a row, into :data:`BUCKETS` buckets by hash modulo
+the number of buckets; one reduction per bucket sorts them and returns the repeated hashes
+with the partitions holding them. Only those candidates are confirmed exactly: the partitions
+holding one are read again (one at a time, only when there is a candidate), hashed again to
+find the rows, and their identifiers compared with pandas ``duplicated``, as the in-memory
+check does, so a hash collision never reports a false duplicate. (Until session 19 each hash
+travelled with its row position, 16 bytes a row, and each bucket was sorted with them.)
+A last reduction gathers the failure summaries; each partition of the result runs
 the check on them (cheap when nothing failed) and raises one
 :class:`~past_outcomes.errors.ResponseValidationError`: ``failure_cases`` lists at most
 :data:`CAP` failures in partition order (each located by ``row`` label, ``subject``,
@@ -295,44 +297,46 @@ def _pair_hashes(s: pd.Series, t: pd.Series) -> np.ndarray:
 
 
 def _split_hashes(part: pd.DataFrame, args: _Args, n_buckets: int) -> list[np.ndarray]:
-    """Per bucket, a (k, 2) uint64 array of pair hash and position in the partition, for the
-    rows with both identifiers (bucket: the hash modulo ``n_buckets``)."""
-    empty = [np.empty((0, 2), dtype=np.uint64) for _ in range(n_buckets)]
+    """Per bucket, the uint64 pair hashes of the rows with both identifiers (bucket: the hash
+    modulo ``n_buckets``): 8 bytes a row. Positions are not kept: a partition holding a
+    repeated hash is read again and hashed again to find its rows (:func:`_looked_up`)."""
+    empty = [np.empty(0, dtype=np.uint64) for _ in range(n_buckets)]
     if not args.pairs or not len(part):
         return empty
-    s, t = part[args.subject], part[args.timepoint]
     try:
-        h = np.asarray(_pair_hashes(s, t), dtype=np.uint64)
+        h = np.asarray(_pair_hashes(part[args.subject], part[args.timepoint]), dtype=np.uint64)
     except TypeError:  # unhashable ids: the partition's own check reported them
         return empty
-    rows = np.flatnonzero((s.notna() & t.notna()).to_numpy())
-    h = h[rows]
+    h = h[_both_ids(part, args)]
     bucket = (h % np.uint64(n_buckets)).astype(np.uint8)  # BUCKETS <= 256
     order = np.argsort(bucket, kind="stable")  # a radix sort on 8-bit keys
     bounds = np.searchsorted(bucket[order], np.arange(n_buckets + 1))
-    pairs = np.empty((len(h), 2), dtype=np.uint64)  # filled column by column (1-D takes)
-    pairs[:, 0], pairs[:, 1] = h[order], rows[order]
-    return [pairs[bounds[b] : bounds[b + 1]] for b in range(n_buckets)]
+    h = h[order]
+    return [h[bounds[b] : bounds[b + 1]] for b in range(n_buckets)]
+
+
+def _both_ids(part: pd.DataFrame, args: _Args) -> np.ndarray:
+    return (part[args.subject].notna() & part[args.timepoint].notna()).to_numpy()
 
 
 def _candidates(pieces: list[np.ndarray]) -> np.ndarray:
-    """One bucket: (hash, partition, position) of the rows whose pair hash repeats, as a
-    (k, 3) uint64 array (``pieces[i]``: the bucket's share of partition ``i``)."""
-    sizes = [len(p) for p in pieces]
-    if sum(sizes) < 2:
-        return np.empty((0, 3), dtype=np.uint64)
-    h = np.concatenate([p[:, 0] for p in pieces])
-    order = np.argsort(h, kind="stable")
-    h = h[order]
-    repeat = np.zeros(len(h), dtype=bool)
-    repeat[1:] = h[1:] == h[:-1]
-    repeat[:-1] |= repeat[1:]
-    if not repeat.any():
-        return np.empty((0, 3), dtype=np.uint64)
-    chosen = order[repeat]
-    partition = np.repeat(np.arange(len(pieces), dtype=np.uint64), sizes)
-    position = np.concatenate([p[:, 1] for p in pieces])
-    return np.column_stack([h[repeat], partition[chosen], position[chosen]])
+    """One bucket: ``(hash, partition)`` for every partition holding a hash that occurs more
+    than once in the bucket, as a (k, 2) uint64 array sorted by hash (``pieces[i]``: the
+    bucket's hashes from partition ``i``). Sorting the hashes alone finds the repeats; only
+    when there are some is each partition searched for them."""
+    if sum(len(p) for p in pieces) < 2:
+        return np.empty((0, 2), dtype=np.uint64)
+    h = np.concatenate(pieces)
+    h.sort()
+    repeated = np.unique(h[1:][h[1:] == h[:-1]])
+    if not len(repeated):
+        return np.empty((0, 2), dtype=np.uint64)
+    found = []
+    for number, piece in enumerate(pieces):
+        held = np.unique(piece[np.isin(piece, repeated)])
+        found.append(np.column_stack([held, np.full(len(held), number, dtype=np.uint64)]))
+    cand = np.concatenate(found)
+    return cand[np.argsort(cand[:, 0], kind="stable")]
 
 
 class _Lookup:
@@ -349,7 +353,7 @@ class _Lookup:
         return self.frame.partitions[number].compute(scheduler="sync")
 
 
-#: Pair hashes are exchanged between at most this many bucket reductions (16 bytes a row in
+#: Pair hashes are exchanged between at most this many bucket reductions (8 bytes a row in
 #: all; at most 256; each is one small task per partition).
 BUCKETS = 16
 #: Candidates confirmed together (a batch never splits one hash); each batch reads again
@@ -361,8 +365,9 @@ def _confirmed_duplicates(
     candidates: list[np.ndarray], lookup: _Lookup, offsets: np.ndarray, args: _Args
 ) -> tuple[pd.DataFrame, int]:
     """The first :data:`CAP` rows (by global position) whose pair truly repeats, as columns
-    ``s, t, row, position``, and how many there are: every candidate's identifiers are read
-    again and compared exactly (pandas ``duplicated``, as the in-memory check)."""
+    ``s, t, row, position``, and how many there are: the partitions holding a candidate hash
+    are read again, their rows with that hash found by hashing again, and their identifiers
+    compared exactly (pandas ``duplicated``, as the in-memory check)."""
     found = [c for c in candidates if len(c)]
     if not found:
         return pd.DataFrame(), 0
@@ -382,11 +387,14 @@ def _confirmed_duplicates(
 
 
 def _looked_up(batch: np.ndarray, lookup: _Lookup, offsets: np.ndarray, args: _Args):
-    """``s, t, row, position`` (global) of the candidate rows in ``batch``."""
+    """``s, t, row, position`` (global) of the rows whose pair hash is in ``batch`` (rows
+    ``(hash, partition)``), each partition read and hashed again."""
     frames = []
     for number in np.unique(batch[:, 1]):
-        rows = np.sort(batch[batch[:, 1] == number, 2]).astype(np.int64)
         part = lookup.partition(int(number))
+        h = np.asarray(_pair_hashes(part[args.subject], part[args.timepoint]), dtype=np.uint64)
+        wanted = batch[batch[:, 1] == number, 0]
+        rows = np.flatnonzero(_both_ids(part, args) & np.isin(h, wanted))
         frames.append(
             pd.DataFrame(
                 {
