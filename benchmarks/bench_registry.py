@@ -13,22 +13,58 @@ own child process (wall time, rows per second, peak resident memory from ``os.wa
    cases), severity bands, the cut-off classifications, the item-9 flag and the items
    answered (until session 18 it computed the two totals only, which flattered the floor):
    the floor to beat.
-4. ``in-memory csv``: ``past-outcomes score FILE.csv`` read whole; above ``--whole-max`` rows,
-   on a slice of the first ``--whole-max`` rows (the largest that fits), its rows per second
-   counted on the slice.
-5. ``dask``: ``po.score`` on ``dd.read_parquet(split_row_groups=True)`` (one partition per
-   row group of 500,000 rows) with a ``dask.distributed`` LocalCluster of 2 workers (1 thread
-   each), the identifiers and every score written with ``to_parquet``; then
-   ``compute_registry_summary`` per site and year on the scored file (``--skip-dask`` to
+4. ``in-memory``: ``po.score`` on one pandas DataFrame of the first ``--whole-max`` rows of
+   the Parquet file (a slice: all 20,000,000 rows fit in this machine's 24 GiB but take
+   11.2 GiB; the command line streams any large file since session 18, so it no longer
+   measures the engine read whole), its rows per second counted on the slice.
+5. ``dask``: ``po.score(..., keep=[ids])`` on ``dd.read_parquet(split_row_groups=True)``
+   (one partition per row group of 500,000 rows) with a ``dask.distributed`` LocalCluster of
+   2 workers (1 thread each), identifiers and scores written with ``to_parquet``; then
+   ``compute_registry_summary`` per site and year on the scored files (``--skip-dask`` to
    leave out). Its peak memory is the larger worker's own peak RSS, per phase (each worker
    measured in itself, its peak reset between score + write and the summary through
    ``/proc/self/clear_refs``); ``os.wait4`` reports the largest of the client and its workers
    over both.
 
 Run: python benchmarks/bench_registry.py [--rows N] [--chunk-rows N] [--whole-max N]
-[--skip-dask] [--dask-memory 2GiB]. The default (1,000,000 rows) takes about two minutes on
-the 2-core machine; the issue's 20,000,000 rows: ``--rows 20000000 --whole-max 3000000``
-(26 minutes in session 18: 8 to generate the files, 13 of them Dask).
+[--skip-dask] [--dask-memory 2GiB] [--data FOLDER]. The default (1,000,000 rows) takes about
+two minutes on the 2-core machine; the issue's 20,000,000 rows: ``--rows 20000000
+--whole-max 3000000`` (about 5 minutes, and 2 more to write the files; ``--data FOLDER``
+keeps them for the next run).
+
+Closing note, session 19 (2-core machine, no other session running, load average 1-2)
+------------------------------------------------------------------------------------------------
+``--rows 20000000 --whole-max 3000000 --data /work/bench20m``, one run, at commit d8c57a3:
+
+    run                  wall s     rows/s  peak MiB
+    minimal csv            28.5    701,754       296
+    stream csv             30.8    650,340       529
+    minimal parquet        27.0    742,086       507
+    stream parquet         26.4    758,413       783
+    in-memory               6.0    497,777     1,949   (the first 3,000,000 rows)
+    dask (2 workers)       28.5    702,001       811   (score + write; summary 22.2 s, 694 MiB)
+
+Streamed CSV 1.08x the minimal scorer's time, streamed Parquet 0.98x, Dask 1.06x (target
+1.5x), every peak under 1 GiB: met. The in-memory engine on all 20,000,000 rows (the whole
+file fits in this machine's 24 GiB): 40.4 s, peak 11.2 GiB. The run before the last two
+changes (commit 556caa1): stream Parquet 33.8 s (1.43x), Dask 34.9 s (1.47x), 850 MiB.
+What changed since session 18, each measured alone on the same files:
+
+- Dask: ``score(..., keep=ids)`` carries the identifiers in the partition's one read
+  (assigning ``ddf[ids]`` beside the scores read them again, fused five row groups a
+  partition: 103 s and 1.7 GiB); the held scores are compressed with Zstandard level 1 (LZ4
+  held 17 MB a partition and put a worker at 1,093 MiB; Zstandard 4.8 MB: 883 MiB, about
+  0.1 s more a partition); the pair hashes travel without their positions and each bucket
+  sorts hashes alone (bucket reductions 4.6 s -> 1.2 s of compute; 850 -> 793 MiB).
+  Task times summed over both workers (``get_task_stream``, 40 partitions): validate, score,
+  hash and hold 29 s; Dask's reads 10 s; Parquet writes 9.6 s; release 7.8 s.
+- Registry summary: pair counts per group and (pre, post) replace per-client classification
+  with a lazy group SD handed to every partition, which Dask 2026.8 broke beyond 32 shuffled
+  partitions (40 here: the run failed with "lost dependencies"); 37-46 s / 1.1 GiB ->
+  22-26 s / 694-725 MiB. Clients are paired within each partition before the shuffle.
+- Streamed Parquet: the next batch decoded and the previous chunk written in threads
+  (pyarrow releases the GIL): 33.8 s -> 25.1-26.4 s. Streamed CSV benefits from the writing
+  thread too (34.7 -> 30.8 s).
 
 Closing note, session 18 (2-core machine shared with five other sessions' test runs, mypy,
 an R package build and notebook executions: load average 5-7 throughout; one run each, so

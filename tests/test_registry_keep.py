@@ -198,3 +198,25 @@ def test_many_duplicates_within_and_across_partitions_are_those_of_pandas():
 
     assert (exc_cases := cases(got)).shape[0] > 60
     pd.testing.assert_frame_equal(exc_cases, cases(expected))
+
+
+@pytest.mark.parametrize("rule", ["response50", "remission", "mcid5"])
+def test_pair_counts_give_classify_change_and_classify_responders_per_group(rule):
+    # continuous scores: nearly every client is a pair of its own; integer scores share pairs
+    for continuous in (True, False):
+        data = _scored(500, seed=13, continuous=continuous)
+        kwargs = dict(instrument="phq9", pre="intake", post="end")
+        summary = compute_registry_summary(
+            data, measure="phq9_total", period="year", rule=rule, **kwargs
+        )
+        for row in summary.itertuples(index=False):
+            group = data[(data["site"] == row.site) & (data["year"] == row.year)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                change = po.classify_change(group, measure="phq9_total", **kwargs)
+                responders = po.classify_responders(group, rule=rule, **kwargs)
+            reliable = change.table["reliable"]
+            assert row.improved == (reliable == "improved").sum()
+            assert row.deteriorated == (reliable == "deteriorated").sum()
+            counts = responders.counts.set_index("category").loc["responder"]
+            assert (row.responders, row.evaluable) == (counts["n"], counts["denominator"])
