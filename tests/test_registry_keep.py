@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import past_outcomes as po
-from past_outcomes.errors import ArgumentError, ResponseValidationError
+from past_outcomes.errors import ArgumentError, DataValidationError, ResponseValidationError
 from past_outcomes.registry.summary import compute_registry_summary
 
 dd = pytest.importorskip("dask.dataframe")
@@ -220,3 +220,45 @@ def test_pair_counts_give_classify_change_and_classify_responders_per_group(rule
             assert row.deteriorated == (reliable == "deteriorated").sum()
             counts = responders.counts.set_index("category").loc["responder"]
             assert (row.responders, row.evaluable) == (counts["n"], counts["denominator"])
+
+
+def test_summary_lists_the_failing_cells_of_every_partition_like_pandas():
+    # found by the attack census: a measure cell that is not a number (pd.NA in an object
+    # column, text, a boolean) raised TypeError; a missing subject made one client of all
+    data = _scored(300, seed=14, continuous=False).astype({"phq9_total": object})
+    data.loc[3, "phq9_total"] = "high"
+    data.loc[200, "phq9_total"] = True
+    data.loc[410, "phq9_total"] = float("inf")
+    data.loc[520, "subject"] = None
+    kwargs = dict(measure="phq9_total", instrument="phq9", pre="intake", post="end")
+    ddf = _uneven(data, [100, 300, 500])
+    with pytest.raises(DataValidationError, match="4 row") as got:
+        with dask.config.set(scheduler="threads"):
+            compute_registry_summary(ddf, **kwargs)
+    # against pandas on the frame Dask holds (it turns object columns into text)
+    with pytest.raises(DataValidationError, match="4 row") as expected:
+        compute_registry_summary(ddf.compute(), **kwargs)
+    fc = got.value.failure_cases
+    pd.testing.assert_frame_equal(fc, expected.value.failure_cases)
+    with pytest.raises(DataValidationError, match="4 row") as direct:
+        compute_registry_summary(data, **kwargs)
+    assert direct.value.failure_cases["row"].tolist() == [3, 200, 410, 520]
+    assert fc["row"].tolist() == [3, 200, 410, 520]
+    assert fc["reason"].tolist() == ["not-a-number", "not-a-number", "not-finite", "missing-value"]
+    assert "row 3, subject" in str(got.value)
+
+
+@pytest.mark.parametrize(
+    ("pre", "post"), [("intake", "intake"), (None, "end"), (["intake"], "end")]
+)
+def test_summary_refuses_pre_equal_to_post_and_non_values(pre, post):
+    data = _scored(20, seed=15, continuous=False)
+    with pytest.raises(ArgumentError, match="pre and post must be two different"):
+        compute_registry_summary(data, measure="phq9_total", instrument="phq9", pre=pre, post=post)
+
+
+def test_summary_refuses_what_is_not_a_data_frame():
+    with pytest.raises(ArgumentError, match="must be a pandas DataFrame"):
+        compute_registry_summary(
+            [1, 2], measure="phq9_total", instrument="phq9", pre="intake", post="end"
+        )

@@ -111,11 +111,15 @@ def compute_registry_summary(
     Raises
     ------
     ArgumentError
-        Missing columns, unknown rule, a multi-visit or diagnosis rule, no reliability.
+        Not a DataFrame, missing columns, ``pre`` equal to ``post``, unknown rule, a
+        multi-visit or diagnosis rule, no reliability.
     DataValidationError
-        A subject with two rows at one timepoint in a group (``duplicate-observation``).
+        Rows at ``pre`` or ``post`` with no subject (``missing-value``) or a ``measure`` that
+        is not a finite number (``not-a-number``, ``not-finite``, ``out-of-range``), from
+        every partition in one error (at most :data:`CAP` listed per partition, all counted);
+        a subject with two rows at one timepoint in a group (``duplicate-observation``).
     """
-    from past_outcomes._checks import check_columns
+    from past_outcomes._checks import check_columns, check_dataframe
     from past_outcomes.registry.frames import is_dask_frame
     from past_outcomes.stats._common import check_confidence
 
@@ -123,14 +127,34 @@ def compute_registry_summary(
     keys = [site] if period is None else [site, period]
     params = _parameters(instrument, measure, rule, reliability, confidence)
     lazy = is_dask_frame(data)
+    check_dataframe("data", data._meta if lazy else data)
     check_columns(data._meta if lazy else data, [*keys, subject, timepoint, measure])
+    _check_pre_post(pre, post)
     if sd_pre is not None:
         from past_outcomes._checks import check_number
 
         sd_pre = float(check_number("sd_pre", sd_pre, low=0, low_open=True))
-    clients = _clients(data, keys, subject, timepoint, measure, pre, post, lazy)
-    pairs = _pair_counts(clients, keys, lazy)
+    clients, fails = _clients(data, keys, subject, timepoint, measure, pre, post, lazy)
+    pairs, fails = _pair_counts(clients, fails, keys, lazy)
+    _raise_row_failures(fails, measure)
     return _summarise(pairs, keys, sd_pre, params, confidence, subject, timepoint)
+
+
+def _check_pre_post(pre: Any, post: Any) -> None:
+    try:
+        same = bool(pre == post)
+    except (TypeError, ValueError):  # an array compared element by element
+        same = False
+    if (
+        pre is None
+        or post is None
+        or same
+        or not (pd.api.types.is_scalar(pre) and pd.api.types.is_scalar(post))
+    ):
+        raise ArgumentError(
+            f"pre and post must be two different timepoint values; got pre={pre!r}, "
+            f"post={post!r}. Pass e.g. pre='intake', post='discharge'."
+        )
 
 
 def _parameters(instrument, measure, rule, reliability, confidence) -> dict[str, Any]:
@@ -160,48 +184,128 @@ def _parameters(instrument, measure, rule, reliability, confidence) -> dict[str,
 
 def _clients(data, keys, subject, timepoint, measure, pre, post, lazy):
     """One row per client and group: ``_pre``, ``_post`` (NaN when absent) and the number of
-    rows at each timepoint."""
+    rows at each timepoint; and the failures of the rows at ``pre`` or ``post`` (a missing
+    subject, a measure that is not a finite number: :func:`_row_failures`), lazy on Dask."""
     rows = data[[*keys, subject, timepoint, measure]]
-    at_pre, at_post = rows[timepoint] == pre, rows[timepoint] == post
-    rows = rows[at_pre | at_post]
-    value = rows[measure].astype("float64")
-    rows = rows.assign(
-        _pre=value.where(rows[timepoint] == pre),
-        _post=value.where(rows[timepoint] == post),
-        _n_pre=(rows[timepoint] == pre).astype("int64"),
-        _n_post=(rows[timepoint] == post).astype("int64"),
-    )[[*keys, subject, "_pre", "_post", "_n_pre", "_n_post"]]
+    rows = rows[rows[timepoint].isin([pre, post])]
+    args = (keys, subject, timepoint, measure, pre)
     if lazy:  # every row of a client to one partition (a hash shuffle), then paired there
+        meta = _client_rows(rows._meta, *args)
         # paired within each partition first (max and sum combine): a client whose rows share
         # a partition crosses the shuffle as one row
-        rows = rows.map_partitions(
-            _pair_rows, keys, subject, meta=_pair_rows(rows._meta, keys, subject)
-        )
-        shuffled = rows.shuffle(
+        paired = rows.map_partitions(_client_rows, *args, meta=meta)
+        shuffled = paired.shuffle(
             on=[*keys, subject], npartitions=max(1, data.npartitions), shuffle_method="tasks"
         )
-        meta = _pair_rows(rows._meta, keys, subject)
-        return shuffled.map_partitions(_pair_rows, keys, subject, meta=meta)
+        clients = shuffled.map_partitions(_pair_rows, keys, subject, meta=meta)
+        fails = rows.map_partitions(_row_failures, *args, meta=_row_failures(rows._meta, *args))
+        return clients, fails
+    return _client_rows(rows, *args), _row_failures(rows, *args)
+
+
+def _values(part: pd.DataFrame, measure: str) -> tuple[np.ndarray, np.ndarray]:
+    from past_outcomes._long import measure_values
+
+    return measure_values(part[measure])
+
+
+def _client_rows(part: pd.DataFrame, keys, subject, timepoint, measure, pre) -> pd.DataFrame:
+    """The rows of one partition paired per client (the failing cells are left out: they
+    raise before any figure is given)."""
+    values, reasons = _values(part, measure)
+    at_pre = part[timepoint].isin([pre]).to_numpy()
+    ok = pd.isna(reasons) & part[subject].notna().to_numpy()
+    rows = part[[*keys, subject]].iloc[np.flatnonzero(ok)]
+    values, at_pre = values[ok], at_pre[ok]
+    rows = rows.assign(
+        _pre=np.where(at_pre, values, np.nan),
+        _post=np.where(at_pre, np.nan, values),
+        _n_pre=at_pre.astype("int64"),
+        _n_post=(~at_pre).astype("int64"),
+    )
     return _pair_rows(rows, keys, subject)
+
+
+#: At most this many failing cells are listed per partition (all are counted).
+CAP = 1_000
+
+
+def _row_failures(
+    part: pd.DataFrame, keys, subject, timepoint, measure, pre, partition_info=None
+) -> pd.DataFrame:
+    """The first :data:`CAP` failing cells of one partition's rows at pre or post (a missing
+    subject; a measure that is not a number, not finite or beyond ``MAX_MAGNITUDE``), as
+    ``failure_cases`` rows, with the partition's number and how many failed in it."""
+    from past_outcomes._long import _measure_message, _records
+
+    values, reasons = _values(part, measure)
+    no_subject = np.flatnonzero(part[subject].isna().to_numpy())
+    found = _records(part, no_subject[:CAP], subject, "missing-value", subject, timepoint)
+    where = list(no_subject[:CAP])
+    raw = part[measure].to_numpy(dtype=object)
+    s = part[subject].to_numpy(dtype=object)
+    t = part[timepoint].to_numpy(dtype=object)
+    for reason in ("not-a-number", "not-finite", "out-of-range"):
+        pos = np.flatnonzero(reasons == reason)[:CAP]
+        messages = [
+            _measure_message(measure, raw[p], reason, part.index[p], s[p], t[p]) for p in pos
+        ]
+        found += _records(part, pos, measure, reason, subject, timepoint, messages)
+        where += list(pos)
+    columns = ["row", "subject", "timepoint", "column", "value", "reason", "message"]
+    order = np.argsort(np.asarray(where, dtype=np.int64), kind="stable")[:CAP]
+    frame = pd.DataFrame([found[i] for i in order], columns=columns, dtype=object)
+    n = len(no_subject) + int(pd.notna(reasons).sum())
+    number = partition_info["number"] if partition_info else 0
+    return frame.assign(
+        _partition=pd.Series(number, index=frame.index, dtype="int64"),
+        _n_failing=pd.Series(n, index=frame.index, dtype="int64"),
+    )
+
+
+def _raise_row_failures(fails: pd.DataFrame, measure: str) -> None:
+    """One DataValidationError for the failing cells of every partition (at most
+    :data:`CAP` listed, all counted)."""
+    if not len(fails):
+        return
+    total = int(fails.groupby("_partition")["_n_failing"].first().sum())
+    fails = fails.sort_values("_partition", kind="stable")  # each partition's in row order
+    listed = fails.drop(columns=["_partition", "_n_failing"]).head(CAP).reset_index(drop=True)
+    context = (
+        f"{total:,} row(s) at pre or post cannot be summarised (a missing subject, or a "
+        f"{measure} that is not a finite number)"
+    )
+    if total > len(listed):
+        context += f"; the first {len(listed):,} are in .failure_cases"
+    raise DataValidationError(
+        listed,
+        context=context,
+        remedy=f"Fill in the subject of every row and recode {measure} as numbers (missing "
+        "allowed); scores from past_outcomes.score are always numbers or missing.",
+    )
 
 
 def _pair_rows(rows: pd.DataFrame, keys, subject) -> pd.DataFrame:
     spec = {"_pre": "max", "_post": "max", "_n_pre": "sum", "_n_post": "sum"}
-    return rows.groupby([*keys, subject], dropna=False).agg(spec).reset_index()
+    return rows.groupby([*keys, subject], dropna=False, sort=False).agg(spec).reset_index()
 
 
-def _pair_counts(clients, keys, lazy) -> pd.DataFrame:
+def _pair_counts(clients, fails, keys, lazy) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clients counted per group and distinct ``(_pre, _post)`` pair (``_n``; ``_dup``:
     those with two rows at pre or post): every figure of the summary is a function of the
     pair, so this small table replaces the clients (questionnaire totals take few values: a
     PHQ-9 group has at most 28 x 28 pairs, plus the unpaired). On Dask, counted in each
-    partition, then summed by a tree reduction."""
+    partition, then summed by a tree reduction; computed with the failures of the rows, in
+    one computation (the rows are read once)."""
     if lazy:
+        import dask
+
         meta = _count_pairs(clients._meta, keys)
         counted = clients.map_partitions(_count_pairs, keys, meta=meta)
-        summed = counted.groupby([*keys, "_pre", "_post"], dropna=False).sum()
-        return summed.compute().reset_index()
-    return _count_pairs(clients, keys)
+        summed = counted.groupby([*keys, "_pre", "_post"], dropna=False, sort=False).sum()
+        summed, fails = dask.compute(summed, fails)
+        return summed.reset_index(), fails
+    return _count_pairs(clients, keys), fails
 
 
 def _count_pairs(clients: pd.DataFrame, keys) -> pd.DataFrame:

@@ -287,7 +287,10 @@ def _varying_covariates(rows: pd.DataFrame, spec: Spec) -> list[str]:
     """A note per covariate whose value differs between the rows of a subject."""
     notes = []
     for c in spec.covariates:
-        n = rows.groupby(spec.subject, sort=False)[c].nunique()
+        # pandas casts object values while counting them: a value beyond int64 (7e50,
+        # allowed in a covariate) warned "overflow encountered in cast" (attack census)
+        with np.errstate(over="ignore", invalid="ignore"):
+            n = rows.groupby(spec.subject, sort=False)[c].nunique()
         if (n > 1).any():
             notes.append(
                 f"{c} differs between the rows of {int((n > 1).sum())} subject(s); the model "
