@@ -82,7 +82,8 @@ disposition_text = (
 HOW_TO_SUPPLY = (
     "set the parameter `disposition_path` to a CSV with one row per randomized participant "
     "(`subject`, `arm`, `discontinued`, `discontinuation_reason`, `guess` and `expectancy`, "
-    "laid out as the bundled `mdma_trial_disposition`)"
+    "laid out as the bundled `mdma_trial_disposition`; from the command line, "
+    "`past-outcomes notebooks run 03_two_arm_trial --data FILE --disposition FLOW`)"
 )
 
 

@@ -475,6 +475,12 @@ def notebooks_group() -> None:
 @click.option("--timepoint", metavar="COL", help="the column of --data that names visits")
 @click.option("--client", metavar="ID", help="04_client_progress: the client to show")
 @click.option(
+    "--disposition",
+    metavar="FILE",
+    help="03_two_arm_trial: one row per randomized participant (flow, treatment guess, "
+    "expectancy), laid out as the bundled mdma_trial_disposition",
+)
+@click.option(
     "--html",
     default="reports",
     show_default=True,
@@ -500,6 +506,7 @@ def _cmd_notebooks_run(args: dict[str, Any]) -> int:
         subject=args["subject"],
         timepoint=args["timepoint"],
         client=args["client"],
+        disposition=args["disposition"],
         html_dir=args["html"],
         force=args["force"],
     )

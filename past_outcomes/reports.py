@@ -68,6 +68,7 @@ def run_notebooks(
     subject: str | None = None,
     timepoint: str | None = None,
     client: str | None = None,
+    disposition: str | os.PathLike | None = None,
     html_dir: str | os.PathLike = "reports",
     timeout: int = 600,
     force: bool = False,
@@ -92,6 +93,12 @@ def run_notebooks(
         mapping its columns and answer labels, and the names of its client and visit columns.
     client
         For ``04_client_progress``: the client shown (its ``client`` parameter).
+    disposition
+        For ``03_two_arm_trial`` alone: a CSV with one row per randomized participant
+        (laid out as the bundled ``mdma_trial_disposition``), passed to the notebook's
+        ``disposition_path`` for the participant flow, the blinding indices and the
+        expectancy-adjusted model. With ``data`` and no ``disposition``, the notebook runs
+        without one (it says which parts it skips), never with the bundled trial's.
     html_dir
         Folder for the HTML reports and the executed notebooks (created if needed).
     timeout
@@ -122,13 +129,19 @@ def run_notebooks(
     folder = notebooks_dir()
     selected = _select(names)
     data_file = _check_data_argument(data, selected)
+    disposition_file = _check_disposition_argument(disposition, selected)
     out_dir = _check_report_folder(html_dir)
     record = _read_record(out_dir)
-    _check_report_targets(selected, out_dir, record, data_file, force)
+    inputs = [f for f in (data_file, disposition_file) if f is not None]
+    _check_report_targets(selected, out_dir, record, data_file, force, inputs)
     parameters = _notebook_parameters(
         selected, data_file, out_dir, record,
         source=source, codebook=codebook, subject=subject, timepoint=timepoint, client=client,
     )  # fmt: skip
+    if disposition_file is not None:
+        parameters["disposition_path"] = str(disposition_file)
+    elif data_file is not None and selected == ["03_two_arm_trial"]:
+        parameters["disposition_path"] = ""  # not the bundled trial's, beside other data
     env_before = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = "0"
     written = []
@@ -344,6 +357,30 @@ def _check_data_argument(data: str | os.PathLike | None, selected: list[str]) ->
     return path
 
 
+def _check_disposition_argument(
+    disposition: str | os.PathLike | None, selected: list[str]
+) -> Path | None:
+    """``disposition`` as an existing file's resolved path (03_two_arm_trial only), or None."""
+    if disposition is None:
+        return None
+    if selected != ["03_two_arm_trial"]:
+        raise ArgumentError(
+            "--disposition is read by 03_two_arm_trial alone; name that notebook only. "
+            "Example: past-outcomes notebooks run 03_two_arm_trial --data trial.csv "
+            "--disposition flow.csv"
+        )
+    if not isinstance(disposition, (str, os.PathLike)) or not str(disposition):
+        raise ArgumentError(
+            f"--disposition must be a file name; got {type(disposition).__name__} {disposition!r}."
+        )
+    path = Path(disposition).resolve()
+    if not path.is_file():
+        raise ArgumentError(
+            f"--disposition must name an existing file; {str(path)!r} does not exist."
+        )
+    return path
+
+
 def _check_report_folder(html_dir: str | os.PathLike) -> Path:
     out_dir = Path(html_dir).resolve()
     if os.path.lexists(out_dir) and not out_dir.is_dir():
@@ -355,9 +392,15 @@ def _check_report_folder(html_dir: str | os.PathLike) -> Path:
 
 
 def _check_report_targets(
-    selected: list[str], out_dir: Path, record: dict, data: Path | None, force: bool
+    selected: list[str],
+    out_dir: Path,
+    record: dict,
+    data: Path | None,
+    force: bool,
+    inputs: list[Path],
 ) -> None:
-    """Every file the run will write may be written (before anything is read or run)."""
+    """Every file the run will write may be written, and none is one of ``inputs`` (before
+    anything is read or run)."""
     from past_outcomes._io import check_output_path
 
     for name in selected:
@@ -366,10 +409,7 @@ def _check_report_targets(
             targets.append(out_dir / f"{name}.data.csv")
         for target in targets:
             ours = record.get(target.name) == _sha256(target)
-            check_output_path(
-                target, inputs=[data] if data is not None else [], force=force or ours,
-                option="--html",
-            )  # fmt: skip
+            check_output_path(target, inputs=inputs, force=force or ours, option="--html")
 
 
 def _notebook_parameters(

@@ -12,29 +12,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trial_data import TIMES, simulated_trial
 
 import past_outcomes as po
 from past_outcomes.errors import ArgumentError
 from past_outcomes.stats.imputation import compute_reference_imputation
-
-TIMES = ["v0", "v1", "v2", "v3"]
-
-
-def _trial(seed: int, n: int = 40, times=TIMES, effect=(0.0, -2.0, -4.0, -6.0), dropout=0.3):
-    """Long data: placebo/active, correlated visits, monotone dropout (more after v1)."""
-    rng = np.random.default_rng(seed)
-    T = len(times)
-    cov = 4.0 * (0.6 ** np.abs(np.subtract.outer(np.arange(T), np.arange(T)))) + 1.0
-    rows = []
-    for i in range(n):
-        arm = "active" if i % 2 else "placebo"
-        y = 30 + rng.multivariate_normal(np.zeros(T), cov) - np.arange(T)
-        if arm == "active":
-            y = y + np.array(effect[:T])
-        last = T if rng.random() > dropout else int(rng.integers(2, T))
-        for k in range(last):
-            rows.append((f"s{i:03d}", arm, times[k], y[k]))
-    return pd.DataFrame(rows, columns=["subject", "group", "timepoint", "y"])
 
 
 def _run(data, **kw):
@@ -50,7 +32,7 @@ def _mmrm(data):
 
 
 def test_complete_data_mar_equals_mmrm_and_ancova():
-    data = _trial(1, dropout=0.0)
+    data = simulated_trial(1, dropout=0.0)
     result = _run(data, strategy="MAR")
     mmrm = _mmrm(data)
     np.testing.assert_allclose(result.table["estimate"], mmrm.table["estimate"], atol=1e-6)
@@ -65,7 +47,7 @@ def test_complete_data_mar_equals_mmrm_and_ancova():
 
 
 def test_monotone_dropout_mar_equals_mmrm():
-    data = _trial(2, n=60)
+    data = simulated_trial(2, n=60)
     result = _run(data, strategy="MAR")
     mmrm = _mmrm(data)
     assert result.imputed["imputed"].sum() > 5
@@ -76,7 +58,7 @@ def test_monotone_dropout_mar_equals_mmrm():
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_mar_equivalence_property(seed):
-    data = _trial(seed, n=24, times=TIMES[:3], dropout=0.4)
+    data = simulated_trial(seed, n=24, times=TIMES[:3], dropout=0.4)
     result = _run(data, strategy="MAR")
     diff = np.abs(result.table["estimate"] - _mmrm(data).table["estimate"])
     assert (diff <= 1e-4 * result.table["se"]).all()
@@ -90,7 +72,7 @@ def test_mar_equivalence_property(seed):
 def test_two_visits_by_hand(strategy):
     """Carpenter et al. (2013) joint means, Sigma and beta read from fit_mmrm, then the
     conditional mean of visit 2 given visit 1 and an ANCOVA by least squares."""
-    data = _trial(3, n=40, times=["v0", "v1", "v2"], dropout=0.5)
+    data = simulated_trial(3, n=40, times=["v0", "v1", "v2"], dropout=0.5)
     result = _run(data, strategy=strategy)
     mmrm = _mmrm(data)  # the same imputation model (no data after the dropouts)
     b = mmrm.coefficients.set_index("term")["estimate"]
@@ -127,7 +109,7 @@ def test_two_visits_by_hand(strategy):
 
 
 def test_subject_without_post_values_is_imputed_and_mar_still_equals_mmrm():
-    data = _trial(12, n=40)
+    data = simulated_trial(12, n=40)
     extra = pd.DataFrame([("s999", "active", "v0", 31.0)], columns=data.columns)
     with_extra = pd.concat([data, extra], ignore_index=True)
     result = _run(with_extra, strategy="MAR")
@@ -144,7 +126,7 @@ def test_subject_without_post_values_is_imputed_and_mar_still_equals_mmrm():
 def test_values_observed_after_an_intercurrent_event_stay_but_leave_the_fit():
     """As rbmi: under J2R an observed value at or after the ICE is kept (not imputed) and
     conditioned on, but the imputation model is fitted without it."""
-    data = _trial(4, n=40, dropout=0.0)
+    data = simulated_trial(4, n=40, dropout=0.0)
     ice = {"s001": "v2", "s003": "v3", "s005": "v1", "s002": "v2"}
     with_map = _run(data, strategy="J2R", intercurrent=ice)
     key = data["subject"] + data["timepoint"]
@@ -174,7 +156,7 @@ def test_values_observed_after_an_intercurrent_event_stay_but_leave_the_fit():
 
 @pytest.mark.parametrize("seed", [5, 6, 7])
 def test_reference_based_shrinkage_order(seed):
-    data = _trial(seed, n=60, dropout=0.5)
+    data = simulated_trial(seed, n=60, dropout=0.5)
     est = {s: _run(data, strategy=s).table["estimate"].abs().to_numpy() for s in po_strategies()}
     tol = 1e-9
     assert np.all(est["J2R"] <= est["CIR"] + tol)
@@ -193,7 +175,7 @@ def po_strategies():
 
 
 def test_jackknife_against_direct_leave_one_out_loop():
-    data = _trial(8, n=20, times=["v0", "v1", "v2"], dropout=0.3)
+    data = simulated_trial(8, n=20, times=["v0", "v1", "v2"], dropout=0.3)
     result = _run(data, strategy="J2R")
     ids = sorted(data["subject"].unique())
     loo = np.array(
@@ -215,7 +197,7 @@ def test_jackknife_against_direct_leave_one_out_loop():
 
 
 def test_delta_is_linear_and_only_on_post_ice_imputed_values():
-    data = _trial(9, n=40, dropout=0.5)
+    data = simulated_trial(9, n=40, dropout=0.5)
     base = _run(data, strategy="J2R").table["estimate"].to_numpy()
     one = _run(data, strategy="J2R", delta=1.5).table["estimate"].to_numpy()
     two = _run(data, strategy="J2R", delta=3.0).table["estimate"].to_numpy()
@@ -232,7 +214,7 @@ def test_delta_is_linear_and_only_on_post_ice_imputed_values():
 
 
 def test_argument_errors():
-    data = _trial(10, n=12)
+    data = simulated_trial(10, n=12)
     with pytest.raises(ArgumentError, match="strategy must be one of 'MAR', 'J2R'"):
         _run(data, strategy="j2r")
     with pytest.raises(ArgumentError, match="it must be one of the post-baseline timepoints"):
@@ -248,7 +230,7 @@ def test_argument_errors():
 
 
 def test_result_contract():
-    result = _run(_trial(11, n=20), strategy="CR", treatment="active")
+    result = _run(simulated_trial(11, n=20), strategy="CR", treatment="active")
     assert list(result.table.columns) == [
         "timepoint",
         "contrast",
@@ -270,7 +252,7 @@ def test_result_contract():
 def test_invariances(seed, shift):
     """Dropout only in the control group: every strategy is MAR. Adding a constant to every
     score (baseline included) leaves every estimate and SE unchanged."""
-    data = _trial(seed, n=24, times=TIMES[:3], dropout=0.5)
+    data = simulated_trial(seed, n=24, times=TIMES[:3], dropout=0.5)
     active = set(data.loc[data["group"] == "active", "subject"])
     complete = data.groupby("subject")["y"].transform("size") == 3
     data = data[complete | ~data["subject"].isin(active)]
@@ -289,7 +271,7 @@ def test_estimand_is_typed_and_checked_like_the_other_analyses():
 
     hints = typing.get_type_hints(compute_reference_imputation)
     assert hints["estimand"] == Estimand | None
-    data = _trial(3, n=12)
+    data = simulated_trial(3, n=12)
     with pytest.raises(ArgumentError, match="estimand must be an Estimand or None; got 'ITT'"):
         _run(data, estimand="ITT")
 
@@ -297,6 +279,8 @@ def test_estimand_is_typed_and_checked_like_the_other_analyses():
 def test_a_number_as_covariates_is_an_argument_error():
     # found by the attack suite (it was iterated: "'float' object is not iterable")
     with pytest.raises(ArgumentError, match="covariates must be a column name or a list"):
-        _run(_trial(3, n=12), covariates=0.0)
+        _run(simulated_trial(3, n=12), covariates=0.0)
     with pytest.raises(ArgumentError, match="covariates must be a column name or a list"):
-        po.fit_mmrm(_trial(3, n=12), measure="y", pre="v0", control="placebo", covariates=1)
+        po.fit_mmrm(
+            simulated_trial(3, n=12), measure="y", pre="v0", control="placebo", covariates=1
+        )

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trial_data import TIMES, simulated_trial
 
 import past_outcomes as po
 from past_outcomes.errors import ArgumentError
@@ -23,25 +24,6 @@ from past_outcomes.stats.multiple_imputation import (
     compute_responder_imputation,
     pool_rubin,
 )
-
-TIMES = ["v0", "v1", "v2", "v3"]
-
-
-def _trial(seed: int, n: int = 40, times=TIMES, effect=(0.0, -2.0, -4.0, -6.0), dropout=0.3):
-    """Long data: placebo/active, correlated visits, monotone dropout (from v2 on)."""
-    rng = np.random.default_rng(seed)
-    T = len(times)
-    cov = 4.0 * (0.6 ** np.abs(np.subtract.outer(np.arange(T), np.arange(T)))) + 1.0
-    rows = []
-    for i in range(n):
-        arm = "active" if i % 2 else "placebo"
-        y = 30 + rng.multivariate_normal(np.zeros(T), cov) - np.arange(T)
-        if arm == "active":
-            y = y + np.array(effect[:T])
-        last = T if rng.random() > dropout else int(rng.integers(2, T))
-        for k in range(last):
-            rows.append((f"s{i:03d}", arm, times[k], y[k]))
-    return pd.DataFrame(rows, columns=["subject", "group", "timepoint", "y"])
 
 
 def _mi(data, **kw):
@@ -97,7 +79,7 @@ def test_mar_agrees_with_mmrm_within_monte_carlo_error():
     variance B, so the pooled estimate's Monte Carlo SE is sqrt(B / m) (Rubin 1987); 4 MC
     SEs is a false alarm once in 16,000 comparisons. The SE is compared loosely (15%): W is
     the ANCOVA's residual variance, the MMRM's the GLS variance; they agree asymptotically."""
-    data = _trial(2, n=80, dropout=0.4)
+    data = simulated_trial(2, n=80, dropout=0.4)
     result = _mi(data, n_imputations=100)
     mmrm = po.fit_mmrm(
         data, measure="y", pre="v0", control="placebo", baseline_by_timepoint=True
@@ -113,7 +95,7 @@ def test_mar_agrees_with_mmrm_within_monte_carlo_error():
 
 def test_complete_data_is_the_ancova():
     """Nothing missing: every imputation is the data; B = 0, df = nu_obs of n - 3."""
-    data = _trial(1, n=30, dropout=0.0)
+    data = simulated_trial(1, n=30, dropout=0.0)
     result = _mi(data, n_imputations=5)
     wide = data.pivot(index="subject", columns="timepoint", values="y")
     grp = data.drop_duplicates("subject").set_index("subject")["group"].reindex(wide.index)
@@ -136,7 +118,7 @@ def test_complete_data_is_the_ancova():
 
 
 def test_j2r_shrinks_toward_zero():
-    data = _trial(5, n=60, dropout=0.5)
+    data = simulated_trial(5, n=60, dropout=0.5)
     mar, j2r = _mi(data, strategy="MAR"), _mi(data, strategy="J2R")
     reps = mar.replicates.pivot(index="imputation", columns="timepoint", values="estimate")
     mcse = reps["v3"].std(ddof=1) / np.sqrt(40)
@@ -154,7 +136,7 @@ def test_j2r_shrinks_toward_zero():
 
 
 def test_same_seed_same_table_other_seed_other_table():
-    data = _trial(6, n=30, dropout=0.5)
+    data = simulated_trial(6, n=30, dropout=0.5)
     a, b, c = _mi(data, seed=3), _mi(data, seed=3), _mi(data, seed=4)
     pd.testing.assert_frame_equal(a.table, b.table)
     pd.testing.assert_frame_equal(a.replicates, b.replicates)
@@ -166,7 +148,7 @@ def test_same_seed_same_table_other_seed_other_table():
 def test_delta_is_linear_with_a_fixed_seed():
     """delta draws no random numbers: with the same seed the imputations differ by delta
     exactly, so the estimate is linear in delta."""
-    data = _trial(9, n=40, dropout=0.5)
+    data = simulated_trial(9, n=40, dropout=0.5)
     est = [_mi(data, strategy="J2R", delta=d).table["estimate"].to_numpy() for d in (0, 1, 2)]
     np.testing.assert_allclose(est[2] - est[0], 2 * (est[1] - est[0]), atol=1e-9)
     assert np.all(est[1][1:] > est[0][1:])
@@ -174,7 +156,7 @@ def test_delta_is_linear_with_a_fixed_seed():
 
 
 def test_values_observed_after_an_intercurrent_event_are_kept_and_notes_say_so():
-    data = _trial(4, n=40, dropout=0.0)
+    data = simulated_trial(4, n=40, dropout=0.0)
     ice = {"s001": "v2", "s003": "v3", "s005": "v2"}
     result = _mi(data, strategy="CR", intercurrent=ice)
     assert result.n_post_ice_observed == 5
@@ -187,7 +169,7 @@ def test_values_observed_after_an_intercurrent_event_are_kept_and_notes_say_so()
 
 
 def test_composite_is_compare_responders_by_hand():
-    data = _trial(7, n=40, dropout=0.4)
+    data = simulated_trial(7, n=40, dropout=0.4)
     ice = {"s002": "v3"}  # observed at v3, but after the ICE: a non-responder
     result = _resp(data, strategy="composite", intercurrent=ice, seed=None)
     wide = data.pivot(index="subject", columns="timepoint", values="y")
@@ -209,7 +191,7 @@ def test_composite_is_compare_responders_by_hand():
 
 
 def test_responders_complete_data_and_direction_mirror():
-    data = _trial(8, n=30, dropout=0.0)
+    data = simulated_trial(8, n=30, dropout=0.0)
     result = _resp(data, n_imputations=3)
     wide = data.pivot(index="subject", columns="timepoint", values="y")
     active = data.drop_duplicates("subject").set_index("subject")["group"].reindex(wide.index)
@@ -224,7 +206,7 @@ def test_responders_complete_data_and_direction_mirror():
 
 
 def test_responders_j2r_below_mar():
-    data = _trial(5, n=60, dropout=0.5)
+    data = simulated_trial(5, n=60, dropout=0.5)
     mar, j2r = _resp(data, strategy="MAR"), _resp(data, strategy="J2R")
     assert j2r.table["risk_difference"].iloc[-1] < mar.table["risk_difference"].iloc[-1]
     assert j2r.table["fmi"].iloc[-1] > 0
@@ -246,7 +228,7 @@ def test_responders_j2r_below_mar():
     ],
 )
 def test_bad_n_imputations(value, message):
-    data = _trial(10, n=12)
+    data = simulated_trial(10, n=12)
     with pytest.raises(ArgumentError, match=message):
         _mi(data, n_imputations=value)
 
@@ -262,13 +244,13 @@ def test_bad_n_imputations(value, message):
     ],
 )
 def test_bad_seed(value, message):
-    data = _trial(10, n=12)
+    data = simulated_trial(10, n=12)
     with pytest.raises(ArgumentError, match=message):
         _mi(data, seed=value)
 
 
 def test_other_hostile_arguments():
-    data = _trial(10, n=12)
+    data = simulated_trial(10, n=12)
     with pytest.raises(TypeError, match="seed"):
         compute_multiple_imputation(data, measure="y", pre="v0")  # type: ignore[call-arg]
     with pytest.raises(ArgumentError, match="delta must be a finite number; got nan"):
@@ -290,7 +272,7 @@ def test_other_hostile_arguments():
 
 
 def test_one_subject_per_arm_is_an_estimation_error():
-    data = _trial(10, n=2, dropout=0.0)
+    data = simulated_trial(10, n=2, dropout=0.0)
     with pytest.raises(po.EstimationError):
         _mi(data, n_imputations=2)
 
@@ -300,7 +282,7 @@ def test_one_subject_per_arm_is_an_estimation_error():
 
 
 def test_result_contract_and_estimand():
-    data = _trial(12, n=30, dropout=0.4)
+    data = simulated_trial(12, n=30, dropout=0.4)
     marker = po.Estimand(population="all randomized", endpoint="change in y at v3",
                          treatment="active versus placebo")  # fmt: skip
     result = _mi(data, strategy="J2R", estimand=marker, treatment="active")
@@ -321,7 +303,7 @@ def test_result_contract_and_estimand():
 @given(seed=st.integers(0, 2**32), shift=st.floats(-50, 50))
 def test_shift_invariance(seed, shift):
     """Shifting every score by a constant changes no estimate or SE (same seed)."""
-    data = _trial(seed % 1000, n=24, times=TIMES[:3], dropout=0.4)
+    data = simulated_trial(seed % 1000, n=24, times=TIMES[:3], dropout=0.4)
     a = _mi(data, n_imputations=5, seed=seed, strategy="J2R")
     b = _mi(data.assign(y=data["y"] + shift), n_imputations=5, seed=seed, strategy="J2R")
     np.testing.assert_allclose(a.table["estimate"], b.table["estimate"], atol=1e-5)
@@ -361,11 +343,11 @@ def test_hostile_data_give_a_result_or_a_documented_error(data, strategy):
 def test_responder_rows_with_infinite_df_say_why():
     # Found by the attack suite: df = inf (normal-based) in the responder table with no
     # note on the row, the rule for every infinite value in a result.
-    data = _trial(8, n=30, dropout=0.4)
+    data = simulated_trial(8, n=30, dropout=0.4)
     composite = _resp(data, strategy="composite", seed=None).table
     assert np.isinf(composite["df"]).all()
     assert composite["note"].str.contains("normal-based").all()
-    complete = _resp(_trial(8, n=30, dropout=0.0), n_imputations=3).table
+    complete = _resp(simulated_trial(8, n=30, dropout=0.0), n_imputations=3).table
     assert np.isinf(complete["df"]).all()
     assert complete["note"].str.contains("no between-imputation variance").all()
     imputed = _resp(data, n_imputations=5).table
@@ -377,7 +359,7 @@ def test_responder_rows_with_infinite_df_say_why():
 def test_a_delta_beyond_the_largest_measure_is_refused():
     # found by the attack suite: delta=1e300 made the pooled SE infinite (squares overflow);
     # a delta, like a measure (past_outcomes._long.MAX_MAGNITUDE), is at most 1e100
-    data = _trial(10, n=12)
+    data = simulated_trial(10, n=12)
     with pytest.raises(ArgumentError, match="delta must be a finite number at most 1e\\+100"):
         _mi(data, delta=1e300, n_imputations=3)
     with pytest.raises(ArgumentError, match="delta must be a finite number at most 1e\\+100"):

@@ -32,15 +32,26 @@ SYNTHETIC_ONLY = re.compile(
 def runs(tmp_path_factory):
     """name -> (executed notebook JSON, the user's file as a DataFrame)."""
     out = {}
-    for name in NOTEBOOKS:
+    # 03 runs twice: with the example disposition file, and without one
+    for key in [*NOTEBOOKS, f"{TRIAL}:without disposition"]:
+        name = key.split(":")[0]
         folder = tmp_path_factory.mktemp(name)
         user_file = folder / f"my_{name}.csv"
         shutil.copy(example_path(name), user_file)
-        run_notebooks([name], data=user_file, html_dir=folder / "reports")
+        extra = {}
+        if key == TRIAL:
+            extra["disposition"] = folder / "my_flow.csv"
+            shutil.copy(
+                example_path(name).with_name(f"{TRIAL}_disposition.csv"), extra["disposition"]
+            )
+        run_notebooks([name], data=user_file, html_dir=folder / "reports", **extra)
         executed = folder / "reports" / f"{name}.executed.ipynb"
-        out[name] = (json.loads(executed.read_text(encoding="utf-8")), pd.read_csv(user_file))
-        htmls[name] = (folder / "reports" / f"{name}.html").read_text(encoding="utf-8")
+        out[key] = (json.loads(executed.read_text(encoding="utf-8")), pd.read_csv(user_file))
+        htmls[key] = (folder / "reports" / f"{name}.html").read_text(encoding="utf-8")
     return out
+
+
+TRIAL = "03_two_arm_trial"
 
 
 htmls: dict[str, str] = {}  # name -> the HTML report, filled by the runs fixture
@@ -140,14 +151,14 @@ def test_03_design_dropout_and_ancova_are_those_of_its_tables(runs):
 
 
 def test_03_sensitivity_prose_and_skipped_sections(runs):
-    """The example file runs without a disposition file of its own (the bundled one lists
-    other participants): the flow is read from the outcome data and the blinding and
-    expectancy sections say, in one sentence each, that they are skipped and how to supply
-    the file. The range of week-18 differences quoted is the sensitivity table's."""
-    nb, _ = runs["03_two_arm_trial"]
+    """Without a disposition file (with --data, never the bundled trial's), the flow is read
+    from the outcome data and the blinding and expectancy sections say, in one sentence
+    each, that they are skipped and how to supply the file. The range of week-18
+    differences quoted is the sensitivity table's."""
+    nb, _ = runs[f"{TRIAL}:without disposition"]
     prose = _prose(nb)
     assert "*From the outcome data alone:*" in prose
-    assert "lists other participants than the data" in prose
+    assert "no disposition file was given" in prose
     for what in ("the blinding indices", "the MMRM with baseline expectancy as a covariate"):
         assert f"*Skipped:* {what}, because" in prose
     assert prose.count("set the parameter `disposition_path`") == 3
@@ -226,3 +237,18 @@ def test_report_has_its_title_and_alt_text_on_every_figure(runs, name):
     alts = re.findall(r'<img[^>]*alt="([^"]*)"', html)
     assert len(alts) == html.count("<img")  # every image has alt text
     assert all(len(alt) > 40 and "No description" not in alt for alt in alts), alts
+
+
+def test_03_with_the_example_disposition_file_computes_every_section(runs):
+    """``run_notebooks(..., disposition=)`` (``--disposition``) reaches the notebook: the flow
+    comes from the file, and the blinding and expectancy sections are computed."""
+    nb, _ = runs[TRIAL]
+    prose = _prose(nb)
+    assert "*Skipped:*" not in prose and "*From the outcome data alone:*" not in prose
+    assert "my_flow.csv" in prose
+    assert "Bang's index is" in prose
+    flow = pd.read_csv(example_path(TRIAL).with_name(f"{TRIAL}_disposition.csv"))
+    consort = _table_with(nb, "box", "detail", "mdma", "placebo")[0]
+    boxes = consort[consort["detail"] == ""].set_index("box")
+    for arm in ("mdma", "placebo"):
+        assert int(boxes.loc["allocated", arm]) == (flow["arm"] == arm).sum()

@@ -42,13 +42,31 @@ def subset(dataset: str, n_clients: int, must: tuple[str, ...] = ()) -> str:
     for clients in groups.values():
         keep.update(clients[:per])
     assert len(lines) == len(rows), "one line per record"
-    return "".join([lines[0]] + [ln for ln, row in zip(lines[1:], body, strict=True) if row[col] in keep])
+    return "".join(
+        [lines[0]] + [ln for ln, row in zip(lines[1:], body, strict=True) if row[col] in keep]
+    )
+
+
+def disposition(trial_csv: str) -> str:
+    """The bundled trial's disposition rows of the participants in ``trial_csv``, byte for
+    byte (03_two_arm_trial's ``--disposition`` example)."""
+    kept = {row[0] for row in list(csv.reader(io.StringIO(trial_csv)))[1:]}
+    text = (SYNTHETIC / "mdma_trial_disposition.csv").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    rows = list(csv.reader(io.StringIO(text)))
+    col = rows[0].index("subject")
+    assert len(lines) == len(rows), "one line per record"
+    return "".join([lines[0]] + [ln for ln, row in zip(lines[1:], rows[1:], strict=True)
+                                 if row[col] in kept])  # fmt: skip
 
 
 def main() -> None:
     for notebook, (dataset, n) in EXAMPLES.items():
         must = ("C09",) if notebook == "04_client_progress" else ()
-        (HERE / f"{notebook}.csv").write_text(subset(dataset, n, must), encoding="utf-8")
+        text = subset(dataset, n, must)
+        (HERE / f"{notebook}.csv").write_text(text, encoding="utf-8")
+        if notebook == "03_two_arm_trial":
+            (HERE / f"{notebook}_disposition.csv").write_text(disposition(text), encoding="utf-8")
 
 
 if __name__ == "__main__":
