@@ -34,37 +34,46 @@ keeps them for the next run).
 
 Closing note, session 19 (2-core machine, no other session running, load average 1-2)
 ------------------------------------------------------------------------------------------------
-``--rows 20000000 --whole-max 3000000 --data /work/bench20m``, one run, at commit d8c57a3:
+``--rows 20000000 --whole-max 3000000 --data /work/bench20m``, the last run, at commit d3e8103:
 
     run                  wall s     rows/s  peak MiB
-    minimal csv            28.5    701,754       296
-    stream csv             30.8    650,340       529
-    minimal parquet        27.0    742,086       507
-    stream parquet         26.4    758,413       783
-    in-memory               6.0    497,777     1,949   (the first 3,000,000 rows)
-    dask (2 workers)       28.5    702,001       811   (score + write; summary 22.2 s, 694 MiB)
+    minimal csv            31.1    644,067       295
+    stream csv             27.3    732,311       543
+    minimal parquet        26.3    761,213       493
+    stream parquet         24.4    818,551       648
+    in-memory               7.0    429,075     1,940   (the first 3,000,000 rows)
+    dask (2 workers)       35.5    563,523       800   (score + write; summary 27.5 s, 790 MiB)
 
-Streamed CSV 1.08x the minimal scorer's time, streamed Parquet 0.98x, Dask 1.06x (target
-1.5x), every peak under 1 GiB: met. The in-memory engine on all 20,000,000 rows (the whole
-file fits in this machine's 24 GiB): 40.4 s, peak 11.2 GiB. The run before the last two
-changes (commit 556caa1): stream Parquet 33.8 s (1.43x), Dask 34.9 s (1.47x), 850 MiB.
-What changed since session 18, each measured alone on the same files:
+Streamed CSV 0.88x the minimal scorer's time, streamed Parquet 0.93x, Dask 1.35x (target
+1.5x), every peak under 1 GiB: met. The Dask time varies most from run to run: 28.5 s (1.06x,
+commit d8c57a3), 34.9 s (1.42x, 174b658), 35.5 s (1.35x, d3e8103), and 29.8 / 30.2 s against
+26.0 / 28.0 s for the minimal scorer run alternately with it (1.08-1.15x). The in-memory
+engine on all 20,000,000 rows (the whole file fits in this machine's 24 GiB): 40.4 s, peak
+11.2 GiB. The first full run of the session (commit 556caa1, before the writing thread, the
+hash change, ``pre_buffer=False`` and the band labels): stream Parquet 1.43x, Dask 1.47x;
+until commit e23a2e9 the summary failed at 40 partitions. What changed, each measured alone
+on the same files:
 
 - Dask: ``score(..., keep=ids)`` carries the identifiers in the partition's one read
   (assigning ``ddf[ids]`` beside the scores read them again, fused five row groups a
   partition: 103 s and 1.7 GiB); the held scores are compressed with Zstandard level 1 (LZ4
   held 17 MB a partition and put a worker at 1,093 MiB; Zstandard 4.8 MB: 883 MiB, about
   0.1 s more a partition); the pair hashes travel without their positions and each bucket
-  sorts hashes alone (bucket reductions 4.6 s -> 1.2 s of compute; 850 -> 793 MiB).
-  Task times summed over both workers (``get_task_stream``, 40 partitions): validate, score,
-  hash and hold 29 s; Dask's reads 10 s; Parquet writes 9.6 s; release 7.8 s.
+  sorts hashes alone (bucket reductions 4.6 s -> 1.2 s of compute; 850 -> 793 MiB); band
+  labels taken by Arrow (70 -> 10 ms per 500,000 rows, all paths). Task times summed over
+  both workers (``get_task_stream``, 40 partitions, before the band change): validate,
+  score, hash and hold 29 s; Dask's reads 10 s; Parquet writes 9.6 s; release 7.8 s. What
+  the cluster holds until the duplicate check: about 18 bytes a row (compressed scores and
+  identifiers about 10, pair hashes 8), spilled to disk by Dask above its memory target.
 - Registry summary: pair counts per group and (pre, post) replace per-client classification
   with a lazy group SD handed to every partition, which Dask 2026.8 broke beyond 32 shuffled
   partitions (40 here: the run failed with "lost dependencies"); 37-46 s / 1.1 GiB ->
-  22-26 s / 694-725 MiB. Clients are paired within each partition before the shuffle.
+  22-28 s / 690-790 MiB. Clients are paired within each partition before the shuffle.
 - Streamed Parquet: the next batch decoded and the previous chunk written in threads
-  (pyarrow releases the GIL): 33.8 s -> 25.1-26.4 s. Streamed CSV benefits from the writing
-  thread too (34.7 -> 30.8 s).
+  (pyarrow releases the GIL): 33.8 s -> 25.1-26.4 s; and the file opened with
+  ``pre_buffer=False``: pyarrow's default kept the buffers of every row group read, so the
+  CLI's memory grew with the file (RSS 470 -> 790 MiB over 20M rows; now flat at 440 MiB).
+  Streamed CSV benefits from the writing thread too (34.7 -> 27.3-30.8 s).
 
 Closing note, session 18 (2-core machine shared with five other sessions' test runs, mypy,
 an R package build and notebook executions: load average 5-7 throughout; one run each, so
