@@ -63,9 +63,10 @@ def test_score_on_dask_is_lazy_and_equals_pandas():
 
 
 def test_scores_stay_aligned_with_their_partitions_and_each_is_read_once(tmp_path):
-    """The README's pattern: identifiers beside the scores, partition by partition (each
-    partition's index restarts at 0, so only a partition-wise pairing is right), from
-    Parquet row groups; the validation and the scoring share one read of each partition."""
+    """Identifiers beside the scores, partition by partition (each partition's index
+    restarts at 0, so only a partition-wise pairing is right), from Parquet row groups, by
+    assigning them (the README's pattern until session 19) and by ``keep=`` (its pattern
+    since); the validation and the scoring share one read of each partition."""
     data = _answers(1200, seed=4)
     path = tmp_path / "answers.parquet"
     data.to_parquet(path, row_group_size=500)  # three row groups of 500, 500, 200
@@ -81,6 +82,10 @@ def test_scores_stay_aligned_with_their_partitions_and_each_is_read_once(tmp_pat
     names = [str(k[0] if isinstance(k, tuple) else k) for k in scores.__dask_graph__()]
     assert sum("read_parquet" in n for n in names) == 3  # before session 18: 6 (two passes)
     assert sum("_validate_part" in n for n in names) == 3
+    kept = po.score(ddf, instrument=["phq9", "gad7"], keep=["subject", "timepoint"])
+    pd.testing.assert_frame_equal(kept.compute().reset_index(drop=True), got)
+    names = [str(k[0] if isinstance(k, tuple) else k) for k in kept.__dask_graph__()]
+    assert sum("read_parquet" in n for n in names) == 3
 
 
 def test_one_partition():

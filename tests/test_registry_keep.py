@@ -262,3 +262,23 @@ def test_summary_refuses_what_is_not_a_data_frame():
         compute_registry_summary(
             [1, 2], measure="phq9_total", instrument="phq9", pre="intake", post="end"
         )
+
+
+def test_the_readme_csv_reading_scores_as_the_file_read_whole(tmp_path):
+    # dd.read_csv(dtype=str), as the README says: every cell as text for the engine's checks
+    # (Dask's own dtype guess fails on a blank cell after the first block)
+    data = _answers(3000, seed=16)
+    path = tmp_path / "answers.csv"
+    data.to_csv(path, index=False)
+    ddf = dd.read_csv(path, dtype=str, blocksize=20_000)
+    assert ddf.npartitions > 3
+    kept = ["subject", "timepoint", "site"]
+    with dask.config.set(scheduler="threads"):
+        got = _score(ddf, keep=kept).compute()
+    expected = _score(
+        pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), keep=kept
+    )
+    pd.testing.assert_frame_equal(
+        got.drop(columns=kept).reset_index(drop=True), expected.drop(columns=kept)
+    )
+    assert got["subject"].tolist() == data["subject"].tolist()
