@@ -369,3 +369,27 @@ def test_a_delta_beyond_the_largest_measure_is_refused():
                                  control="placebo", deltas=[0, 1e300])  # fmt: skip
     result = _mi(data, delta=1e100, n_imputations=3, strategy="J2R")  # the bound itself works
     assert np.isfinite(result.table[["estimate", "se", "ci_low", "ci_high"]].to_numpy()).all()
+
+
+def test_plot_shows_each_difference_with_its_interval():
+    import matplotlib.pyplot as plt
+
+    from past_outcomes.stats.imputation import compute_reference_imputation
+
+    data = simulated_trial(3)
+    for result in (
+        _mi(data, strategy="J2R", n_imputations=10),
+        compute_reference_imputation(data, measure="y", pre="v0", control="placebo"),
+    ):
+        ax = result.plot()
+        (bars,) = ax.containers  # one contrast: active - placebo
+        y = bars.lines[0].get_ydata()
+        assert list(y) == result.table["estimate"].tolist()
+        segments = bars.lines[2][0].get_segments()  # the interval of each timepoint
+        lows = [min(seg[:, 1]) for seg in segments]
+        assert lows == pytest.approx(result.table["ci_low"].tolist(), rel=1e-12)
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["v1", "v2", "v3"]
+        assert ax.get_legend().get_texts()[0].get_text() == "active - placebo"
+        assert ax.get_title().startswith(f"{result.strategy}, ")
+        assert " from " not in ax.get_title()
+        plt.close(ax.figure)

@@ -510,3 +510,42 @@ def draw_parameters(prob: Problem, n_draws: int, rng: np.random.Generator, conte
             continue
         draws.append((b, s))
     return draws, failed, (beta, sigma)
+
+
+class DifferencePlot:
+    """``plot()`` of the conditional-mean and the multiple-imputation results."""
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """The treatment difference in change from baseline at each timepoint with its
+        interval, one series per contrast, and the line of no difference; returns the Axes
+        (``kwargs`` go to ``Axes.errorbar``)."""
+        return plot_differences(self, ax, kwargs)
+
+
+def plot_differences(result: Any, ax: Any, kwargs: dict[str, Any]) -> Any:
+    """:meth:`DifferencePlot.plot` of ``result`` (a table of ``timepoint, contrast,
+    estimate, ci_low, ci_high``)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.2))
+    table = result.table
+    times = list(result.timepoints)
+    contrasts = list(dict.fromkeys(table["contrast"]))
+    offsets = (np.arange(len(contrasts)) - (len(contrasts) - 1) / 2) * 0.08
+    for i, contrast in enumerate(contrasts):
+        rows = table[table["contrast"] == contrast]
+        est = rows["estimate"].to_numpy(dtype=float)
+        err = np.vstack(
+            [est - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - est]
+        )
+        x = np.array([times.index(t) for t in rows["timepoint"]]) + offsets[i]
+        ax.errorbar(x, est, yerr=err, label=contrast, **{"marker": "o", "capsize": 3, **kwargs})
+    ax.axhline(0, color="grey", lw=0.8, ls=":")
+    ax.set_xticks(range(len(times)), [str(t) for t in times])
+    ax.set_ylabel(f"difference in change from {result.pre!r} in {result.measure}")
+    ax.set_title(
+        f"{result.strategy}, {result.method.split(' from ')[0]} ({result.confidence:.0%} CI)"
+    )
+    ax.legend(frameon=False)
+    return ax

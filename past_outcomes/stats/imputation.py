@@ -89,7 +89,7 @@ STRATEGIES: dict[str, str] = {
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class ReferenceImputationResult(ResultBase):
+class ReferenceImputationResult(_model.DifferencePlot, ResultBase):
     """Result of :func:`compute_reference_imputation`.
 
     Attributes

@@ -83,7 +83,7 @@ _METHOD = (
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class MultipleImputationResult(ResultBase):
+class MultipleImputationResult(_model.DifferencePlot, ResultBase):
     """Result of :func:`compute_multiple_imputation`.
 
     Attributes
