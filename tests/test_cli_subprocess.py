@@ -51,8 +51,22 @@ def test_exit_codes_and_no_traceback(tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert len(pd.read_csv(tmp_path / "errors.csv")) == 9
-    done = cli("score", "missing.csv", "-i", "phq9", cwd=tmp_path)
-    assert done.returncode == 2 and "there is no file at that path" in done.stderr
+    for missing in (
+        ["missing.csv", "-i", "phq9"],
+        ["missing.parquet", "-o", "out.parquet"],
+        ["missing.csv", "--chunk-rows", "10"],  # the streamed path
+        ["missing.xlsx"],
+        ["broken.csv"],  # a link to nothing
+    ):
+        if missing[0] == "broken.csv":
+            (tmp_path / "broken.csv").symlink_to(tmp_path / "gone.csv")
+        done = cli("score", *missing, cwd=tmp_path)
+        # one readable line, no traceback, exit 2 (a file is missing)
+        assert done.returncode == 2, (missing, done.stderr)
+        assert done.stderr.startswith(f"error: {missing[0]} must be an existing"), done.stderr
+        assert "there is no file at that path" in done.stderr
+        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+        assert not (tmp_path / "out.parquet").exists()
     done = cli("score", "bad.csv", "--missing", "sometimes", cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.startswith("error: Invalid value for '--missing'")
     done = cli("--version", cwd=tmp_path)
