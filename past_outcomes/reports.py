@@ -351,9 +351,14 @@ def _check_data_argument(data: str | os.PathLike | None, selected: list[str]) ->
             f"data layout; got {len(selected)}. Example: past-outcomes notebooks run "
             "02_pilot_prepost --data my_pilot.csv"
         )
-    path = Path(data).resolve()
+    return _existing_file(data, "--data")
+
+
+def _existing_file(value: str | os.PathLike, option: str) -> Path:
+    """``value`` resolved, if it names an existing file (the inputs of ``run_notebooks``)."""
+    path = Path(value).resolve()
     if not path.is_file():
-        raise ArgumentError(f"--data must name an existing file; {str(path)!r} does not exist.")
+        raise ArgumentError(f"{option} must name an existing file; {str(path)!r} does not exist.")
     return path
 
 
@@ -373,12 +378,7 @@ def _check_disposition_argument(
         raise ArgumentError(
             f"--disposition must be a file name; got {type(disposition).__name__} {disposition!r}."
         )
-    path = Path(disposition).resolve()
-    if not path.is_file():
-        raise ArgumentError(
-            f"--disposition must name an existing file; {str(path)!r} does not exist."
-        )
-    return path
+    return _existing_file(disposition, "--disposition")
 
 
 def _check_report_folder(html_dir: str | os.PathLike) -> Path:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,18 +147,10 @@ class CsvChunks:
     def __iter__(self) -> Iterator[pd.DataFrame]:
         """The frames, block by block; the next block is read in a thread while the caller
         works on this one (pyarrow parses without holding the GIL)."""
-        from concurrent.futures import ThreadPoolExecutor
-
         try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                ahead = pool.submit(self._next_frame)
-                while True:
-                    frame, done = ahead.result()
-                    if done:
-                        return
-                    ahead = pool.submit(self._next_frame)
-                    if frame is not None and len(frame):
-                        yield frame
+            for frame in read_ahead(self._next_frame):
+                if frame is not None and len(frame):
+                    yield frame
         finally:
             self.close()
 
@@ -319,6 +311,22 @@ class CsvChunks:
 
 class _OpenQuote(Exception):
     """The block ends inside a quoted field."""
+
+
+def read_ahead(produce: Callable[[], tuple[Any, bool]]) -> Iterator[Any]:
+    """The items of ``produce()`` (an item and whether the source is done) until it is done,
+    the next one produced in a thread while the caller works on this one (the CSV blocks
+    here, the Parquet batches of ``past_outcomes.registry.stream``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(produce)
+        while True:
+            item, done = ahead.result()
+            if done:
+                return
+            ahead = pool.submit(produce)
+            yield item
 
 
 def _line_ends(buf: bytes, eof: bool) -> np.ndarray:

@@ -61,7 +61,7 @@ import pandas as pd
 
 from past_outcomes.errors import ArgumentError, ProrationWarning, ResponseValidationError
 
-__all__ = ["BUCKETS", "CAP", "is_dask_frame", "score_dask", "validate_dask"]
+__all__ = ["BUCKETS", "CAP", "is_dask_frame", "plain_ids", "score_dask", "validate_dask"]
 
 #: At most this many failures are kept per partition and listed in ``failure_cases``.
 CAP = 10_000
@@ -245,7 +245,7 @@ def _validate_part(
     from past_outcomes.scoring import _resolve_instruments
 
     kwargs = args.kwargs
-    fast = args.pairs and _plain_ids(part, args)
+    fast = args.pairs and plain_ids(part, (args.subject, args.timepoint))
     cases, held = _no_failures(), None
     try:
         if fast:
@@ -269,9 +269,13 @@ def _validate_part(
     return pd.DataFrame({"held": [(summary, _split_hashes(part, args, n_buckets), held)]})
 
 
-def _plain_ids(part: pd.DataFrame, args: _Args) -> bool:
-    """Whether both identifier columns hold text or numbers (not objects), none missing."""
-    for col in (args.subject, args.timepoint):
+def plain_ids(part: pd.DataFrame, columns: tuple[Any, ...]) -> bool:
+    """Whether the identifier ``columns`` that ``part`` has hold text or numbers (not
+    objects), none missing: the engine may then be called without them (its fast path), in
+    a partition here and in a chunk of the streamed command line."""
+    for col in columns:
+        if col not in part.columns:
+            continue
         dtype = part[col].dtype
         typed = isinstance(dtype, pd.StringDtype) or (
             pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from past_outcomes.errors import InputFileError, ResponseValidationError
-from past_outcomes.registry.csv_blocks import CAP, CsvChunks
+from past_outcomes.registry.csv_blocks import CAP, CsvChunks, read_ahead
 
 #: Rows per chunk (``--chunk-rows``).
 CHUNK_ROWS = 200_000
@@ -95,26 +95,18 @@ class ParquetChunks:
     def __iter__(self) -> Iterator[pd.DataFrame]:
         """The frames, batch by batch; the next batch is decoded in a thread while the caller
         works on this one (pyarrow decodes without holding the GIL), as ``CsvChunks``."""
-        from concurrent.futures import ThreadPoolExecutor
-
         batches = self._file.iter_batches(batch_size=self.chunk_rows)
 
-        def decoded() -> pd.DataFrame | None:
+        def decoded() -> tuple[pd.DataFrame | None, bool]:
             batch = next(batches, None)
-            return None if batch is None else batch.to_pandas()
+            return (None, True) if batch is None else (batch.to_pandas(), False)
 
         start = 1
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            ahead = pool.submit(decoded)
-            while True:
-                frame = ahead.result()
-                if frame is None:
-                    return
-                ahead = pool.submit(decoded)
-                frame.index = pd.RangeIndex(start, start + len(frame), name="row")
-                start += len(frame)
-                self.consumed = start - 1
-                yield frame
+        for frame in read_ahead(decoded):
+            frame.index = pd.RangeIndex(start, start + len(frame), name="row")
+            start += len(frame)
+            self.consumed = start - 1
+            yield frame
 
     def raise_ragged(self) -> None:
         return None

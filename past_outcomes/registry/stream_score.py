@@ -27,6 +27,7 @@ from past_outcomes.errors import (
     ResponseValidationError,
 )
 from past_outcomes.instrument import Instrument
+from past_outcomes.registry.frames import plain_ids
 from past_outcomes.registry.stream import (
     CAP,
     _Output,
@@ -342,7 +343,7 @@ def _score_chunk(
         if validate
         else partial(score, instrument=job.instruments, missing=missing)
     )
-    if _plain_ids(table):
+    if plain_ids(table, ("subject", "timepoint")):
         try:
             return engine(table, subject=None, timepoint=None), None
         except ResponseValidationError:
@@ -354,20 +355,6 @@ def _score_chunk(
         return engine(table), None
     except ResponseValidationError as exc:
         return None, exc.failure_cases
-
-
-def _plain_ids(table: pd.DataFrame) -> bool:
-    """Whether the identifier columns present are text or numbers, none missing."""
-    for col in ("subject", "timepoint"):
-        if col not in table.columns:
-            continue
-        dtype = table[col].dtype
-        typed = isinstance(dtype, pd.StringDtype) or (
-            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-        )
-        if not typed or table[col].isna().any():
-            return False
-    return True
 
 
 def _duplicate_cases(dup: pd.DataFrame) -> pd.DataFrame:

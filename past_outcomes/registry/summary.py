@@ -391,7 +391,7 @@ def _rates(counts, keys, confidence, subject, timepoint) -> pd.DataFrame:
             remedy="Keep one administration per subject and timepoint (validate_responses "
             "finds the rows).",
         )
-    out = counts.copy()
+    out = counts  # built by _summarise for this call
     for name, k, n in (
         ("improved", "improved", "n_paired"),
         ("deteriorated", "deteriorated", "n_paired"),
